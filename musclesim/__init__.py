@@ -1,0 +1,1 @@
+"""musclesim: an anatomical muscle-interaction simulator."""

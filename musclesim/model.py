@@ -1,0 +1,266 @@
+"""The model: frozen dataclasses in SI units, each number with its source.
+
+A :class:`Model` is what :func:`musclesim.load_model` returns. It is read-only; the mechanics
+compiles it into arrays (:mod:`musclesim.chain`) and never changes it.
+
+Conventions
+-----------
+* Coordinates are those of the *reference configuration* (all joint angles zero): metres,
+  x anterior, y up, z to the subject's left, origin on the floor below the ankle joint centre.
+* Joint angles are flexion-positive (ankle: dorsiflexion; knee: flexion; hip: flexion; spine:
+  flexion; neck: flexion), as in OpenSim. Moments are N·m, flexion-positive.
+* Bilateral parts are described once for the left side and mirrored (z -> -z) to the right:
+  a bilateral muscle ``psoas_major`` becomes ``psoas_major_left`` and ``psoas_major_right``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Mapping
+
+SIDES = ("left", "right")
+Vec3 = tuple[float, float, float]
+
+
+@dataclass(frozen=True)
+class Subject:
+    """The person the model describes."""
+
+    body_mass_kg: float
+    height_m: float
+    pelvic_incidence_deg: float
+    gravity_m_per_s2: float
+    source: str
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A rigid body. ``mass_fraction`` is of body mass, per side for a bilateral segment."""
+
+    id: str
+    bilateral: bool
+    parent: str  # "" for the root (the foot, fixed to the floor when standing)
+    joint: str  # joint connecting it to its parent ("" for the root)
+    mass_fraction: float
+    com_m: Vec3
+    landmarks: Mapping[str, Vec3]
+    mass_source: str
+    com_source: str
+    landmarks_source: str
+
+
+@dataclass(frozen=True)
+class PassiveLaw:
+    """Passive joint moment ``M(θ) = c + k·θ + Σ s·exp(a + b·θ)``, θ in degrees, M in N·m.
+
+    Positive moments flex. The Riener & Edrich (1999) double-exponential laws and a linear
+    stiffness with exponential end-range stops are both of this form.
+    """
+
+    constant_Nm: float
+    linear_Nm_per_deg: float
+    exp_terms: tuple[tuple[float, float, float], ...]
+    source: str
+
+    def moment_Nm(self, angle_deg: float) -> float:
+        """Passive moment at ``angle_deg`` (N·m, flexion positive)."""
+        return self.constant_Nm + self.linear_Nm_per_deg * angle_deg + sum(
+            s * math.exp(a + b * angle_deg) for s, a, b in self.exp_terms
+        )
+
+
+@dataclass(frozen=True)
+class Joint:
+    """A sagittal hinge between ``parent`` and ``child`` segments."""
+
+    id: str
+    bilateral: bool
+    parent: str
+    child: str
+    centre_m: Vec3
+    flexion_pitches_child: int  # +1: flexion pitches the child forward (top anterior); -1: backward
+    range_deg: tuple[float, float]
+    passive: PassiveLaw
+    range_source: str
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A point fixed to a segment, in reference-configuration coordinates (m)."""
+
+    segment: str
+    point_m: Vec3
+
+
+@dataclass(frozen=True)
+class Muscle:
+    """A muscle as described in the model file (one side for a bilateral muscle)."""
+
+    id: str
+    bilateral: bool
+    groups: tuple[str, ...]
+    origin: Attachment
+    via: tuple[Attachment, ...]
+    insertion: Attachment
+    max_isometric_force_N: float
+    optimal_fiber_length_m: float
+    fiber_length_at_reference_normalized: float
+    passive_slack_length_normalized: float
+    default_tone: float
+    path_source: str
+    force_source: str
+    length_source: str
+    tone_source: str
+    notes: str = ""
+
+    @property
+    def path(self) -> tuple[Attachment, ...]:
+        """Origin, via points and insertion, in order."""
+        return (self.origin, *self.via, self.insertion)
+
+
+@dataclass(frozen=True)
+class MuscleInstance:
+    """One actual muscle of the body: a side of a bilateral muscle, or a midline muscle."""
+
+    id: str  # e.g. "psoas_major_left"
+    base: str  # e.g. "psoas_major"
+    side: str  # "left", "right" or "midline"
+    muscle: Muscle
+    path: tuple[Attachment, ...]  # mirrored for the right side
+
+
+@dataclass(frozen=True)
+class Relation:
+    """A documented relation between two muscles (or groups) with its source."""
+
+    a: str
+    b: str
+    kind: str  # agonist | synergist | antagonist
+    action: str
+    source: str
+
+
+@dataclass(frozen=True)
+class MuscleModel:
+    """Hill-type static muscle parameters shared by all muscles."""
+
+    short_range_stiffness_gamma: float
+    force_length_width: float
+    passive_strain_at_F0: float
+    passive_shape: float
+    sources: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class Coupling:
+    """Gains of the tone coupling between related muscles (see :mod:`musclesim.tone`)."""
+
+    synergist_gain: float
+    antagonist_gain: float
+    min_moment_arm_m: float
+    source: str
+
+
+@dataclass(frozen=True)
+class Regulation:
+    """Postural goals and the actuators that hold them (DESIGN section 5)."""
+
+    com_anterior_of_ankle_m: float
+    upright_segment: str
+    gaze_segment: str
+    ankle_joint: str
+    neck_joint: str
+    trunk_extensor: str
+    trunk_flexor: str
+    com_source: str
+    source: str
+
+
+@dataclass(frozen=True)
+class Model:
+    """A whole model: read-only, SI units, sources for every number."""
+
+    name: str
+    description: str
+    path: Path | None
+    subject: Subject
+    segments: tuple[Segment, ...]
+    joints: tuple[Joint, ...]
+    muscles: tuple[Muscle, ...]
+    groups: Mapping[str, tuple[str, ...]]
+    relations: tuple[Relation, ...]
+    muscle_model: MuscleModel
+    coupling: Coupling
+    regulation: Regulation
+    instances: tuple[MuscleInstance, ...] = field(default=(), repr=False)
+
+    def __post_init__(self) -> None:
+        if not self.instances:
+            object.__setattr__(self, "instances", tuple(_expand(self.muscles)))
+        object.__setattr__(self, "groups", MappingProxyType(dict(self.groups)))
+
+    # ------------------------------------------------------------------ lookups
+    @property
+    def muscle_ids(self) -> tuple[str, ...]:
+        """Ids of every muscle instance, e.g. ``psoas_major_left``."""
+        return tuple(m.id for m in self.instances)
+
+    @property
+    def default_tone(self) -> dict[str, float]:
+        """Resting tone of every muscle instance (activation, 0..1)."""
+        return {m.id: m.muscle.default_tone for m in self.instances}
+
+    def segment(self, sid: str) -> Segment:
+        return next(s for s in self.segments if s.id == sid)
+
+    def joint(self, jid: str) -> Joint:
+        return next(j for j in self.joints if j.id == jid)
+
+    def muscle(self, base: str) -> Muscle:
+        return next(m for m in self.muscles if m.id == base)
+
+    def names(self) -> dict[str, tuple[str, ...]]:
+        """Every name ``tone=`` accepts, mapped to the muscle instances it stands for.
+
+        Instance ids, bilateral base names (``psoas_major`` = both sides) and group names
+        (``hip_flexors``, ``abdominals``, ...). A group and a muscle may share a name only if
+        they mean the same muscles (``hamstrings``).
+        """
+        out: dict[str, tuple[str, ...]] = {}
+        for inst in self.instances:
+            out[inst.id] = (inst.id,)
+            out.setdefault(inst.base, ())
+            out[inst.base] = out[inst.base] + (inst.id,)
+        for gname, members in self.groups.items():
+            ids: list[str] = []
+            for base in members:
+                ids.extend(out[base])
+            out[gname] = tuple(ids)
+        for inst in self.instances:
+            for g in inst.muscle.groups:
+                if g not in self.groups:
+                    out.setdefault(g, ())
+                    if inst.id not in out[g]:
+                        out[g] = out[g] + (inst.id,)
+        return out
+
+
+def mirror(att: Attachment) -> Attachment:
+    """The right-side twin of a left-side attachment."""
+    x, y, z = att.point_m
+    return Attachment(att.segment, (x, y, -z))
+
+
+def _expand(muscles: tuple[Muscle, ...]) -> list[MuscleInstance]:
+    out: list[MuscleInstance] = []
+    for m in muscles:
+        if m.bilateral:
+            out.append(MuscleInstance(f"{m.id}_left", m.id, "left", m, m.path))
+            out.append(MuscleInstance(f"{m.id}_right", m.id, "right", m, tuple(mirror(a) for a in m.path)))
+        else:
+            out.append(MuscleInstance(m.id, m.id, "midline", m, m.path))
+    return out
