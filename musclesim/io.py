@@ -7,6 +7,7 @@ install) they are read from the repository's ``models/`` folder.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 
@@ -68,11 +69,18 @@ def read_model_file(path: str | Path) -> Model:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ModelFileError(path, "<file>", f"cannot be read: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise ModelFileError(path, "<file>", f"is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        line = getattr(exc, "lineno", None)
-        raise ModelFileError(path, "<toml>", f"is not valid TOML: {exc}", line=line) from None
+        line = getattr(exc, "lineno", None)  # Python >= 3.14; before that only in the message
+        if line is None:
+            found = re.search(r"at line (\d+), column \d+", str(exc))
+            line = int(found.group(1)) if found else None
+        lines = text.splitlines()
+        bad = lines[line - 1].strip() if line and line <= len(lines) else None
+        raise ModelFileError(path, "<toml>", f"is not valid TOML: {exc}", value=bad, line=line) from None
     from .validate import validate_model_data  # deferred: pydantic import is not free
 
     return build_model(validate_model_data(data, path), path)

@@ -197,6 +197,9 @@ class Model:
     coupling: Coupling
     regulation: Regulation
     instances: tuple[MuscleInstance, ...] = field(default=(), repr=False)
+    #: Per-instance cache of data derived from this (immutable) model, e.g. the compiled chain and
+    #: the baseline solve. Not part of the model's value; never shared between models.
+    _cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.instances:

@@ -1,0 +1,152 @@
+"""Clinical measures computed from a solved pose (names and signs: DESIGN section 6).
+
+Every measure is computed from landmark positions of the solved body, the way a radiograph or a
+photograph would measure it; nothing is read off a joint angle. Angles in degrees, distances in
+millimetres, forces in newtons, moments in N·m.
+
+The single source of truth for measure names, units, meanings and normal bands is
+:data:`MEASURES`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .chain import Chain
+
+
+@dataclass(frozen=True)
+class MeasureInfo:
+    """What a measure means, its unit and its normal band (with the band's source)."""
+
+    name: str
+    unit: str
+    meaning: str
+    normal: tuple[float, float] | None
+    normal_source: str
+    plane: str = "sagittal"
+
+
+MEASURES: dict[str, MeasureInfo] = {m.name: m for m in (
+    MeasureInfo("pelvic_tilt_deg", "deg", "ASIS-PSIS line below horizontal; anterior tilt positive",
+                (8.0, 18.0), "Preece 2008: 13 +/- 5 deg (REFERENCE.md A)"),
+    MeasureInfo("sacral_slope_deg", "deg", "S1 endplate to horizontal",
+                (28.0, 48.0), "meta-analysis PMID 28368866: 37.7 (28-48)"),
+    MeasureInfo("pelvic_incidence_deg", "deg", "subject constant; PI = PT + SS",
+                (39.0, 62.0), "meta-analysis PMID 28368866: 50.6 (39-62)"),
+    MeasureInfo("radiographic_pelvic_tilt_deg", "deg", "hip axis to S1 midpoint vs vertical; rises with posterior tilt",
+                (3.0, 22.0), "meta-analysis PMID 28368866: 12.6 (3-22)"),
+    MeasureInfo("lumbar_lordosis_deg", "deg", "Cobb angle L1 superior endplate to S1 endplate; lordosis positive",
+                (42.0, 67.0), "meta-analysis PMID 28368866: 54.6 (42-67)"),
+    MeasureInfo("pi_minus_ll_deg", "deg", "pelvic incidence minus lumbar lordosis (spinopelvic mismatch)",
+                (-10.0, 10.0), "Schwab: non-pathologic |PI - LL| < 10"),
+    MeasureInfo("thoracic_kyphosis_deg", "deg", "T4 superior to T12 inferior endplate; kyphosis positive",
+                (30.0, 55.0), "surface kyphosis men 42.8 +/- 8.8 (REFERENCE.md A)"),
+    MeasureInfo("head_forward_mm", "mm", "tragus horizontally ahead of C7",
+                (60.0, 110.0), "craniovertebral angle 48-56 deg with the tragus ~11 cm above C7 [estimate]"),
+    MeasureInfo("sagittal_vertical_axis_mm", "mm", "C7 plumb line ahead of the posterosuperior corner of S1",
+                (-40.0, 40.0), "Schwab: SVA < 4 cm"),
+    MeasureInfo("com_anterior_mm", "mm", "whole-body centre of mass ahead of the ankle joints",
+                (30.0, 70.0), "Winter 1995: 4-6 cm [estimate band]"),
+    MeasureInfo("hip_flexion_deg", "deg", "hip joint angle (both sides in the sagittal model); flexion positive",
+                None, ""),
+    MeasureInfo("knee_flexion_deg", "deg", "knee joint angle; flexion positive", None, ""),
+    MeasureInfo("ankle_dorsiflexion_deg", "deg", "ankle joint angle (shank forward of vertical); dorsiflexion positive",
+                None, ""),
+    MeasureInfo("hip_extension_reserve_left_deg", "deg", "hip extension left before the joint's extension limit (stride proxy)",
+                None, ""),
+    MeasureInfo("hip_extension_reserve_right_deg", "deg", "hip extension left before the joint's extension limit (stride proxy)",
+                None, ""),
+    MeasureInfo("lumbar_compression_N", "N", "axial force at L5-S1 from all muscles and the weight above",
+                (400.0, 1000.0), "standing L4-L5/L5-S1 compression ~500-800 N (Nachemson; Wilke 1999) [estimate band]"),
+    MeasureInfo("balance_effort_Nm", "N·m", "moment the postural regulation supplies: |ankle| + |neck| + |trunk at L5-S1|",
+                None, ""),
+)}
+
+
+def _slope_deg(ant: np.ndarray, post: np.ndarray) -> float:
+    """Endplate slope: anterior edge below the posterior edge is positive (degrees)."""
+    return math.degrees(math.atan2(post[1] - ant[1], ant[0] - post[0]))
+
+
+def measure(chain: Chain, points: np.ndarray, joints: np.ndarray, q: np.ndarray, force_N: np.ndarray,
+            moment_arm_m: np.ndarray, lam: np.ndarray, trunk_dir: np.ndarray,
+            hip_extension_limit_deg: float) -> dict[str, float]:
+    """All measures for one solved pose.
+
+    ``points`` (Np, 2) are the chain's points at the pose, ``joints`` (S, 2) each segment's
+    proximal joint position, ``q`` (n,) the joint angles (rad), ``force_N`` (M,) muscle forces
+    including the regulating trunk muscle's extra force, ``moment_arm_m`` (M, n), ``lam`` the
+    regulation efforts and ``trunk_dir`` the trunk actuator's moment-arm vector (n,).
+    """
+    L = lambda seg, name: points[chain.landmark_index[(seg, name)]]  # noqa: E731
+    asis, psis = L("pelvis", "asis"), L("pelvis", "psis")
+    s1a, s1p, s1m = L("pelvis", "s1_endplate_anterior"), L("pelvis", "s1_endplate_posterior"), L("pelvis", "s1_endplate_mid")
+    hip = L("pelvis", "hip_axis")
+    ss = _slope_deg(s1a, s1p)
+    # radiographic PT: angle at the S1 midpoint between the vertical and the line to the hip axis;
+    # positive when the hip axis lies in front of the S1 midpoint
+    pt = math.degrees(math.atan2(hip[0] - s1m[0], s1m[1] - hip[1]))
+    # PI: angle between the S1 endplate's perpendicular and the line from its midpoint to the hip axis
+    nrm = np.array([math.sin(math.radians(ss)), math.cos(math.radians(ss))])  # upward normal of the plate
+    v = hip - s1m
+    pi = math.degrees(math.atan2(abs(nrm[0] * v[1] - nrm[1] * v[0]), -(nrm @ v)))
+    l1 = _slope_deg(L("L1", "l1_endplate_anterior"), L("L1", "l1_endplate_posterior"))
+    t12 = _slope_deg(L("thorax_lower", "t12_endplate_anterior"), L("thorax_lower", "t12_endplate_posterior"))
+    t4 = _slope_deg(L("thorax_upper", "t4_endplate_anterior"), L("thorax_upper", "t4_endplate_posterior"))
+    c7, tragus = L("thorax_upper", "c7"), L("head_neck", "tragus")
+    S = len(chain.seg_names)
+    com_x = points[:S, 0] @ chain.seg_mass_kg / chain.seg_mass_kg.sum()
+    d = dict(zip(chain.dof_names, np.degrees(q)))
+    hip_deg = float(d["hip"])
+    reserve = hip_deg - hip_extension_limit_deg
+    l5 = chain.dof_names.index("L5S1")
+    out = {
+        "pelvic_tilt_deg": math.degrees(math.atan2(psis[1] - asis[1], asis[0] - psis[0])),
+        "sacral_slope_deg": ss,
+        "pelvic_incidence_deg": pi,
+        "radiographic_pelvic_tilt_deg": pt,
+        "lumbar_lordosis_deg": ss - l1,
+        "pi_minus_ll_deg": pi - (ss - l1),
+        "thoracic_kyphosis_deg": t4 - t12,
+        "head_forward_mm": 1000.0 * (tragus[0] - c7[0]),
+        "sagittal_vertical_axis_mm": 1000.0 * (c7[0] - s1p[0]),
+        "com_anterior_mm": 1000.0 * (com_x - chain.ankle_x_m),
+        "hip_flexion_deg": hip_deg,
+        "knee_flexion_deg": float(d["knee"]),
+        "ankle_dorsiflexion_deg": float(d["ankle"]),
+        "hip_extension_reserve_left_deg": reserve,
+        "hip_extension_reserve_right_deg": reserve,
+        "lumbar_compression_N": lumbar_compression_N(chain, points, joints, force_N, moment_arm_m),
+        "balance_effort_Nm": abs(lam[0]) + abs(lam[1]) + abs(lam[2] * trunk_dir[l5]),
+    }
+    return {k: float(v) for k, v in out.items()}
+
+
+def lumbar_compression_N(chain: Chain, points: np.ndarray, joints: np.ndarray, force_N: np.ndarray,
+                         moment_arm_m: np.ndarray) -> float:
+    """Axial compression at L5-S1 (N): weight above and muscle pulls, projected on L5's axis.
+
+    The axis runs from the L5-S1 to the L4-L5 joint centre. Each muscle crossing L5-S1 pulls the
+    part above toward its attachment below along the path piece that spans the joint; gravity adds
+    the weight of every segment above the sacrum. Shear and the abdominal pressure's relief are
+    not included in this sagittal model.
+    """
+    j0 = chain.dof_names.index("L5S1")
+    base = joints[chain.seg_names.index("L5")]
+    top = joints[chain.seg_names.index("L4")]
+    axis = (top - base) / np.linalg.norm(top - base)
+    above = chain.anc[:, j0] != 0  # segments moved by the L5-S1 joint
+    total = chain.seg_mass_kg[above].sum() * chain.gravity * axis[1]
+    for m in np.flatnonzero(np.abs(moment_arm_m[:, j0]) > 1e-9):
+        for k in np.flatnonzero(chain.pair_muscle == m):
+            a, b = chain.pair_i0[k], chain.pair_i1[k]
+            if above[chain.pt_seg[a]] != above[chain.pt_seg[b]]:
+                upper, lower = (a, b) if above[chain.pt_seg[a]] else (b, a)
+                u = points[lower] - points[upper]
+                total += force_N[m] * float(-(u @ axis)) / float(np.linalg.norm(u))
+                break
+    return float(total)

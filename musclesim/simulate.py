@@ -1,0 +1,249 @@
+"""``simulate``: tone in, posture and measures out, as an immutable :class:`Result`.
+
+The pipeline (DESIGN section 1): resolve the tone names, propagate the tone change through the
+interaction graph (coupling frames), then follow a continuation path from the baseline posture to
+the requested activation (posture frames), solving the regulated static equilibrium at each step
+from the previous one. The continuation keeps the answer on the equilibrium connected to the
+baseline (several exist: knee locked or flexed) and is what the dashboard animates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Mapping
+
+import numpy as np
+
+from .errors import UnknownPositionError
+from .mechanics import Equilibrium, Loads, Mechanics, evaluate, prepare, solve
+from .metrics import measure
+from .model import Model
+from .tone import couple, coupling_matrix, tone_vector
+
+#: Positions this sagittal model offers (lying and sitting come with the whole-body model).
+POSITIONS = ("standing",)
+#: Steps of the continuation path from the baseline to the requested activation.
+CONTINUATION_STEPS = 4
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One step of the propagation: a coupling iterate or a posture along the continuation."""
+
+    kind: str  # "coupling" (activation spreading) or "posture" (body moving)
+    step: int
+    fraction: float  # of the way from the baseline to the answer
+    activation: Mapping[str, float]
+    pose_deg: Mapping[str, float] | None = None
+    metrics: Mapping[str, float] | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class Result:
+    """The answer of :func:`simulate`. Read-only.
+
+    ``metrics`` are the measures (DESIGN section 6), ``baseline_metrics`` those of the model's
+    resting tone in the same position, ``change`` their difference. ``moments`` holds, for each
+    joint, the moment (N·m, flexion positive) of every contributor: each muscle, ``gravity``,
+    ``passive`` and the three ``regulation:*`` actuators; they sum to the residual.
+    A result whose solve failed has ``converged`` or ``stable`` False, ``message`` says why, and
+    its ``metrics`` are NaN: a failed pose is never returned as if it were an answer.
+    """
+
+    model_name: str
+    position: str
+    tone: Mapping[str, float]  # as requested (names as given)
+    activation: Mapping[str, float]  # after coupling, per muscle id
+    metrics: Mapping[str, float]
+    baseline_metrics: Mapping[str, float]
+    pose_deg: Mapping[str, float]
+    moments: Mapping[str, Mapping[str, float]]
+    muscle_force_N: Mapping[str, float]
+    moment_arms_m: Mapping[str, Mapping[str, float]]
+    regulation: Mapping[str, float]
+    converged: bool
+    stable: bool
+    iterations: int
+    residual_Nm: float
+    message: str
+    frames: tuple[Frame, ...] = ()
+    _state: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def ok(self) -> bool:
+        """True when the posture is a converged, stable equilibrium."""
+        return self.converged and self.stable
+
+    @property
+    def change(self) -> dict[str, float]:
+        """Each measure minus its baseline value."""
+        return {k: self.metrics[k] - self.baseline_metrics[k] for k in self.metrics}
+
+    def _repr_html_(self) -> str:  # notebooks
+        rows = "".join(
+            f"<tr><td>{k}</td><td>{v:.2f}</td><td>{self.change[k]:+.2f}</td></tr>" for k, v in self.metrics.items())
+        head = f"<b>{self.model_name}</b>, {self.position}: {self.message}"
+        return f"<div>{head}<table><tr><th>measure</th><th>value</th><th>change</th></tr>{rows}</table></div>"
+
+
+def _freeze(d: dict) -> Mapping:
+    return MappingProxyType(d)
+
+
+def _check_position(position: str) -> None:
+    if position not in POSITIONS:
+        raise UnknownPositionError(position, POSITIONS)
+
+
+def baseline(model: Model, position: str = "standing") -> Result:
+    """The model at its resting tone (cached on the model)."""
+    _check_position(position)
+    key = ("baseline", position)
+    if key not in model._cache:
+        mech = prepare(model)
+        act = tone_vector(model, None)
+        eq = solve(mech, act)
+        model._cache[key] = _result(mech, position, {}, act, eq, None, frames=())
+    return model._cache[key]
+
+
+def _coupling(model: Model) -> np.ndarray:
+    if "coupling" not in model._cache:
+        from .graph import build_graph
+
+        model._cache["coupling"] = coupling_matrix(model, build_graph(model))
+    return model._cache["coupling"]
+
+
+def simulate(model: Model, tone: Mapping[str, float] | None = None, position: str = "standing", *,
+             coupling: bool = True, frames: bool = True) -> Result:
+    """Solve the posture of ``model`` with resting ``tone`` in ``position``.
+
+    Parameters
+    ----------
+    model : Model
+        From :func:`musclesim.load_model`.
+    tone : mapping of str to float, optional
+        Absolute resting activation in [0, 1] by muscle id, bilateral name or group name;
+        muscles not named keep their default tone.
+    position : str
+        ``"standing"``.
+    coupling : bool
+        Propagate the tone change to related muscles (reciprocal inhibition, co-activation).
+        False isolates the pure mechanics.
+    frames : bool
+        Keep the propagation frames (coupling iterates and continuation postures).
+
+    Returns
+    -------
+    Result
+
+    Raises
+    ------
+    UnknownMuscleError
+        A name in ``tone`` is not a muscle or group (the message suggests close names).
+    ToneRangeError
+        A tone is not a number in [0, 1].
+    UnknownPositionError
+        ``position`` is not one of :data:`POSITIONS`.
+    """
+    _check_position(position)
+    mech = prepare(model)
+    t = tone_vector(model, tone)
+    t0 = tone_vector(model, None)
+    base = baseline(model, position)
+    if coupling:
+        act, coupling_frames = couple(t, t0, _coupling(model))
+    else:
+        act, coupling_frames = t, [t]
+    ids = model.muscle_ids
+    out_frames: list[Frame] = []
+    if frames:
+        for k, a in enumerate(coupling_frames):
+            out_frames.append(Frame("coupling", k, 0.0, _freeze(dict(zip(ids, a.tolist())))))
+    b_eq: Equilibrium = base._state["eq"]
+    q, lam = b_eq.q, b_eq.lam
+    eq = b_eq
+    iterations = 0
+    if np.allclose(act, t0):
+        steps = [1.0]
+    else:
+        steps = [k / CONTINUATION_STEPS for k in range(1, CONTINUATION_STEPS + 1)]
+    for k, frac in enumerate(steps, start=1):
+        a = t0 + frac * (act - t0)
+        eq = solve(mech, a, q, lam)
+        iterations += eq.iterations
+        if not eq.ok:
+            break
+        q, lam = eq.q, eq.lam
+        if frames and len(steps) > 1:
+            L = evaluate(mech, q[None], a, lam[None])
+            out_frames.append(Frame("posture", k, frac, _freeze(dict(zip(ids, a.tolist()))),
+                                    _freeze(dict(zip(mech.chain.dof_names, np.degrees(q).tolist()))),
+                                    _freeze(_metrics(mech, q, lam, a, L))))
+    eq = Equilibrium(eq.q, eq.lam, eq.converged, eq.stable, iterations, eq.residual_Nm, eq.goal_residual,
+                     eq.min_stiffness_eig, eq.message)
+    return _result(mech, position, dict(tone or {}), act, eq, base, tuple(out_frames))
+
+
+def _metrics(mech: Mechanics, q: np.ndarray, lam: np.ndarray, act: np.ndarray, L: Loads) -> dict[str, float]:
+    c = mech.chain
+    from .chain import kinematics
+
+    _, _, P, _ = kinematics(c, q[None], derivatives=False)
+    force = _total_force(mech, L.force_N[0], lam)
+    hip_limit = mech.model.joint("hip").range_deg[0]
+    return measure(c, L.points[0], P[0], q, force, L.moment_arm_m[0], lam, L.trunk_dir[0], hip_limit)
+
+
+def _total_force(mech: Mechanics, force: np.ndarray, lam: np.ndarray) -> np.ndarray:
+    """Muscle forces including the regulating trunk muscles' extra force (split over the sides)."""
+    from .mechanics import trunk_forces_N
+
+    out = force.copy()
+    f_ext, f_flx = trunk_forces_N(np.array([lam[2]]))
+    out[mech.extensor_idx] += f_ext[0] / len(mech.extensor_idx)
+    out[mech.flexor_idx] += f_flx[0] / len(mech.flexor_idx)
+    return out
+
+
+def _result(mech: Mechanics, position: str, tone: dict, act: np.ndarray, eq: Equilibrium,
+            base: Result | None, frames: tuple) -> Result:
+    c = mech.chain
+    ids = c.muscle_names
+    L = evaluate(mech, eq.q[None], act, eq.lam[None])
+    if eq.ok:
+        metrics = _metrics(mech, eq.q, eq.lam, act, L)
+    else:
+        from .metrics import MEASURES
+
+        metrics = {k: float("nan") for k in MEASURES}
+    force = _total_force(mech, L.force_N[0], eq.lam)
+    r = L.moment_arm_m[0]
+    moments: dict[str, dict[str, float]] = {}
+    for j, joint in enumerate(c.dof_names):
+        row = {m: float(L.force_N[0, i] * r[i, j]) for i, m in enumerate(ids) if abs(r[i, j]) > 1e-9}
+        row["gravity"] = float(L.gravity[0, :, j].sum())
+        row["passive"] = float(L.passive[0, j])
+        for k, name in enumerate(("regulation:ankle", "regulation:neck", "regulation:trunk")):
+            if abs(L.regulation[0, k, j]) > 0:
+                row[name] = float(L.regulation[0, k, j])
+        moments[joint] = _freeze(row)
+    arms = {m: _freeze({j: float(r[i, jj]) for jj, j in enumerate(c.dof_names) if abs(r[i, jj]) > 1e-9})
+            for i, m in enumerate(ids)}
+    regulation = {
+        "ankle_torque_Nm": float(eq.lam[0]), "neck_torque_Nm": float(eq.lam[1]),
+        "trunk_extra_force_N": float(eq.lam[2]),
+        "trunk_muscle": mech.model.regulation.trunk_extensor if eq.lam[2] >= 0 else mech.model.regulation.trunk_flexor,
+    }
+    return Result(
+        model_name=mech.model.name, position=position, tone=_freeze(tone),
+        activation=_freeze(dict(zip(ids, act.tolist()))), metrics=_freeze(metrics),
+        baseline_metrics=base.metrics if base is not None else _freeze(dict(metrics)),
+        pose_deg=_freeze(dict(zip(c.dof_names, np.degrees(eq.q).tolist()))), moments=_freeze(moments),
+        muscle_force_N=_freeze(dict(zip(ids, force.tolist()))), moment_arms_m=_freeze(arms),
+        regulation=_freeze(regulation), converged=eq.converged, stable=eq.stable, iterations=eq.iterations,
+        residual_Nm=eq.residual_Nm, message=eq.message, frames=frames,
+        _state={"eq": eq, "act": act},
+    )

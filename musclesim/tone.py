@@ -1,0 +1,100 @@
+"""Resting tone: resolving names to muscles, and the coupling between related muscles.
+
+Tone is resting activation in [0, 1], absolute (not a change). ``tone=`` accepts muscle ids
+(``psoas_major_left``), bilateral names (``psoas_major`` = both sides) and group names
+(``hip_flexors``). When several names cover a muscle, the most specific wins
+(muscle id > bilateral name > group), whatever the order they are given in.
+
+Coupling (DESIGN section 4): raising one muscle's tone changes its partners' through the
+interaction graph, reciprocal inhibition of antagonists and co-activation of synergists. We
+propagate *changes from the resting tone* ``t0``::
+
+    a = clip(t + W (a - t0), 0, 1)
+
+so the resting state is its own fixed point, and iterate from ``a = t``. ``W`` has the model's
+``synergist_gain`` between geometric synergists and ``antagonist_gain`` between antagonists
+(same side, sharing a joint); its infinity norm is checked to be below 1, so the iteration is a
+contraction (``clip`` is non-expansive) and converges. Every iterate is a propagation frame.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Mapping
+
+import numpy as np
+
+from .errors import ToneRangeError, UnknownMuscleError
+from .model import Model
+
+COUPLING_TOL = 1e-12
+COUPLING_MAX_ITER = 200
+
+
+def resolve(model: Model, tone: Mapping[str, float] | None, *, what: str = "tone") -> dict[str, float]:
+    """Map a ``{name: value}`` request to ``{muscle id: value}`` for the muscles it names.
+
+    Raises :class:`UnknownMuscleError` (with close names) for an unknown name and
+    :class:`ToneRangeError` for a value that is not a finite number in [0, 1].
+    """
+    if tone is None:
+        return {}
+    if not isinstance(tone, Mapping):
+        raise TypeError(f"{what} must be a mapping of muscle or group name to a value in [0, 1], got {type(tone).__name__}")
+    names = model.names()
+    ids = set(model.muscle_ids)
+    bases = {m.id for m in model.muscles}
+
+    def rank(name: str) -> int:
+        return 2 if name in ids else 1 if name in bases else 0
+
+    out: dict[str, float] = {}
+    for name in sorted(tone, key=lambda k: rank(k) if k in names else -1):
+        if not isinstance(name, str) or name not in names:
+            raise UnknownMuscleError(str(name), names)
+        value = tone[name]
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)) \
+                or not math.isfinite(float(value)) or not 0.0 <= float(value) <= 1.0:
+            raise ToneRangeError(name, value)
+        for mid in names[name]:
+            out[mid] = float(value)
+    return out
+
+
+def tone_vector(model: Model, tone: Mapping[str, float] | None) -> np.ndarray:
+    """Requested tone of every muscle instance (model order): defaults overridden by ``tone``."""
+    t = dict(model.default_tone)
+    t.update(resolve(model, tone))
+    return np.array([t[m] for m in model.muscle_ids])
+
+
+def coupling_matrix(model: Model, graph) -> np.ndarray:
+    """``W`` (M, M) from the geometric relation edges of the interaction graph."""
+    idx = {m: i for i, m in enumerate(model.muscle_ids)}
+    W = np.zeros((len(idx), len(idx)))
+    gains = {"synergist": model.coupling.synergist_gain, "antagonist": model.coupling.antagonist_gain}
+    for a, b, d in graph.edges(data=True):
+        if d.get("type") == "relation" and d.get("geometric") and d["relation"] in gains:
+            W[idx[a], idx[b]] = gains[d["relation"]]
+    norm = np.abs(W).sum(axis=1).max() if W.size else 0.0
+    if norm >= 1.0:
+        raise ValueError(
+            f"coupling gains too large: the coupling matrix's row sums reach {norm:.2f} (must be < 1 "
+            f"for the tone iteration to converge); lower [coupling] synergist_gain/antagonist_gain")
+    return W
+
+
+def couple(t: np.ndarray, t0: np.ndarray, W: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Fixed point ``a = clip(t + W (a - t0), 0, 1)``; returns it and every iterate (frames)."""
+    a = np.clip(t, 0.0, 1.0)
+    frames = [a.copy()]
+    if not np.any(W) or np.allclose(t, t0):
+        return a, frames
+    for _ in range(COUPLING_MAX_ITER):
+        nxt = np.clip(t + W @ (a - t0), 0.0, 1.0)
+        frames.append(nxt)
+        if np.max(np.abs(nxt - a)) < COUPLING_TOL:
+            a = nxt
+            break
+        a = nxt
+    return a, frames
