@@ -148,8 +148,8 @@ class TextEdit:
 
 # name -> (rule, edit of the data, or of the text when the break cannot be expressed as data)
 CASES: dict[str, tuple[str, Callable]] = {
-    "malformed_toml": ("not TOML: a decimal comma in the foot mass fraction",
-                       TextEdit("mass_fraction = 0.0137\n", "mass_fraction = 0,0137\n")),
+    "malformed_toml": ("not TOML: the model name lacks its quotes",
+                       TextEdit('name = "legs_and_pelvis"\n', "name = legs_and_pelvis\n")),
     "schema_version": ("schema_version is 2; this musclesim reads 1",
                        lambda d: d.update(schema_version=2)),
     "missing_section": ("the [coupling] section is missing",
@@ -186,7 +186,7 @@ CASES: dict[str, tuple[str, Callable]] = {
     "vector_length": ("the thigh landmark hip_centre has 2 coordinates",
                       lambda d: _item(d, "segments", "thigh")["landmarks"].update(hip_centre=[0.0, 0.94])),
     "exp_terms_shape": ("the hip passive law's first exp term is a pair, not [sign, a, b]",
-                        lambda d: _item(d, "joints", "hip")["passive"]["exp_terms"][0].pop()),
+                        lambda d: _item(d, "joints", "hip")["passive"]["exp_terms"].__setitem__(0, [1.0, 1.5])),
     "unknown_group_member": ("group glutes lists gluteus_maximum (misspelt)",
                              lambda d: d["groups"].update(glutes=["gluteus_maximum"])),
     "group_shadows_muscle": ("a group named gluteus_maximus holds iliacus",
