@@ -8,7 +8,10 @@ install) they are read from the repository's ``models/`` folder.
 from __future__ import annotations
 
 import re
-import tomllib
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib  # type: ignore[no-redef]
 from pathlib import Path
 
 from .errors import ModelFileError, ModelNotFoundError

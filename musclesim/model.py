@@ -6,7 +6,7 @@ compiles it into arrays (:mod:`musclesim.chain`) and never changes it.
 Conventions
 -----------
 * Coordinates are those of the *reference configuration* (all joint angles zero): metres,
-  x anterior, y up, z to the subject's left, origin on the floor below the ankle joint centre.
+  x anterior, y up, z to the subject's left, origin on the floor below the hip joint centre.
 * Joint angles are flexion-positive (ankle: dorsiflexion; knee: flexion; hip: flexion; spine:
   flexion; neck: flexion), as in OpenSim. Moments are N·m, flexion-positive.
 * Bilateral parts are described once for the left side and mirrored (z -> -z) to the right:

@@ -25,6 +25,8 @@ from .tone import couple, coupling_matrix, tone_vector
 POSITIONS = ("standing",)
 #: Steps of the continuation path from the baseline to the requested activation.
 CONTINUATION_STEPS = 4
+#: How often a failed continuation step may be split in two before the failure is reported.
+MAX_BISECTIONS = 3
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,17 @@ class Result:
         """Each measure minus its baseline value."""
         return {k: self.metrics[k] - self.baseline_metrics[k] for k in self.metrics}
 
+    @property
+    def geometry(self) -> dict:
+        """Where everything is in the solved pose, for drawing (metres, x anterior, y up).
+
+        ``{"joints": {joint id: (x, y)}, "segments": {segment id: [(x, y) of its proximal joint,
+        (x, y) of each child joint or its COM]}, "landmarks": {"segment.name": (x, y)},
+        "muscles": {muscle id: [(x, y), ...] along its path}, "com": (x, y)}``.
+        The sagittal model draws both legs on one chain.
+        """
+        return self._state["mech"].chain and _geometry(self._state["mech"], self._state["eq"].q)
+
     def _repr_html_(self) -> str:  # notebooks
         rows = "".join(
             f"<tr><td>{k}</td><td>{v:.2f}</td><td>{self.change[k]:+.2f}</td></tr>" for k, v in self.metrics.items())
@@ -108,11 +121,18 @@ def baseline(model: Model, position: str = "standing") -> Result:
     return model._cache[key]
 
 
-def _coupling(model: Model) -> np.ndarray:
-    if "coupling" not in model._cache:
+def interaction_graph(model: Model):
+    """The model's interaction graph at its baseline pose (built once, cached on the model)."""
+    if "graph" not in model._cache:
         from .graph import build_graph
 
-        model._cache["coupling"] = coupling_matrix(model, build_graph(model))
+        model._cache["graph"] = build_graph(model)
+    return model._cache["graph"]
+
+
+def _coupling(model: Model) -> np.ndarray:
+    if "coupling" not in model._cache:
+        model._cache["coupling"] = coupling_matrix(model, interaction_graph(model))
     return model._cache["coupling"]
 
 
@@ -170,13 +190,14 @@ def simulate(model: Model, tone: Mapping[str, float] | None = None, position: st
         steps = [1.0]
     else:
         steps = [k / CONTINUATION_STEPS for k in range(1, CONTINUATION_STEPS + 1)]
+    done = 0.0
     for k, frac in enumerate(steps, start=1):
         a = t0 + frac * (act - t0)
-        eq = solve(mech, a, q, lam)
-        iterations += eq.iterations
+        eq, used = _continue(mech, t0, act, done, frac, q, lam)
+        iterations += used
         if not eq.ok:
             break
-        q, lam = eq.q, eq.lam
+        q, lam, done = eq.q, eq.lam, frac
         if frames and len(steps) > 1:
             L = evaluate(mech, q[None], a, lam[None])
             out_frames.append(Frame("posture", k, frac, _freeze(dict(zip(ids, a.tolist()))),
@@ -185,6 +206,21 @@ def simulate(model: Model, tone: Mapping[str, float] | None = None, position: st
     eq = Equilibrium(eq.q, eq.lam, eq.converged, eq.stable, iterations, eq.residual_Nm, eq.goal_residual,
                      eq.min_stiffness_eig, eq.message)
     return _result(mech, position, dict(tone or {}), act, eq, base, tuple(out_frames))
+
+
+def _continue(mech: Mechanics, t0: np.ndarray, act: np.ndarray, start: float, stop: float,
+              q: np.ndarray, lam: np.ndarray, depth: int = 0) -> tuple[Equilibrium, int]:
+    """Solve at ``stop`` of the way from ``t0`` to ``act``, starting from the answer at ``start``;
+    if that fails, go there in two halves (at most :data:`MAX_BISECTIONS` times)."""
+    eq = solve(mech, t0 + stop * (act - t0), q, lam)
+    if eq.ok or depth >= MAX_BISECTIONS:
+        return eq, eq.iterations
+    mid = 0.5 * (start + stop)
+    half, used = _continue(mech, t0, act, start, mid, q, lam, depth + 1)
+    if not half.ok:
+        return half, used + eq.iterations
+    eq2, used2 = _continue(mech, t0, act, mid, stop, half.q, half.lam, depth + 1)
+    return eq2, eq.iterations + used + used2
 
 
 def _metrics(mech: Mechanics, q: np.ndarray, lam: np.ndarray, act: np.ndarray, L: Loads) -> dict[str, float]:
@@ -245,5 +281,28 @@ def _result(mech: Mechanics, position: str, tone: dict, act: np.ndarray, eq: Equ
         muscle_force_N=_freeze(dict(zip(ids, force.tolist()))), moment_arms_m=_freeze(arms),
         regulation=_freeze(regulation), converged=eq.converged, stable=eq.stable, iterations=eq.iterations,
         residual_Nm=eq.residual_Nm, message=eq.message, frames=frames,
-        _state={"eq": eq, "act": act},
+        _state={"eq": eq, "act": act, "mech": mech, "graph": mech.model._cache.get("graph")},
     )
+
+
+def _geometry(mech: Mechanics, q: np.ndarray) -> dict:
+    from .chain import kinematics
+
+    c = mech.chain
+    p, _, P, _ = kinematics(c, q[None], derivatives=False)
+    p, P = p[0].tolist(), P[0].tolist()
+    S = len(c.seg_names)
+    joints = {c.dof_names[c.seg_dof[s]]: tuple(P[s]) for s in range(1, S)}
+    segments = {}
+    for s in range(S):
+        ends = [tuple(P[k]) for k in range(S) if c.seg_parent[k] == s]
+        segments[c.seg_names[s]] = [tuple(P[s])] + (ends or [tuple(p[s])])
+    landmarks = {f"{seg}.{name}": tuple(p[i]) for (seg, name), i in c.landmark_index.items()}
+    muscles: dict[str, list] = {}
+    for k in range(len(c.pair_i0)):
+        m = c.muscle_names[c.pair_muscle[k]]
+        pts = muscles.setdefault(m, [tuple(p[c.pair_i0[k]])])
+        pts.append(tuple(p[c.pair_i1[k]]))
+    mass = c.seg_mass_kg / c.seg_mass_kg.sum()
+    com = tuple((mass @ np.array(p[:S])).tolist())
+    return {"joints": joints, "segments": segments, "landmarks": landmarks, "muscles": muscles, "com": com}
