@@ -11,6 +11,9 @@ of the standing body -- and why::
     ms.explain(res, base)["pelvic_tilt_deg"].text
 
 Importing the package does no work: submodules (numpy, scipy, networkx) load on first use.
+The functions live in modules with different names (``simulate`` in :mod:`musclesim.simulation`,
+``explain`` in :mod:`musclesim.explanation`): a submodule named like a lazily exported function
+would replace it as a package attribute once imported.
 """
 
 from __future__ import annotations
@@ -21,9 +24,9 @@ __version__ = "0.1.0"
 
 _EXPORTS = {
     "load_model": "io", "available_models": "io", "read_model_file": "io",
-    "simulate": "simulate", "baseline": "simulate", "Result": "simulate", "POSITIONS": "simulate",
-    "interaction_graph": "simulate",
-    "explain": "explain", "Explanation": "explain",
+    "simulate": "simulation", "baseline": "simulation", "Result": "simulation", "POSITIONS": "simulation",
+    "interaction_graph": "simulation",
+    "explain": "explanation", "Explanation": "explanation",
     "build_graph": "graph", "contradicted_relations": "graph", "graph_to_json": "graph",
     "MEASURES": "metrics",
     "errors": None,

@@ -57,7 +57,7 @@ def build_graph(model: Model, moment_arms: dict[str, dict[str, float]] | None = 
     standing pose (solved once and cached on the model).
     """
     if moment_arms is None:
-        from .simulate import baseline  # deferred: simulate imports this module
+        from .simulation import baseline  # deferred: simulate imports this module
 
         moment_arms = baseline(model).moment_arms_m
     G = nx.MultiDiGraph(name=model.name)

@@ -73,15 +73,26 @@ class Mechanics:
     fl_width: float
     pe_strain: float
     pe_shape: float
+    regulated: bool = True  # False: no postural goals (a hand-checkable passive system, for tests)
 
     @property
     def n(self) -> int:
         return len(self.chain.dof_names)
 
+    @property
+    def k(self) -> int:
+        """Number of postural goals (and regulating efforts)."""
+        return 3 if self.regulated else 0
 
-def prepare(model: Model) -> Mechanics:
-    """Compile ``model`` for the solver (cached on the model object, which is immutable)."""
-    cached = model._cache.get("mechanics")
+
+def prepare(model: Model, regulated: bool = True) -> Mechanics:
+    """Compile ``model`` for the solver (cached on the model object, which is immutable).
+
+    ``regulated=False`` drops the postural goals: the equilibrium of muscles, gravity and passive
+    structures alone (used by the hand-solvable oracle tests).
+    """
+    key = ("mechanics", regulated)
+    cached = model._cache.get(key)
     if cached is not None:
         return cached
     chain = compile_chain(model)
@@ -94,17 +105,22 @@ def prepare(model: Model) -> Mechanics:
     names = model.names()
     idx = {m: i for i, m in enumerate(chain.muscle_names)}
     mm = model.muscle_model
+    if regulated:
+        where = dict(
+            ankle_dof=chain.dof_names.index(reg.ankle_joint), neck_dof=chain.dof_names.index(reg.neck_joint),
+            upright_seg=chain.seg_names.index(reg.upright_segment), gaze_seg=chain.seg_names.index(reg.gaze_segment),
+            extensor_idx=np.array([idx[m] for m in names[reg.trunk_extensor]]),
+            flexor_idx=np.array([idx[m] for m in names[reg.trunk_flexor]]),
+            com_target_x_m=chain.ankle_x_m + reg.com_anterior_of_ankle_m)
+    else:
+        where = dict(ankle_dof=0, neck_dof=0, upright_seg=0, gaze_seg=0, extensor_idx=np.zeros(0, int),
+                     flexor_idx=np.zeros(0, int), com_target_x_m=0.0)
     mech = Mechanics(
-        model=model, chain=chain, passive=passive,
-        ankle_dof=chain.dof_names.index(reg.ankle_joint), neck_dof=chain.dof_names.index(reg.neck_joint),
-        upright_seg=chain.seg_names.index(reg.upright_segment), gaze_seg=chain.seg_names.index(reg.gaze_segment),
-        extensor_idx=np.array([idx[m] for m in names[reg.trunk_extensor]]),
-        flexor_idx=np.array([idx[m] for m in names[reg.trunk_flexor]]),
-        com_target_x_m=chain.ankle_x_m + reg.com_anterior_of_ankle_m,
+        model=model, chain=chain, passive=passive, **where,
         gamma=mm.short_range_stiffness_gamma, fl_width=mm.force_length_width,
-        pe_strain=mm.passive_strain_at_F0, pe_shape=mm.passive_shape,
+        pe_strain=mm.passive_strain_at_F0, pe_shape=mm.passive_shape, regulated=regulated,
     )
-    model._cache["mechanics"] = mech
+    model._cache[key] = mech
     return mech
 
 
@@ -163,8 +179,9 @@ class Loads:
 
 def evaluate(mech: Mechanics, q: np.ndarray, act: np.ndarray, lam: np.ndarray) -> Loads:
     """Moments and goal violations at poses ``q`` (B, n) with activations ``act`` (M,) or (B, M)
-    and regulation efforts ``lam`` (B, 3)."""
+    and regulation efforts ``lam`` (B, k)."""
     c = mech.chain
+    B, n = q.shape
     p, dp, _, alpha = kinematics(c, q)
     l, dl = _lengths_from_points(c, p, dp)
     F = muscle_force_N(mech, act, l)
@@ -173,16 +190,19 @@ def evaluate(mech: Mechanics, q: np.ndarray, act: np.ndarray, lam: np.ndarray) -
     m_g = c.seg_mass_kg * c.gravity
     grav = -m_g[None, :, None] * dp[:, :S, :, 1]  # (B, S, n)
     pas = passive_moment_Nm(mech, q)
+    Q = np.einsum("bm,bmn->bn", F, r) + grav.sum(axis=1) + pas
+    if not mech.regulated:
+        empty = np.zeros((B, 0, n))
+        return Loads(Q, np.zeros((B, 0)), p, F, r, grav, pas, empty, empty, np.zeros((B, n)))
     ext = r[:, mech.extensor_idx].mean(axis=1)
     flx = r[:, mech.flexor_idx].mean(axis=1)
     f_ext, f_flx = trunk_forces_N(lam[:, 2])
-    n = mech.n
-    reg = np.zeros((q.shape[0], 3, n))
+    reg = np.zeros((B, 3, n))
     reg[:, 0, mech.ankle_dof] = lam[:, 0]
     reg[:, 1, mech.neck_dof] = lam[:, 1]
     reg[:, 2] = f_ext[:, None] * ext + f_flx[:, None] * flx
     trunk_dir = ext - flx  # d(moment)/d(lam) far from zero effort, for reporting
-    Q = np.einsum("bm,bmn->bn", F, r) + grav.sum(axis=1) + pas + reg.sum(axis=1)
+    Q = Q + reg.sum(axis=1)
     mass = c.seg_mass_kg / c.seg_mass_kg.sum()
     com_x = p[:, :S, 0] @ mass
     goals = np.stack((com_x - mech.com_target_x_m, alpha[:, mech.gaze_seg], alpha[:, mech.upright_seg]), axis=1)
@@ -198,7 +218,7 @@ class Equilibrium:
     """One solve's answer (or its failure, as data)."""
 
     q: np.ndarray  # (n,) joint angles, rad
-    lam: np.ndarray  # (3,) regulation efforts: ankle N·m, neck N·m, trunk muscle force N
+    lam: np.ndarray  # (k,) regulation efforts: ankle N·m, neck N·m, trunk muscle force N
     converged: bool
     stable: bool
     iterations: int
@@ -213,52 +233,76 @@ class Equilibrium:
 
 
 def _jacobian(mech: Mechanics, q: np.ndarray, act: np.ndarray, lam: np.ndarray):
-    """Loads at (q, lam) and the Jacobian of [Q; goals] with respect to [q; lam]."""
-    n = mech.n
+    """Loads at (q, lam) and the Jacobian of [Q; goals] with respect to [q; lam].
+
+    Columns for q come from central differences of the exact moments (one batched evaluation);
+    the ankle and neck efforts enter linearly; the trunk effort by a central difference too.
+    """
+    n, k = mech.n, mech.k
     h = FD_STEP_RAD
     E = np.eye(n) * h
-    hl = FD_STEP_LAM
-    qs = np.vstack((q[None], q + E, q - E, np.broadcast_to(q, (2, n))))
-    lams = np.vstack((np.broadcast_to(lam, (2 * n + 1, 3)), lam + [0, 0, hl], lam - [0, 0, hl]))
-    L = evaluate(mech, qs, act, lams)
+    qs = [q[None], q + E, q - E]
+    lams = [np.broadcast_to(lam, (2 * n + 1, k))]
+    if k:
+        hl = np.zeros(k)
+        hl[2] = FD_STEP_LAM
+        qs.append(np.broadcast_to(q, (2, n)))
+        lams.append(np.vstack((lam + hl, lam - hl)))
+    L = evaluate(mech, np.vstack(qs), act, np.vstack(lams))
     dQdq = (L.Q[1:n + 1] - L.Q[n + 1:2 * n + 1]).T / (2 * h)  # (n, n)
-    J = np.zeros((n + 3, n + 3))
+    J = np.zeros((n + k, n + k))
     J[:n, :n] = dQdq
-    J[n:, :n] = L.dgoals[0]
-    J[:n, n] = np.eye(n)[mech.ankle_dof]
-    J[:n, n + 1] = np.eye(n)[mech.neck_dof]
-    J[:n, n + 2] = (L.Q[-2] - L.Q[-1]) / (2 * hl)
+    if k:
+        J[n:, :n] = L.dgoals[0]
+        J[:n, n] = np.eye(n)[mech.ankle_dof]
+        J[:n, n + 1] = np.eye(n)[mech.neck_dof]
+        J[:n, n + 2] = (L.Q[-2] - L.Q[-1]) / (2 * FD_STEP_LAM)
     return L, J, dQdq
 
 
 def reduced_stiffness(dQdq: np.ndarray, dgoals: np.ndarray) -> np.ndarray:
-    """Eigenvalues (ascending) of the stiffness restricted to motions that keep the goals."""
-    _, sv, vt = np.linalg.svd(dgoals)
-    Z = vt[len(sv):].T if len(sv) < vt.shape[0] else np.zeros((vt.shape[0], 0))
-    rank = int(np.sum(sv > 1e-12 * max(sv.max(), 1.0)))
-    Z = vt[rank:].T
+    """Eigenvalues (ascending) of the stiffness restricted to motions that keep the goals.
+
+    ``dQdq`` (n, n) is the derivative of the net joint moments; ``dgoals`` (k, n) the goals'
+    gradients. The stiffness is ``K = -sym(dQdq)``; ``Z`` spans ``null(dgoals)``.
+    """
+    n = dQdq.shape[0]
+    if dgoals.shape[0]:
+        _, sv, vt = np.linalg.svd(dgoals)
+        rank = int(np.sum(sv > 1e-12 * max(sv.max(), 1.0)))
+        Z = vt[rank:].T
+    else:
+        Z = np.eye(n)
     K = -0.5 * (dQdq + dQdq.T)
     return np.linalg.eigvalsh(Z.T @ K @ Z)
+
+
+def _norm(L: Loads) -> np.ndarray:
+    """Size of the residual of each pose in a batch (goals weighted so 1 mm ~ 1 N·m)."""
+    return np.sqrt(np.sum(L.Q**2, axis=1) + np.sum((L.goals * 1e3) ** 2, axis=1))
 
 
 def solve(mech: Mechanics, act: np.ndarray, q0: np.ndarray | None = None, lam0: np.ndarray | None = None,
           max_iter: int = MAX_ITER) -> Equilibrium:
     """Find the regulated static equilibrium for activations ``act`` (M,), starting at (q0, lam0).
 
-    Never raises for a failed solve: the answer says ``converged=False`` or ``stable=False`` and why.
+    Newton's method on [Q(q) + B(q) lam; goals(q)] = 0 with a trust region on the joint angles
+    (:data:`MAX_STEP_RAD`) and a backtracking line search over several step lengths evaluated in
+    one batch. Never raises for a failed solve: the answer says ``converged=False`` or
+    ``stable=False`` and why.
     """
-    n = mech.n
+    n, k = mech.n, mech.k
     q = np.zeros(n) if q0 is None else np.array(q0, dtype=float)
-    lam = np.zeros(3) if lam0 is None else np.array(lam0, dtype=float)
+    lam = np.zeros(k) if lam0 is None else np.array(lam0, dtype=float)
     act = np.asarray(act, dtype=float)
     steps = np.array([1.0, 0.5, 0.25, 0.1, 0.03])
     it = 0
     L, J, dQdq = _jacobian(mech, q, act, lam)
     for it in range(1, max_iter + 1):
-        F = np.concatenate((L.Q[0], L.goals[0]))
-        if np.max(np.abs(L.Q[0])) < TOL_MOMENT_NM and np.max(np.abs(L.goals[0])) < TOL_GOAL:
+        if np.max(np.abs(L.Q[0])) < TOL_MOMENT_NM and (not k or np.max(np.abs(L.goals[0])) < TOL_GOAL):
             it -= 1
             break
+        F = np.concatenate((L.Q[0], L.goals[0]))
         try:
             dz = np.linalg.solve(J, -F)
         except np.linalg.LinAlgError:
@@ -266,22 +310,27 @@ def solve(mech: Mechanics, act: np.ndarray, q0: np.ndarray | None = None, lam0: 
         big = np.max(np.abs(dz[:n]))
         if big > MAX_STEP_RAD:  # a trust region on the angles: Newton may not leap across the body
             dz = dz * (MAX_STEP_RAD / big)
-        # backtracking: try several step lengths at once, keep the first that lowers |F|
-        zq = q[None] + steps[:, None] * dz[None, :n]
-        zl = lam[None] + steps[:, None] * dz[None, n:]
-        T = evaluate(mech, zq, act, zl)
-        norms = np.linalg.norm(np.concatenate((T.Q, T.goals * 1e3), axis=1), axis=1)
-        f0 = np.linalg.norm(np.concatenate((L.Q[0], L.goals[0] * 1e3)))
-        better = np.flatnonzero(norms < f0)
-        k = int(better[0]) if better.size else int(np.argmin(norms))
-        q, lam = zq[k], zl[k]
+        # try the full step first; backtrack (several lengths in one batch) only if it does not help
+        f0 = _norm(L)[0]
+        L1, J1, dQdq1 = _jacobian(mech, q + dz[:n], act, lam + dz[n:])
+        if np.isfinite(L1.Q[0]).all() and _norm(L1)[0] < f0:
+            q, lam, L, J, dQdq = q + dz[:n], lam + dz[n:], L1, J1, dQdq1
+        else:
+            zq = q[None] + steps[1:, None] * dz[None, :n]
+            zl = lam[None] + steps[1:, None] * dz[None, n:]
+            T = evaluate(mech, zq, act, zl)
+            norms = _norm(T)
+            norms[~np.isfinite(norms)] = np.inf
+            better = np.flatnonzero(norms < f0)
+            j = int(better[0]) if better.size else int(np.argmin(norms))
+            q, lam = zq[j], zl[j]
+            L, J, dQdq = _jacobian(mech, q, act, lam)
         if not np.all(np.isfinite(q)) or np.max(np.abs(q)) > np.pi:
             return Equilibrium(q, lam, False, False, it, float("inf"), float("inf"), float("nan"),
                                "diverged: the joint angles left any plausible range")
-        L, J, dQdq = _jacobian(mech, q, act, lam)
     res = float(np.max(np.abs(L.Q[0])))
-    gres = float(np.max(np.abs(L.goals[0])))
-    converged = res < TOL_MOMENT_NM and gres < TOL_GOAL
+    gres = float(np.max(np.abs(L.goals[0]))) if k else 0.0
+    converged = res < TOL_MOMENT_NM and gres < TOL_GOAL and np.all(np.isfinite(q))
     eig = reduced_stiffness(dQdq, L.dgoals[0])
     min_eig = float(eig[0]) if eig.size else float("inf")
     stable = bool(converged and min_eig > 0)
@@ -291,4 +340,4 @@ def solve(mech: Mechanics, act: np.ndarray, q0: np.ndarray | None = None, lam0: 
         msg = f"unstable equilibrium (reduced stiffness eigenvalue {min_eig:.3g} N·m/rad <= 0): a saddle, not a posture"
     else:
         msg = "converged to a stable posture"
-    return Equilibrium(q, lam, converged, stable, it, res, gres, min_eig, msg)
+    return Equilibrium(q, lam, bool(converged), stable, it, res, gres, min_eig, msg)

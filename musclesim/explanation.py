@@ -25,7 +25,7 @@ import networkx as nx
 import numpy as np
 
 from .metrics import MEASURES
-from .simulate import Result, _metrics
+from .simulation import Result, _metrics
 from .mechanics import _jacobian, evaluate, prepare
 
 #: Changes smaller than this (in the measure's unit) are not explained.

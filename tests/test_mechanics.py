@@ -1,0 +1,194 @@
+"""The mechanics against hand calculations, published moment arms and its own invariants."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy.optimize import brentq
+
+import musclesim as ms
+from musclesim.chain import compile_chain, muscle_lengths
+from musclesim.mechanics import evaluate, prepare, solve
+from musclesim.model import (Attachment, Coupling, Joint, Model, Muscle, MuscleModel, PassiveLaw, Regulation,
+                             Segment, Subject)
+from musclesim.tone import tone_vector
+
+G = 9.81
+
+
+def pendulum_model(activation: float = 0.3, passive_k: float = 0.0) -> Model:
+    """A 10 kg rod hanging from a hinge, COM 0.5 m below it, one muscle pulling it forward."""
+    sub = Subject(10.0, 1.0, 50.0, G, "test")
+    base = Segment("base", False, "", "", 1e-9, (0.0, 0.0, 0.0), {}, "t", "t", "t")
+    rod = Segment("rod", False, "base", "hinge", 1.0, (0.0, -0.5, 0.0), {}, "t", "t", "t")
+    law = PassiveLaw(0.0, -passive_k, (), "t")
+    hinge = Joint("hinge", False, "base", "rod", (0.0, 0.0, 0.0), 1, (-90.0, 90.0), law, "t")
+    muscle = Muscle("puller", False, (), Attachment("base", (0.3, 0.0, 0.0)), (),
+                    Attachment("rod", (0.0, -0.4, 0.0)), 500.0, 0.2, 1.0, 1.0, activation, "t", "t", "t", "t")
+    mm = MuscleModel(23.0, 0.45, 0.6, 4.0, {})
+    reg = Regulation(0.0, "rod", "rod", "hinge", "hinge", "puller", "puller", "t", "t")
+    return Model("pendulum", "test", None, sub, (base, rod), (hinge,), (muscle,), {}, (), mm,
+                 Coupling(0.0, 0.0, 0.01, "t"), reg)
+
+
+def hand_force(l: float, l_ref: float, a: float) -> float:
+    """Hill static force written out independently of the package (rigid tendon, l~_ref = 1)."""
+    F0, lopt, w, gamma = 500.0, 0.2, 0.45, 23.0
+    lt = (l - (l_ref - lopt)) / lopt
+    fl = math.exp(-(((lt - 1.0) / w) ** 2))
+    fpe = (math.exp(4.0 * max(lt - 1.0, 0.0) / 0.6) - 1.0) / (math.exp(4.0) - 1.0)
+    raw = F0 * (a * fl + fpe + gamma * a * (lt - 1.0))
+    return 0.5 * (raw + math.sqrt(raw * raw + 1.0))
+
+
+def hand_equilibrium(a: float, passive_k_per_deg: float = 0.0) -> float:
+    origin = np.array([0.3, 0.0])
+
+    def length(th):
+        ins = np.array([-0.4 * math.sin(th), -0.4 * math.cos(th)])
+        return float(np.linalg.norm(ins - origin))
+
+    def dl(th):
+        ins = np.array([-0.4 * math.sin(th), -0.4 * math.cos(th)])
+        dins = np.array([-0.4 * math.cos(th), 0.4 * math.sin(th)])
+        d = ins - origin
+        return float(d @ dins / np.linalg.norm(d))
+
+    l_ref = length(0.0)
+
+    def net_moment(th):
+        gravity = -10.0 * G * 0.5 * math.sin(th)  # -dV/dth with V = -m g 0.5 cos th
+        return gravity - hand_force(length(th), l_ref, a) * dl(th) - passive_k_per_deg * math.degrees(th)
+
+    return brentq(net_moment, -1.5, 0.0, xtol=1e-14)
+
+
+@pytest.mark.parametrize("a", [0.05, 0.3, 0.8])
+def test_pendulum_with_one_muscle_matches_hand_solution(a):
+    mech = prepare(pendulum_model(a), regulated=False)
+    eq = solve(mech, np.array([a]))
+    assert eq.ok, eq.message
+    assert eq.residual_Nm < 1e-6
+    assert eq.q[0] == pytest.approx(hand_equilibrium(a), abs=1e-6)
+
+
+def test_pendulum_passive_stiffness_is_included():
+    mech = prepare(pendulum_model(0.3, passive_k=0.5), regulated=False)
+    eq = solve(mech, np.array([0.3]))
+    assert eq.q[0] == pytest.approx(hand_equilibrium(0.3, 0.5), abs=1e-6)
+    assert eq.q[0] > hand_equilibrium(0.3)  # the joint spring resists the pull
+
+
+def test_an_upside_down_pendulum_is_reported_unstable():
+    """An inverted rod balanced exactly above its hinge is an equilibrium but a saddle."""
+    m = pendulum_model(0.0)
+    rod = m.segments[1]
+    inverted = Segment("rod", False, "base", "hinge", 1.0, (0.0, 0.5, 0.0), {}, "t", "t", "t")
+    m2 = Model("inv", "t", None, m.subject, (m.segments[0], inverted), m.joints, m.muscles, {}, (), m.muscle_model,
+               m.coupling, m.regulation)
+    assert rod is not inverted
+    eq = solve(prepare(m2, regulated=False), np.array([0.0]))
+    assert eq.converged and not eq.stable
+    assert "unstable" in eq.message
+
+
+@pytest.fixture(scope="module")
+def model():
+    return ms.load_model()
+
+
+def test_moment_arms_are_the_derivative_of_path_length(model):
+    chain = compile_chain(model)
+    rng = np.random.default_rng(1)
+    q = rng.uniform(-0.2, 0.2, size=(1, len(chain.dof_names)))
+    _, dl = muscle_lengths(chain, q)
+    h = 1e-6
+    for j in range(q.shape[1]):
+        e = np.zeros_like(q)
+        e[0, j] = h
+        lp, _ = muscle_lengths(chain, q + e)
+        lm, _ = muscle_lengths(chain, q - e)
+        np.testing.assert_allclose(dl[0, :, j], (lp[0] - lm[0]) / (2 * h), atol=1e-8)
+
+
+# published ranges (REFERENCE.md B and E; issue 3): positive = flexion
+MOMENT_ARM_BANDS_CM = [
+    ("psoas_major_left", "hip", 1.9, 4.0),
+    ("iliacus_left", "hip", 3.0, 4.5),
+    ("gluteus_maximus_left", "hip", -7.0, -5.0),
+    ("hamstrings_left", "hip", -6.5, -4.0),
+    ("rectus_abdominis_left", "L5S1", 6.0, 10.0),
+    ("erector_spinae_left", "L5S1", -6.0, -4.0),
+    ("rectus_femoris_left", "hip", 3.4, 4.3),
+    ("soleus_left", "ankle", -5.0, -4.0),
+    ("tibialis_anterior_left", "ankle", 4.0, 5.0),
+]
+
+
+@pytest.mark.parametrize("muscle,joint,lo,hi", MOMENT_ARM_BANDS_CM)
+def test_moment_arms_at_baseline_lie_in_published_ranges(model, muscle, joint, lo, hi):
+    r_cm = 100 * ms.baseline(model).moment_arms_m[muscle][joint]
+    assert lo <= r_cm <= hi, f"{muscle} at {joint}: {r_cm:.2f} cm not in [{lo}, {hi}]"
+
+
+def test_left_and_right_muscles_mirror(model):
+    base = ms.baseline(model)
+    for inst in model.instances:
+        if inst.side == "left":
+            twin = inst.id.replace("_left", "_right")
+            assert base.muscle_force_N[inst.id] == pytest.approx(base.muscle_force_N[twin], abs=1e-9)
+            assert dict(base.moment_arms_m[inst.id]) == pytest.approx(dict(base.moment_arms_m[twin]), abs=1e-12)
+
+
+def test_one_sided_tone_gives_the_same_sagittal_posture_on_either_side(model):
+    left = ms.simulate(model, {"psoas_major_left": 0.45})
+    right = ms.simulate(model, {"psoas_major_right": 0.45})
+    assert left.ok and right.ok
+    for k in left.metrics:
+        assert left.metrics[k] == pytest.approx(right.metrics[k], abs=1e-9), k
+
+
+def test_residual_is_small_on_random_tones(model):
+    rng = np.random.default_rng(7)
+    names = [m.id for m in model.muscles]
+    mech = prepare(model)
+    for _ in range(8):
+        tone = {n: float(rng.uniform(0.0, 0.35)) for n in rng.choice(names, size=4, replace=False)}
+        res = ms.simulate(model, tone, coupling=False, frames=False)
+        assert res.converged, (tone, res.message)
+        # recompute the residual independently of the solver's own report
+        eq = res._state["eq"]
+        L = evaluate(mech, eq.q[None], tone_vector(model, tone), eq.lam[None])
+        assert np.max(np.abs(L.Q[0])) < 1e-6
+        assert np.max(np.abs(L.goals[0])) < 1e-9
+
+
+def test_moment_breakdown_sums_to_the_residual(model):
+    res = ms.simulate(model, {"hip_flexors": 0.3})
+    for joint, row in res.moments.items():
+        assert abs(sum(row.values())) < 1e-6, joint
+
+
+def test_regulation_holds_its_goals(model):
+    res = ms.simulate(model, {"psoas_major": 0.5})
+    assert res.metrics["com_anterior_mm"] == pytest.approx(1000 * model.regulation.com_anterior_of_ankle_m, abs=1e-6)
+    geo = res.geometry
+    base = ms.baseline(model).geometry
+    # level gaze: the head keeps its pitch, so tragus-to-head-COM direction is unchanged
+    def head_dir(g):
+        t = np.array(g["landmarks"]["head_neck.tragus"])
+        c7 = np.array(g["landmarks"]["thorax_upper.c7"])
+        return t - c7
+    assert np.linalg.norm(head_dir(geo)) == pytest.approx(np.linalg.norm(head_dir(base)), rel=1e-9)
+
+
+def test_known_directions_emerge(model):
+    """Hip flexor tone tilts the pelvis forward; hip extensor tone tilts it back (DESIGN section 5)."""
+    d = lambda tone: ms.simulate(model, tone).change["pelvic_tilt_deg"]  # noqa: E731
+    assert d({"psoas_major": 0.3}) > 1.0
+    assert d({"glutes": 0.3}) < -1.0
+    assert d({"hamstrings": 0.3}) < -1.0
+    # a larger tone does more
+    assert d({"psoas_major": 0.6}) > d({"psoas_major": 0.3})
