@@ -52,6 +52,7 @@ MAX_STEP_RAD = 0.1  # largest change of any joint angle in one Newton step
 FD_STEP_RAD = 1e-6
 FD_STEP_LAM = 1e-4  # N
 SMOOTH_FORCE_N = 1.0  # width of the smooth max(F, 0) that keeps muscles from pushing
+PASSIVE_ONSET = 0.005  # normalised length over which passive muscle force sets in smoothly
 TRUNK_BLEND_N = 5.0  # width of the smooth hand-over between trunk extensor and flexor regulation
 
 
@@ -131,7 +132,8 @@ def muscle_force_N(mech: Mechanics, act: np.ndarray, l_mt: np.ndarray) -> np.nda
     lt = (l_mt - c.l_tendon_m) / c.l_opt_m
     fl = np.exp(-(((lt - 1.0) / mech.fl_width) ** 2))
     k = mech.pe_shape
-    stretch = np.maximum(lt - c.slack_norm, 0.0)
+    # smooth onset of passive force at the slack length (a kink would stall Newton's method)
+    stretch = PASSIVE_ONSET * np.logaddexp(0.0, (lt - c.slack_norm) / PASSIVE_ONSET)
     fpe = (np.exp(k * stretch / mech.pe_strain) - 1.0) / (np.exp(k) - 1.0)
     raw = c.F0_N * (act * fl + fpe + mech.gamma * act * (lt - c.l_ref_norm))
     return 0.5 * (raw + np.sqrt(raw * raw + SMOOTH_FORCE_N**2))
@@ -341,3 +343,4 @@ def solve(mech: Mechanics, act: np.ndarray, q0: np.ndarray | None = None, lam0: 
     else:
         msg = "converged to a stable posture"
     return Equilibrium(q, lam, bool(converged), stable, it, res, gres, min_eig, msg)
+

@@ -203,8 +203,13 @@ def simulate(model: Model, tone: Mapping[str, float] | None = None, position: st
             out_frames.append(Frame("posture", k, frac, _freeze(dict(zip(ids, a.tolist()))),
                                     _freeze(dict(zip(mech.chain.dof_names, np.degrees(q).tolist()))),
                                     _freeze(_metrics(mech, q, lam, a, L))))
+    message = eq.message
+    if not eq.ok and len(steps) > 1:
+        message = (f"no standing posture connected to the baseline at this tone: the equilibrium was followed "
+                   f"{100 * done:.0f}% of the way from the resting tone and then lost ({eq.message}); the body "
+                   f"would have to snap to another posture (for example a buckling knee) or could not stand")
     eq = Equilibrium(eq.q, eq.lam, eq.converged, eq.stable, iterations, eq.residual_Nm, eq.goal_residual,
-                     eq.min_stiffness_eig, eq.message)
+                     eq.min_stiffness_eig, message)
     return _result(mech, position, dict(tone or {}), act, eq, base, tuple(out_frames))
 
 
