@@ -2,12 +2,13 @@
 
 For a result and its baseline, :func:`explain` gives for every measure that changed:
 
-* ``drivers`` -- the share of the change due to each muscle whose activation changed. The tone
-  change alters each muscle's moments at the baseline pose (its "drive" ``dQ_i``); the regulated
-  equilibrium turns drives into posture by the linear response
-  ``dz = -J^-1 [dQ_i; 0]`` (``J`` the solver's Jacobian at the baseline), and the measure's
-  gradient turns posture into the measure: ``share_i = grad m . dq_i``. Shares add up to the
-  linear estimate; ``nonlinear_remainder`` is what the full solve adds beyond it.
+* ``drivers`` -- the share of the change due to each muscle whose activation changed. A step of
+  the tone change alters each muscle's moments at the current pose (its "drive" ``dQ_i``); the
+  regulated equilibrium turns drives into posture by the linear response ``dz = -J^-1 [dQ_i; 0]``
+  (``J`` the solver's Jacobian), and the measure's gradient turns posture into the measure:
+  ``share_i = grad m . dq_i``. The shares are integrated along the continuation path (trapezoid
+  rule over its steps), because muscle responses saturate (short-range stiffness grows with
+  activation). They add up to ``linear_estimate``; ``nonlinear_remainder`` is what is left.
 * ``moments`` -- a waterfall at the joint that carries most of the change: how each contributor's
   moment there (each muscle, gravity, passive structures, regulation) differs between the result
   and the baseline, largest first. Both postures are equilibria, so these changes sum to ~0: what
@@ -25,7 +26,7 @@ import networkx as nx
 import numpy as np
 
 from .metrics import MEASURES
-from .simulation import Result, _metrics
+from .simulation import Result
 from .mechanics import _jacobian, evaluate, prepare
 
 #: Changes smaller than this (in the measure's unit) are not explained.
@@ -80,31 +81,31 @@ def explain(result: Result, baseline: Result, measures: list[str] | None = None,
             raise UnknownMeasureError(name, result.metrics)
     c = mech.chain
     n = mech.n
-    bq, blam, bact = baseline._state["eq"].q, baseline._state["eq"].lam, baseline._state["act"]
-    act = result._state["act"]
-    _, J, _ = _jacobian(mech, bq, bact, blam)
-    # drive of each muscle whose activation changed: its moment change at the baseline pose
-    L0 = evaluate(mech, bq[None], bact, blam[None])
-    dact = act - bact
-    changed = np.flatnonzero(np.abs(dact) > 1e-12)
-    F1 = evaluate(mech, np.repeat(bq[None], max(len(changed), 1), 0), _per_muscle_act(bact, act, changed),
-                  np.repeat(blam[None], max(len(changed), 1), 0)).force_N
-    drives = np.zeros((len(changed), n + J.shape[0] - n))
-    for k, m in enumerate(changed):
-        drives[k, :n] = (F1[k, m] - L0.force_N[0, m]) * L0.moment_arm_m[0, m]
-    dz = -np.linalg.solve(J, drives.T)  # (n+3, k)
-    grads = _measure_gradients(mech, bq, blam, bact, names)
+    bq = baseline._state["eq"].q
+    path = result._state.get("path") or [(baseline._state["act"], bq, baseline._state["eq"].lam)]
+    if len(path) == 1 or not np.allclose(path[-1][1], result._state["eq"].q):
+        path = [path[0], (result._state["act"], result._state["eq"].q, result._state["eq"].lam)]
+    changed = np.flatnonzero(np.abs(path[-1][0] - path[0][0]) > 1e-12)
+    shares = {k: np.zeros(len(changed)) for k in names}
+    # integrate the linear response along the continuation path (trapezoid rule over its steps)
+    states = [_linear_state(mech, a, q, lam, names) for a, q, lam in path]
+    for k in range(1, len(path)):
+        a0, a1 = path[k - 1][0], path[k][0]
+        for st in (states[k - 1], states[k]):
+            dz = _response(mech, st, a0, a1, changed)
+            for name in names:
+                shares[name] += 0.5 * (st["grads"][name] @ dz[:n])
     G = result._state.get("graph")
     out: dict[str, Explanation] = {}
     for name in names:
         ch = result.metrics[name] - baseline.metrics[name]
         if measures is None and abs(ch) < MIN_CHANGE:
             continue
-        g = grads[name]
-        shares = g @ dz[:n] if len(changed) else np.zeros(0)
-        order = np.argsort(-np.abs(shares))
-        drivers = tuple((c.muscle_names[changed[i]], float(shares[i])) for i in order[:top])
-        lin = float(shares.sum())
+        g = states[0]["grads"][name]
+        sh = shares[name]
+        order = np.argsort(-np.abs(sh))
+        drivers = tuple((c.muscle_names[changed[i]], float(sh[i])) for i in order[:top] if abs(sh[i]) > 0)
+        lin = float(sh.sum())
         dq = result._state["eq"].q - bq
         joint_idx = int(np.argmax(np.abs(g * dq))) if np.any(g * dq) else int(np.argmax(np.abs(g)))
         joint = c.dof_names[joint_idx]
@@ -118,6 +119,28 @@ def explain(result: Result, baseline: Result, measures: list[str] | None = None,
     return out
 
 
+def _linear_state(mech, act, q, lam, names) -> dict:
+    """What the linear response needs at one equilibrium: Jacobian, loads, measure gradients."""
+    L, J, _ = _jacobian(mech, q, act, lam)
+    return {"act": act, "q": q, "lam": lam, "J": J, "L": L, "grads": _measure_gradients(mech, q, lam, act, names)}
+
+
+def _response(mech, st, a0, a1, changed) -> np.ndarray:
+    """Posture response (n+k, len(changed)) at state ``st`` to each changed muscle's activation step."""
+    n = mech.n
+    if not len(changed):
+        return np.zeros((st["J"].shape[0], 0))
+    acts = _per_muscle_act(a0, a1, changed)
+    F1 = evaluate(mech, np.repeat(st["q"][None], len(changed), 0), acts,
+                  np.repeat(st["lam"][None], len(changed), 0)).force_N
+    F0 = evaluate(mech, st["q"][None], a0, st["lam"][None]).force_N[0]
+    drives = np.zeros((len(changed), st["J"].shape[0]))
+    r = st["L"].moment_arm_m[0]
+    for k, m in enumerate(changed):
+        drives[k, :n] = (F1[k, m] - F0[m]) * r[m]
+    return -np.linalg.solve(st["J"], drives.T)
+
+
 def _per_muscle_act(bact: np.ndarray, act: np.ndarray, changed: np.ndarray) -> np.ndarray:
     """One activation vector per changed muscle: the baseline with only that muscle changed."""
     out = np.repeat(bact[None], max(len(changed), 1), 0)
@@ -127,19 +150,20 @@ def _per_muscle_act(bact: np.ndarray, act: np.ndarray, changed: np.ndarray) -> n
 
 
 def _measure_gradients(mech, q, lam, act, names) -> dict[str, np.ndarray]:
-    """d(measure)/dq at the baseline pose by central differences (unit per rad)."""
+    """d(measure)/dq at a pose by central differences (unit per rad), all poses in one batch."""
+    from .chain import kinematics
+    from .simulation import _total_force
+    from .metrics import measure
+
     n = mech.n
-    grads = {k: np.zeros(n) for k in names}
-    for j in range(n):
-        vals = []
-        for s in (+1, -1):
-            qq = q.copy()
-            qq[j] += s * FD_STEP
-            L = evaluate(mech, qq[None], act, lam[None])
-            vals.append(_metrics(mech, qq, lam, act, L))
-        for k in names:
-            grads[k][j] = (vals[0][k] - vals[1][k]) / (2 * FD_STEP)
-    return grads
+    E = np.eye(n) * FD_STEP
+    qs = np.vstack((q + E, q - E))
+    L = evaluate(mech, qs, act, np.broadcast_to(lam, (2 * n, len(lam))))
+    _, _, P, _ = kinematics(mech.chain, qs, derivatives=False)
+    hip_limit = mech.model.joint("hip").range_deg[0]
+    vals = [measure(mech.chain, L.points[i], P[i], qs[i], _total_force(mech, L.force_N[i], lam),
+                    L.moment_arm_m[i], lam, L.trunk_dir[i], hip_limit) for i in range(2 * n)]
+    return {k: np.array([(vals[j][k] - vals[n + j][k]) / (2 * FD_STEP) for j in range(n)]) for k in names}
 
 
 def _moment_waterfall(result: Result, baseline: Result, joint: str, top: int) -> tuple[tuple[str, float], ...]:

@@ -191,6 +191,7 @@ def simulate(model: Model, tone: Mapping[str, float] | None = None, position: st
     else:
         steps = [k / CONTINUATION_STEPS for k in range(1, CONTINUATION_STEPS + 1)]
     done = 0.0
+    path = [(t0, q, lam)]
     for k, frac in enumerate(steps, start=1):
         a = t0 + frac * (act - t0)
         eq, used = _continue(mech, t0, act, done, frac, q, lam)
@@ -198,6 +199,7 @@ def simulate(model: Model, tone: Mapping[str, float] | None = None, position: st
         if not eq.ok:
             break
         q, lam, done = eq.q, eq.lam, frac
+        path.append((a, q, lam))
         if frames and len(steps) > 1:
             L = evaluate(mech, q[None], a, lam[None])
             out_frames.append(Frame("posture", k, frac, _freeze(dict(zip(ids, a.tolist()))),
@@ -210,7 +212,9 @@ def simulate(model: Model, tone: Mapping[str, float] | None = None, position: st
                    f"would have to snap to another posture (for example a buckling knee) or could not stand")
     eq = Equilibrium(eq.q, eq.lam, eq.converged, eq.stable, iterations, eq.residual_Nm, eq.goal_residual,
                      eq.min_stiffness_eig, message)
-    return _result(mech, position, dict(tone or {}), act, eq, base, tuple(out_frames))
+    out = _result(mech, position, dict(tone or {}), act, eq, base, tuple(out_frames))
+    out._state["path"] = path
+    return out
 
 
 def _continue(mech: Mechanics, t0: np.ndarray, act: np.ndarray, start: float, stop: float,

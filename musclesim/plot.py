@@ -1,0 +1,944 @@
+"""Plotly figures of musclesim results: pure builders, data in, figure out.
+
+Every builder takes plain musclesim objects (a :class:`~musclesim.simulate.Result`, an
+:class:`~musclesim.explain.Explanation`, the interaction graph) and returns a
+:class:`plotly.graph_objects.Figure`; nothing here touches the dashboard, so notebooks use the
+same pictures::
+
+    import musclesim as ms
+    from musclesim import plot
+    model = ms.load_model()
+    base = ms.simulate(model)
+    res = ms.simulate(model, tone={"psoas_major_left": 0.6})
+    plot.sagittal_figure(res, base).show()
+    plot.waterfall_figure(ms.explain(res, base)["pelvic_tilt_deg"]).show()
+    plot.graph_figure(ms.interaction_graph(model), res, base).show()
+
+``as_dict=True`` returns the figure as a plain dict instead (the same JSON plotly would send),
+skipping plotly's property validation, which costs tens of milliseconds for a figure with a
+trace per muscle: the dashboard uses it to stay inside its time budget. The figure tests build
+every dict into a validated ``go.Figure`` so both forms stay correct.
+
+Drawing conventions: metres, x anterior, y up (sagittal view seen from the subject's left);
+the frontal view, once the model has one, uses z to the subject's left and y up, seen from the
+front. Colours say the same thing everywhere: red more (force, activation, flexion), blue less.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Iterable, Mapping, Sequence
+
+#: Muscle force (N) at the top of the colour and width scales of the body figures.
+FORCE_SCALE_N = 800.0
+#: Plotly colour scale for muscle force (light to dark red).
+FORCE_COLORSCALE = [[0.0, "#fde0c5"], [0.35, "#f59e72"], [0.7, "#d9453c"], [1.0, "#7a0b1c"]]
+#: Diverging scale for changes (blue less, grey none, red more).
+CHANGE_COLORSCALE = [[0.0, "#2166ac"], [0.5, "#e6e6e6"], [1.0, "#b2182b"]]
+#: Colours of the relation kinds in the graph view, and their line dash.
+RELATION_STYLE = {
+    "agonist": {"color": "#1b7837", "dash": "solid", "width": 3.0},
+    "synergist": {"color": "#2166ac", "dash": "dash", "width": 1.4},
+    "antagonist": {"color": "#d6604d", "dash": "dot", "width": 1.6},
+    "contradicted": {"color": "#762a83", "dash": "dashdot", "width": 2.0},
+}
+#: Node styles of the graph view by kind.
+NODE_STYLE = {
+    "bone": {"symbol": "square", "color": "#8c6d31", "size": 13},
+    "joint": {"symbol": "circle", "color": "#525252", "size": 9},
+    "muscle": {"symbol": "circle", "color": "#d6604d", "size": 11},
+    "measure": {"symbol": "diamond", "color": "#4d9221", "size": 11},
+}
+#: The sagittal measures annotated on the body figure: (measure, landmark it points at).
+ANNOTATED_MEASURES = (
+    ("head_forward_mm", "head_neck.tragus"),
+    ("thoracic_kyphosis_deg", "thorax_upper.t4_endplate_posterior"),
+    ("lumbar_lordosis_deg", "L3.body_centre"),
+    ("pelvic_tilt_deg", "pelvis.psis"),
+)
+#: The frontal measures annotated on the frontal figure, when the model has them.
+FRONTAL_MEASURES = ("pelvic_obliquity_deg", "trunk_lateral_bend_deg", "hip_height_difference_mm",
+                    "apparent_leg_length_difference_mm")
+#: Text shown in the frontal view while the model is sagittal only.
+FRONTAL_MISSING = ("Frontal plane not modelled yet: this model is sagittal, so pelvic obliquity,<br>"
+                   "side-bend and leg-length differences cannot be shown. The view lights up<br>"
+                   "when the model's geometry carries a frontal projection.")
+#: Changes smaller than this (in a measure's unit) count as "no change".
+CHANGE_TOL = 0.05
+
+_FONT = "Inter, Segoe UI, Helvetica, Arial, sans-serif"
+
+
+# --------------------------------------------------------------------------- helpers
+
+def _finish(fig: dict, as_dict: bool):
+    """Return ``fig`` as a dict, or as a validated ``go.Figure``."""
+    if as_dict:
+        return fig
+    import plotly.graph_objects as go
+
+    return go.Figure(fig)
+
+
+def _r(v: float, nd: int = 4) -> float:
+    return round(float(v), nd)
+
+
+def measure_label(name: str) -> str:
+    """A readable label for a measure name: ``pelvic_tilt_deg`` -> ``pelvic tilt``."""
+    for suffix in ("_deg", "_mm", "_Nm", "_N", "_mmHg"):
+        if name.endswith(suffix):
+            name = name[: -len(suffix)]
+            break
+    return name.replace("pi_minus_ll", "PI − LL").replace("_", " ")
+
+
+def unit_symbol(unit: str) -> str:
+    """``deg`` -> ``°``; other units unchanged."""
+    return "°" if unit == "deg" else unit
+
+
+def muscle_label(muscle_id: str) -> str:
+    """``psoas_major_left`` -> ``psoas major L``."""
+    for side, short in (("_left", " L"), ("_right", " R")):
+        if muscle_id.endswith(side):
+            return muscle_id[: -len(side)].replace("_", " ") + short
+    return muscle_id.replace("_", " ")
+
+
+def _lerp_color(scale: Sequence[Sequence], t: float) -> str:
+    """Colour at ``t`` in [0, 1] on a plotly-style colour scale of hex stops."""
+    t = min(max(t, 0.0), 1.0)
+    for (t0, c0), (t1, c1) in zip(scale[:-1], scale[1:]):
+        if t <= t1:
+            f = 0.0 if t1 == t0 else (t - t0) / (t1 - t0)
+            a = [int(c0[i:i + 2], 16) for i in (1, 3, 5)]
+            b = [int(c1[i:i + 2], 16) for i in (1, 3, 5)]
+            return "#" + "".join(f"{round(x + f * (y - x)):02x}" for x, y in zip(a, b))
+    return scale[-1][1]
+
+
+def force_color(force_N: float, scale_N: float = FORCE_SCALE_N) -> str:
+    """Line colour for a muscle force (N)."""
+    return _lerp_color(FORCE_COLORSCALE, force_N / scale_N)
+
+
+def force_width(force_N: float, scale_N: float = FORCE_SCALE_N) -> float:
+    """Line width (px) for a muscle force (N): 1.5 px at rest up to 9 px at ``scale_N``."""
+    return round(1.5 + 7.5 * math.sqrt(min(max(force_N, 0.0) / scale_N, 1.0)), 2)
+
+
+def _get(obj: Any, name: str, default=None):
+    return getattr(obj, name, default) if obj is not None else default
+
+
+def _ok(result: Any) -> bool:
+    return bool(_get(result, "ok", True))
+
+
+def _empty_figure(text: str, height: int = 320, title: str | None = None) -> dict:
+    return {
+        "data": [],
+        "layout": {
+            "height": height, "margin": {"l": 20, "r": 20, "t": 40 if title else 20, "b": 20},
+            "title": {"text": title or "", "font": {"size": 15}},
+            "xaxis": {"visible": False}, "yaxis": {"visible": False},
+            "paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "rgba(0,0,0,0)",
+            "font": {"family": _FONT},
+            "annotations": [{"text": text, "showarrow": False, "xref": "paper", "yref": "paper",
+                             "x": 0.5, "y": 0.5, "font": {"size": 14, "color": "#444"}, "align": "center"}],
+        },
+    }
+
+
+# --------------------------------------------------------------------------- body views
+
+def _skeleton_traces(geo: Mapping, *, ghost: bool, forces: Mapping[str, float] | None,
+                     activation: Mapping[str, float] | None, base_forces: Mapping[str, float] | None,
+                     h: int = 0) -> list[dict]:
+    """Traces for one pose in one plane. ``h`` picks the horizontal coordinate of each point
+    (0: the stored first coordinate). The ghost is two faint traces; the live pose has a trace
+    per muscle."""
+    segs = geo.get("segments", {})
+    lms = geo.get("landmarks", {})
+    muscles = geo.get("muscles", {})
+
+    def xy(points):
+        xs, ys = [], []
+        for p in points:
+            xs.append(_r(p[h]))
+            ys.append(_r(p[-1] if len(p) > 2 else p[1]))
+        return xs, ys
+
+    out: list[dict] = []
+    if ghost:
+        xs, ys = [], []
+        for pts in segs.values():
+            a, b = xy(pts)
+            xs += a + [None]
+            ys += b + [None]
+        pel = [lms[k] for k in ("pelvis.asis", "pelvis.iliac_crest", "pelvis.psis", "pelvis.ischial_tuberosity",
+                                "pelvis.pubic_symphysis", "pelvis.asis") if k in lms]
+        if pel:
+            a, b = xy(pel)
+            xs += a + [None]
+            ys += b + [None]
+        out.append({"type": "scatter", "x": xs, "y": ys, "mode": "lines", "name": "baseline (resting tone)",
+                    "legendgroup": "baseline", "hoverinfo": "skip",
+                    "line": {"color": "rgba(120,120,120,0.45)", "width": 7}})
+        mx, my = [], []
+        for pts in muscles.values():
+            a, b = xy(pts)
+            mx += a + [None]
+            my += b + [None]
+        out.append({"type": "scatter", "x": mx, "y": my, "mode": "lines", "name": "baseline muscles",
+                    "legendgroup": "baseline", "showlegend": False, "hoverinfo": "skip",
+                    "line": {"color": "rgba(150,150,150,0.35)", "width": 2}})
+        return out
+
+    # bones: one trace of all segments
+    xs, ys, names = [], [], []
+    for seg, pts in segs.items():
+        a, b = xy(pts)
+        xs += a + [None]
+        ys += b + [None]
+        names += [seg] * len(a) + [None]
+    out.append({"type": "scatter", "x": xs, "y": ys, "mode": "lines", "name": "segments",
+                "text": names, "hovertemplate": "%{text}<extra></extra>",
+                "line": {"color": "#3b3b3b", "width": 6}})
+    # head as a circle around the top of the head-neck segment
+    if "head_neck" in segs:
+        (x0, y0), (x1, y1) = [(p[h], p[-1] if len(p) > 2 else p[1]) for p in segs["head_neck"][:2]]
+        cx, cy = x0 + 0.75 * (x1 - x0), y0 + 0.75 * (y1 - y0)
+        rad = 0.095
+        out.append({"type": "scatter", "mode": "lines", "name": "head", "showlegend": False, "hoverinfo": "skip",
+                    "x": [_r(cx + rad * math.cos(2 * math.pi * k / 24)) for k in range(25)],
+                    "y": [_r(cy + rad * 1.15 * math.sin(2 * math.pi * k / 24)) for k in range(25)],
+                    "line": {"color": "#3b3b3b", "width": 3}})
+    # pelvis outline (filled) and its ASIS-PSIS line
+    pel_keys = ("pelvis.asis", "pelvis.iliac_crest", "pelvis.psis", "pelvis.ischial_tuberosity",
+                "pelvis.pubic_symphysis", "pelvis.asis")
+    if all(k in lms for k in pel_keys):
+        a, b = xy([lms[k] for k in pel_keys])
+        out.append({"type": "scatter", "x": a, "y": b, "mode": "lines", "name": "pelvis", "fill": "toself",
+                    "fillcolor": "rgba(222,196,140,0.55)", "hoverinfo": "skip",
+                    "line": {"color": "#8c6d31", "width": 2}})
+    if "pelvis.asis" in lms and "pelvis.psis" in lms:
+        a, b = xy([lms["pelvis.psis"], lms["pelvis.asis"]])
+        out.append({"type": "scatter", "x": a, "y": b, "mode": "lines+markers", "name": "ASIS–PSIS line",
+                    "text": ["PSIS", "ASIS"], "hovertemplate": "%{text}<extra>ASIS–PSIS line</extra>",
+                    "line": {"color": "#b35806", "width": 3, "dash": "dash"},
+                    "marker": {"size": 8, "color": "#b35806"}})
+    # endplates used by the Cobb angles (S1, L1, T12, T4)
+    ex, ey = [], []
+    for ant, post in (("pelvis.s1_endplate_anterior", "pelvis.s1_endplate_posterior"),
+                      ("L1.l1_endplate_anterior", "L1.l1_endplate_posterior"),
+                      ("thorax_lower.t12_endplate_anterior", "thorax_lower.t12_endplate_posterior"),
+                      ("thorax_upper.t4_endplate_anterior", "thorax_upper.t4_endplate_posterior")):
+        if ant in lms and post in lms:
+            a, b = xy([lms[post], lms[ant]])
+            ex += a + [None]
+            ey += b + [None]
+    if ex:
+        out.append({"type": "scatter", "x": ex, "y": ey, "mode": "lines", "name": "endplates (S1, L1, T12, T4)",
+                    "hoverinfo": "skip", "line": {"color": "#1f78b4", "width": 3}})
+    # vertebral bodies
+    vx, vy, vt = [], [], []
+    for k, p in lms.items():
+        if k.endswith(".body_centre"):
+            a, b = xy([p])
+            vx += a
+            vy += b
+            vt.append(k.split(".")[0])
+    if vx:
+        out.append({"type": "scatter", "x": vx, "y": vy, "mode": "markers", "name": "vertebrae",
+                    "text": vt, "hovertemplate": "%{text}<extra></extra>",
+                    "marker": {"symbol": "square", "size": 11, "color": "#f0e6d2", "line": {"color": "#3b3b3b", "width": 1.5}}})
+    # muscles: a trace each, colour and width by force
+    forces = forces or {}
+    base_forces = base_forces or {}
+    activation = activation or {}
+    first = {"left": True, "right": True, "midline": True}
+    for mid, pts in muscles.items():
+        side = "left" if mid.endswith("_left") else "right" if mid.endswith("_right") else "midline"
+        f = float(forces.get(mid, 0.0))
+        a, b = xy(pts)
+        hover = (f"<b>{muscle_label(mid)}</b><br>force {f:.0f} N"
+                 + (f" (baseline {base_forces[mid]:.0f} N)" if mid in base_forces else "")
+                 + (f"<br>activation {activation[mid]:.2f}" if mid in activation else "") + "<extra></extra>")
+        out.append({"type": "scatter", "x": a, "y": b, "mode": "lines", "name": f"muscles ({side})",
+                    "legendgroup": f"muscles-{side}", "showlegend": first[side], "meta": mid,
+                    "hovertemplate": hover, "opacity": 1.0 if side != "right" else 0.8,
+                    "line": {"color": force_color(f), "width": force_width(f),
+                             "dash": "dot" if side == "right" else "solid"}})
+        first[side] = False
+    if "com" in geo:
+        a, b = xy([geo["com"]])
+        out.append({"type": "scatter", "x": a, "y": b, "mode": "markers", "name": "centre of mass",
+                    "hovertemplate": "centre of mass<extra></extra>",
+                    "marker": {"symbol": "circle-cross-open", "size": 14, "color": "#000", "line": {"width": 2}}})
+    return out
+
+
+def _colorbar_trace() -> dict:
+    """An invisible marker trace that carries the muscle-force colour bar."""
+    return {"type": "scatter", "x": [None], "y": [None], "mode": "markers", "showlegend": False, "hoverinfo": "skip",
+            "marker": {"color": [0], "cmin": 0, "cmax": FORCE_SCALE_N, "colorscale": FORCE_COLORSCALE,
+                       "showscale": True, "colorbar": {"title": {"text": "muscle<br>force (N)", "side": "top"},
+                                                       "thickness": 12, "len": 0.45, "x": 1.0, "y": 0.25}}}
+
+
+def _fmt_value(v: float, unit: str) -> str:
+    u = unit_symbol(unit)
+    return f"{v:.1f}{u}" if u == "°" else f"{v:.0f} {u}"
+
+
+def _measure_annotations(metrics: Mapping[str, float], change: Mapping[str, float], lms: Mapping,
+                         units: Mapping[str, str], x_text: float) -> list[dict]:
+    out = []
+    for name, lm in ANNOTATED_MEASURES:
+        if name not in metrics or lm not in lms or not math.isfinite(metrics[name]):
+            continue
+        p = lms[lm]
+        d = change.get(name, 0.0) if change else 0.0
+        changed = abs(d) >= CHANGE_TOL
+        unit = units.get(name, "")
+        text = f"<b>{measure_label(name)}</b> {_fmt_value(metrics[name], unit)}"
+        if change:
+            text += f" ({d:+.1f})" if changed else " (=)"
+        out.append({"x": _r(p[0]), "y": _r(p[1]), "ax": x_text, "ay": _r(p[1]), "axref": "x", "ayref": "y",
+                    "xref": "x", "yref": "y", "text": text, "showarrow": True, "arrowhead": 2, "arrowwidth": 1.2,
+                    "arrowcolor": "#b2182b" if changed else "#888", "xanchor": "right", "align": "right",
+                    "font": {"size": 13, "color": "#b2182b" if changed else "#333"},
+                    "bgcolor": "rgba(255,255,255,0.85)", "name": name})
+    return out
+
+
+def _units() -> dict[str, str]:
+    from .metrics import MEASURES
+
+    return {k: v.unit for k, v in MEASURES.items()}
+
+
+def sagittal_figure(result: Any, baseline: Any = None, *, title: str | None = None, height: int = 640,
+                    annotate: bool = True, as_dict: bool = False):
+    """The body seen from the left side in its solved pose.
+
+    Draws the segments, vertebral bodies, the endplates of the Cobb angles, the pelvis with its
+    ASIS–PSIS line, a line per muscle whose colour and width show its force (right side dotted,
+    drawn on the left's path in this one-chain sagittal model), the centre of mass, and, when
+    ``baseline`` is given, the baseline pose ghosted behind. The changed angles (pelvic tilt,
+    lordosis, kyphosis, head forward) are annotated with their change from the baseline.
+
+    A result that did not converge is not drawn as if it were an answer: the figure shows the
+    baseline and the solver's message.
+    """
+    units = _units()
+    data: list[dict] = []
+    annotations: list[dict] = []
+    failed = not _ok(result)
+    shown = baseline if failed and baseline is not None else result
+    base_geo = baseline.geometry if baseline is not None else None
+    if base_geo is not None and not failed:
+        data += _skeleton_traces(base_geo, ghost=True, forces=None, activation=None, base_forces=None)
+    if shown is not None and not (failed and baseline is None):
+        geo = shown.geometry
+        data += _skeleton_traces(geo, ghost=False, forces=shown.muscle_force_N, activation=shown.activation,
+                                 base_forces=baseline.muscle_force_N if baseline is not None and not failed else None)
+        data.append(_colorbar_trace())
+        if annotate:
+            change = dict(shown.change) if baseline is not None and not failed else {}
+            annotations += _measure_annotations(shown.metrics, change, geo.get("landmarks", {}), units, -0.22)
+    if failed:
+        annotations.append({"text": "No stable posture for this tone:<br>" + str(_get(result, "message", "")) +
+                                    "<br>(showing the baseline)",
+                            "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.98, "showarrow": False,
+                            "font": {"size": 14, "color": "#b2182b"}, "bgcolor": "rgba(255,240,240,0.95)",
+                            "bordercolor": "#b2182b"})
+    fig = {
+        "data": data,
+        "layout": {
+            "title": {"text": title or "Side view (sagittal)", "font": {"size": 16}, "x": 0.02},
+            "height": height, "margin": {"l": 10, "r": 10, "t": 40, "b": 10},
+            "font": {"family": _FONT},
+            "xaxis": {"range": [-0.62, 0.42], "showgrid": False, "zeroline": False, "visible": False,
+                      "constrain": "domain"},
+            "yaxis": {"range": [-0.05, 1.85], "scaleanchor": "x", "scaleratio": 1, "showgrid": False,
+                      "zeroline": False, "visible": False},
+            "plot_bgcolor": "#fbfaf7", "paper_bgcolor": "rgba(0,0,0,0)",
+            "legend": {"orientation": "v", "x": 0.72, "y": 0.99, "bgcolor": "rgba(255,255,255,0.7)",
+                       "font": {"size": 11}},
+            "hovermode": "closest",
+            "annotations": annotations + [
+                {"text": "anterior →", "xref": "paper", "yref": "paper", "x": 0.99, "y": 0.01, "showarrow": False,
+                 "font": {"size": 11, "color": "#666"}, "xanchor": "right"}],
+            "shapes": [{"type": "line", "x0": -0.6, "x1": 0.4, "y0": 0, "y1": 0, "xref": "x", "yref": "y",
+                        "line": {"color": "#999", "width": 2}}],
+        },
+    }
+    return _finish(fig, as_dict)
+
+
+def frontal_figure(result: Any, baseline: Any = None, *, title: str | None = None, height: int = 640,
+                   as_dict: bool = False):
+    """The body seen from the front, drawn from ``result.geometry["frontal"]``.
+
+    The frontal geometry has the sagittal one's shape (``segments``, ``landmarks``, ``muscles``,
+    ``com``) with points ``(z, y)``: z to the subject's left, y up. While the model is sagittal
+    only (no ``"frontal"`` key), the figure is a placeholder that says so; it needs no change to
+    light up once the geometry carries the frontal projection. Frontal measures present in
+    ``result.metrics`` (obliquity, side-bend, hip height and leg-length differences) are listed.
+    """
+    title = title or "Front view (frontal)"
+    geo = (result.geometry or {}).get("frontal") if result is not None and _ok(result) else None
+    if not geo:
+        return _finish(_empty_figure(FRONTAL_MISSING, height=height, title=title), as_dict)
+    units = _units()
+    data: list[dict] = []
+    bgeo = (baseline.geometry or {}).get("frontal") if baseline is not None else None
+    if bgeo:
+        data += _skeleton_traces(bgeo, ghost=True, forces=None, activation=None, base_forces=None)
+    data += _skeleton_traces(geo, ghost=False, forces=result.muscle_force_N, activation=result.activation,
+                             base_forces=baseline.muscle_force_N if baseline is not None else None)
+    data.append(_colorbar_trace())
+    change = dict(result.change) if baseline is not None else {}
+    lines = []
+    for name in FRONTAL_MEASURES:
+        if name in result.metrics and math.isfinite(result.metrics[name]):
+            d = change.get(name)
+            lines.append(f"<b>{measure_label(name)}</b> {_fmt_value(result.metrics[name], units.get(name, ''))}"
+                         + (f" ({d:+.1f})" if d is not None else ""))
+    anns = [{"text": "<br>".join(lines), "xref": "paper", "yref": "paper", "x": 0.01, "y": 0.99, "showarrow": False,
+             "align": "left", "xanchor": "left", "yanchor": "top", "font": {"size": 13},
+             "bgcolor": "rgba(255,255,255,0.85)"}] if lines else []
+    fig = {
+        "data": data,
+        "layout": {
+            "title": {"text": title, "font": {"size": 16}, "x": 0.02}, "height": height,
+            "margin": {"l": 10, "r": 10, "t": 40, "b": 10}, "font": {"family": _FONT},
+            "xaxis": {"range": [-0.5, 0.5], "visible": False, "constrain": "domain"},
+            "yaxis": {"range": [-0.05, 1.85], "scaleanchor": "x", "scaleratio": 1, "visible": False},
+            "plot_bgcolor": "#fbfaf7", "paper_bgcolor": "rgba(0,0,0,0)", "showlegend": False,
+            "annotations": anns + [{"text": "subject's right ← → left", "xref": "paper", "yref": "paper", "x": 0.5,
+                                    "y": 0.01, "showarrow": False, "font": {"size": 11, "color": "#666"}}],
+        },
+    }
+    return _finish(fig, as_dict)
+
+
+# --------------------------------------------------------------------------- measures
+
+def measure_rows(metrics: Mapping[str, float], baseline_metrics: Mapping[str, float] | None = None,
+                 measures: Mapping[str, Any] | None = None) -> list[dict]:
+    """One row per measure: value, baseline, change, normal band and out-of-band flag.
+
+    Measures come in :data:`musclesim.metrics.MEASURES` order, then any others ``metrics``
+    has. ``flag`` is ``"high"``, ``"low"`` or ``""`` (inside the band, or no band); a NaN value
+    (a failed solve) has flag ``"n/a"``.
+    """
+    if measures is None:
+        from .metrics import MEASURES as measures  # noqa: N811
+    names = [k for k in measures if k in metrics] + [k for k in metrics if k not in measures]
+    rows = []
+    for name in names:
+        info = measures.get(name)
+        v = float(metrics[name])
+        b = float(baseline_metrics[name]) if baseline_metrics and name in baseline_metrics else None
+        band = tuple(info.normal) if info is not None and info.normal else None
+        if not math.isfinite(v):
+            flag = "n/a"
+        elif band and v < band[0]:
+            flag = "low"
+        elif band and v > band[1]:
+            flag = "high"
+        else:
+            flag = ""
+        rows.append({
+            "name": name, "label": measure_label(name), "unit": info.unit if info else "",
+            "value": v, "baseline": b, "change": (v - b) if b is not None else None,
+            "normal": band, "normal_source": info.normal_source if info else "", "flag": flag,
+            "meaning": info.meaning if info else "", "plane": getattr(info, "plane", "sagittal") if info else "",
+        })
+    return rows
+
+
+def pi_ll_mismatch(metrics: Mapping[str, float], limit_deg: float = 10.0) -> tuple[float | None, bool]:
+    """Pelvic incidence minus lumbar lordosis (deg) and whether it exceeds ``limit_deg`` (Schwab)."""
+    if "pi_minus_ll_deg" in metrics:
+        v = metrics["pi_minus_ll_deg"]
+    elif "pelvic_incidence_deg" in metrics and "lumbar_lordosis_deg" in metrics:
+        v = metrics["pelvic_incidence_deg"] - metrics["lumbar_lordosis_deg"]
+    else:
+        return None, False
+    v = float(v)
+    return v, math.isfinite(v) and abs(v) > limit_deg
+
+
+def measures_bar_figure(rows: Sequence[Mapping], *, height: int = 420, as_dict: bool = False):
+    """Each measure's change from baseline as a fraction of its normal band's width (or of the
+    baseline value where no band exists), so changes in degrees, millimetres and newtons compare."""
+    labels, fracs, texts, colors = [], [], [], []
+    for row in rows:
+        if row.get("change") is None or not math.isfinite(row["value"]):
+            continue
+        band = row.get("normal")
+        width = (band[1] - band[0]) if band else max(abs(row["baseline"] or 0.0), 1.0)
+        f = row["change"] / width
+        labels.append(row["label"])
+        fracs.append(_r(f))
+        texts.append(f"{row['change']:+.1f} {unit_symbol(row['unit'])}")
+        colors.append("#b2182b" if row["flag"] in ("high", "low") else "#4d4d4d")
+    fig = {
+        "data": [{"type": "bar", "orientation": "h", "x": fracs, "y": labels, "text": texts,
+                  "textposition": "outside", "marker": {"color": colors}, "cliponaxis": False,
+                  "hovertemplate": "%{y}: %{text}<extra></extra>"}],
+        "layout": {"height": height, "margin": {"l": 190, "r": 60, "t": 30, "b": 40}, "font": {"family": _FONT},
+                   "title": {"text": "Change from baseline (fraction of the normal band)", "font": {"size": 14}},
+                   "xaxis": {"zeroline": True, "zerolinecolor": "#888"},
+                   "yaxis": {"autorange": "reversed"}, "plot_bgcolor": "#fff"},
+    }
+    return _finish(fig, as_dict)
+
+
+# --------------------------------------------------------------------------- why panel
+
+def waterfall_figure(expl: Any, *, height: int = 360, as_dict: bool = False):
+    """Moment waterfall of an :class:`~musclesim.explain.Explanation`.
+
+    One bar per contributor (muscle, gravity, passive, regulation, others) showing how its moment
+    at the explanation's joint changed from the baseline (N·m, flexion positive), and a final
+    ``net`` bar with their sum: both postures are equilibria, so the net is about zero -- what
+    some contributors add, the others take up.
+    """
+    if expl is None or not expl.moments:
+        return _finish(_empty_figure("No change to explain.", height=height, title="Moment changes"), as_dict)
+    names = [muscle_label(k) if k.endswith(("_left", "_right")) else k for k, _ in expl.moments]
+    vals = [_r(v, 3) for _, v in expl.moments]
+    net = sum(v for _, v in expl.moments)
+    fig = {
+        "data": [{
+            "type": "waterfall", "orientation": "v", "x": names + ["net"], "y": vals + [_r(net, 3)],
+            "measure": ["relative"] * len(vals) + ["total"],
+            "text": [f"{v:+.1f}" for v in vals] + [f"{net:+.1f}"], "textposition": "outside",
+            "increasing": {"marker": {"color": "#b2182b"}}, "decreasing": {"marker": {"color": "#2166ac"}},
+            "totals": {"marker": {"color": "#636363"}}, "connector": {"line": {"color": "#999", "width": 1}},
+            "hovertemplate": "%{x}: %{y:+.2f} N·m<extra></extra>", "cliponaxis": False,
+        }],
+        "layout": {
+            "title": {"text": f"Moment changes at the {expl.joint} joint (N·m, flexion +)", "font": {"size": 14}},
+            "height": height, "margin": {"l": 50, "r": 20, "t": 40, "b": 90}, "font": {"family": _FONT},
+            "yaxis": {"title": {"text": "Δ moment (N·m)"}, "zeroline": True, "zerolinecolor": "#888"},
+            "xaxis": {"tickangle": -30}, "plot_bgcolor": "#fff", "showlegend": False,
+        },
+    }
+    return _finish(fig, as_dict)
+
+
+def drivers_figure(expl: Any, *, height: int = 260, as_dict: bool = False):
+    """The share of a measure's change due to each muscle whose activation changed (linear
+    estimate from the explanation), largest first."""
+    if expl is None or not expl.drivers:
+        return _finish(_empty_figure("No muscle drove a change.", height=height, title="Drivers"), as_dict)
+    unit = unit_symbol(expl.unit)
+    labels = [muscle_label(m) for m, _ in expl.drivers]
+    vals = [_r(v, 3) for _, v in expl.drivers]
+    fig = {
+        "data": [{"type": "bar", "orientation": "h", "x": vals, "y": labels,
+                  "marker": {"color": ["#b2182b" if v > 0 else "#2166ac" for v in vals]},
+                  "text": [f"{v:+.2f} {unit}" for v in vals], "textposition": "auto",
+                  "hovertemplate": "%{y}: %{x:+.2f}" + unit + "<extra></extra>"}],
+        "layout": {"title": {"text": f"Which muscles moved {measure_label(expl.measure)} ({unit})", "font": {"size": 14}},
+                   "height": height, "margin": {"l": 150, "r": 20, "t": 40, "b": 30}, "font": {"family": _FONT},
+                   "yaxis": {"autorange": "reversed"}, "xaxis": {"zeroline": True, "zerolinecolor": "#888"},
+                   "plot_bgcolor": "#fff", "showlegend": False},
+    }
+    return _finish(fig, as_dict)
+
+
+# --------------------------------------------------------------------------- interaction graph
+
+def _bone_chain(G) -> dict[str, tuple[float, float]]:
+    """Bones and joints in a column from the root (y = 0) up, a joint half-way between its two
+    bones; siblings (e.g. two legs in a whole-body model) side by side."""
+    parent_bone: dict[str, str] = {}
+    child_bone: dict[str, str] = {}
+    for j, b, d in G.edges(data=True):
+        if d.get("type") == "connects":
+            (parent_bone if d.get("role") == "parent" else child_bone)[j] = b
+    children: dict[str, list[tuple[str, str]]] = {}
+    for j, parent in parent_bone.items():
+        if j in child_bone:
+            children.setdefault(parent, []).append((j, child_bone[j]))
+    bones = sorted(n for n, d in G.nodes(data=True) if d.get("kind") == "bone")
+    is_child = set(child_bone.values())
+    roots = [b for b in bones if b not in is_child] or bones[:1]
+    pos: dict[str, tuple[float, float]] = {}
+    used: dict[float, int] = {}
+
+    def put(node: str, y: float) -> None:
+        k = used.get(y, 0)
+        used[y] = k + 1
+        pos[node] = (0.9 * k, y)
+
+    def place(bone: str, y: float) -> None:
+        put(bone, y)
+        for j, child in sorted(children.get(bone, [])):
+            if child not in pos:
+                put(j, y + 0.5)
+                place(child, y + 1.0)
+
+    for r in roots:
+        place(r, 0.0)
+    top = max((p[1] for p in pos.values()), default=0.0)
+    for b in bones:  # bones no joint reaches: stacked above
+        if b not in pos:
+            top += 1.0
+            pos[b] = (0.0, top)
+    return pos
+
+
+def _spread(items: list[tuple[str, float]], gap: float) -> dict[str, float]:
+    """Place items at their wanted y, sorted, at least ``gap`` apart, centred on the wanted mean."""
+    items = sorted(items, key=lambda t: (t[1], t[0]))
+    out, prev = [], -1e9
+    for name, y in items:
+        y = max(y, prev + gap)
+        out.append((name, y))
+        prev = y
+    if out:
+        shift = sum(w for _, w in items) / len(items) - sum(y for _, y in out) / len(out)
+        out = [(n, y + shift) for n, y in out]
+    return dict(out)
+
+
+def graph_layout(G, *, muscle_x: float = 2.4, measure_x: float = 5.6, gap: float = 0.62) -> dict[str, tuple[float, float]]:
+    """Deterministic positions for the interaction graph: bones and joints in a central column
+    (root at the bottom), left muscles in a column on the left, right muscles on the right,
+    midline muscles between the left column and the bones, measures in an outer column on the
+    right; each muscle or measure at the mean height of the bones it attaches to or is read
+    from, spread to keep labels apart. No randomness: the same model gives the same picture."""
+    pos = dict(_bone_chain(G))
+    cols: dict[str, list[tuple[str, float]]] = {"left": [], "right": [], "midline": [], "measure": []}
+    for n, d in G.nodes(data=True):
+        kind = d.get("kind")
+        if kind not in ("muscle", "measure"):
+            continue
+        etype = "attaches" if kind == "muscle" else "measured_on"
+        if kind == "muscle":
+            ys = [pos[v][1] for _, v, e in G.out_edges(n, data=True) if e.get("type") == etype and v in pos]
+        else:
+            ys = [pos[u][1] for u, _, e in G.in_edges(n, data=True) if e.get("type") == etype and u in pos]
+        y = sum(ys) / len(ys) if ys else 0.0
+        side = d.get("side", "midline") if kind == "muscle" else "measure"
+        cols[side if side in cols else "midline"].append((n, y))
+    xs = {"left": -muscle_x, "right": muscle_x, "midline": -muscle_x / 2, "measure": measure_x}
+    for side, items in cols.items():
+        for n, y in _spread(items, gap).items():
+            pos[n] = (xs[side], round(y, 4))
+    return pos
+
+
+def _bezier(p0, p1, bulge: float, steps: int = 8) -> tuple[list, list]:
+    """A quadratic curve from p0 to p1 whose middle is pushed ``bulge`` times the chord length
+    away from the centre line x = 0 (so arcs between nodes of one column stay visible)."""
+    (x0, y0), (x1, y1) = p0, p1
+    mx, my = (x0 + x1) / 2, (y0 + y1) / 2
+    length = math.hypot(x1 - x0, y1 - y0)
+    direction = -1.0 if mx < 0 else 1.0
+    cx, cy = mx + direction * bulge * length, my
+    xs, ys = [], []
+    for k in range(steps + 1):
+        t = k / steps
+        xs.append(round((1 - t) ** 2 * x0 + 2 * (1 - t) * t * cx + t * t * x1, 3))
+        ys.append(round((1 - t) ** 2 * y0 + 2 * (1 - t) * t * cy + t * t * y1, 3))
+    return xs, ys
+
+
+def relation_edges(G) -> dict[str, list[tuple[str, str, dict]]]:
+    """Relation edges once per muscle pair and style: ``{"agonist" | "synergist" | "antagonist" |
+    "contradicted": [(a, b, merged edge data)]}``. A documented relation the geometry contradicts
+    goes under ``"contradicted"``; the evidence of every edge of a pair and kind is merged."""
+    out: dict[str, dict[tuple[str, str], dict]] = {k: {} for k in RELATION_STYLE}
+    for u, v, d in G.edges(data=True):
+        if d.get("type") != "relation":
+            continue
+        style = "contradicted" if d.get("contradicted") else d.get("relation", "synergist")
+        if style not in out:
+            continue
+        key = tuple(sorted((u, v)))
+        row = out[style].setdefault(key, {"relation": d.get("relation"), "evidence": [], "geometric": False,
+                                          "documented": False, "contradicted": bool(d.get("contradicted")),
+                                          "geometry_note": d.get("geometry_note", "")})
+        row["geometric"] |= bool(d.get("geometric"))
+        row["documented"] |= bool(d.get("documented"))
+        for e in d.get("evidence", []):
+            if e not in row["evidence"]:
+                row["evidence"].append(e)
+    return {k: [(a, b, d) for (a, b), d in sorted(v.items())] for k, v in out.items()}
+
+
+def _evidence_text(d: Mapping) -> str:
+    parts = []
+    for e in d.get("evidence", []):
+        if e.get("kind") == "geometry":
+            parts.append("geometry: " + ", ".join(e.get("joints", [])))
+        else:
+            parts.append(f"{e.get('source', '?')}")
+    return "; ".join(parts)
+
+
+#: Names of the graph figure's node traces, in trace order (frames update exactly these).
+GRAPH_NODE_TRACES = ("bones", "joints", "muscles", "measures")
+
+
+def graph_frames(G, result: Any, baseline: Any, *, max_frames: int = 12,
+                 pos: Mapping[str, tuple[float, float]] | None = None) -> list[dict]:
+    """Propagation frames for :func:`graph_figure`: node colours as the change spreads.
+
+    Coupling frames colour each muscle by its activation change from the baseline; posture frames
+    (the continuation from the baseline to the answer) colour joints by their angle change (deg),
+    bones by the largest change of their joints, and measures by their change relative to the
+    normal band (or to the final change). At most ``max_frames`` frames (first, last and evenly
+    spaced between; the last posture frame is always kept). Each frame is a dict with ``name``,
+    ``data`` (one marker update per node trace) and ``traces`` (their indices, filled in by
+    :func:`graph_figure`).
+    """
+    from .metrics import MEASURES
+
+    pos = graph_layout(G) if pos is None else pos
+    kinds = {k: [n for n in sorted(pos) if G.nodes[n].get("kind") == k[:-1] if n in G]
+             for k in ("bones", "joints", "muscles", "measures")}
+    frames = list(_get(result, "frames", ()) or ())
+    if not frames:
+        return []
+    if len(frames) > max_frames:
+        keep = sorted({round(i * (len(frames) - 1) / (max_frames - 1)) for i in range(max_frames)})
+        frames = [frames[i] for i in keep]
+    b_act = dict(_get(baseline, "activation", {}) or {})
+    b_pose = dict(_get(baseline, "pose_deg", {}) or {})
+    b_met = dict(_get(baseline, "metrics", {}) or {})
+    out = []
+    last_act, last_pose, last_met = dict(b_act), dict(b_pose), dict(b_met)
+    bone_joints: dict[str, list[str]] = {}
+    for j, b, d in G.edges(data=True):
+        if d.get("type") == "connects":
+            bone_joints.setdefault(b, []).append(j)
+    for fr in frames:
+        act = dict(fr.activation) if fr.activation is not None else last_act
+        pose = dict(fr.pose_deg) if fr.pose_deg is not None else last_pose
+        met = dict(fr.metrics) if fr.metrics is not None else last_met
+        last_act, last_pose, last_met = act, pose, met
+        dj = {j: pose.get(j, 0.0) - b_pose.get(j, 0.0) for j in kinds["joints"]}
+        db = {b: max((dj.get(j, 0.0) for j in bone_joints.get(b, [])), key=abs, default=0.0) for b in kinds["bones"]}
+        dm = {}
+        for m in kinds["measures"]:
+            info = MEASURES.get(m)
+            width = (info.normal[1] - info.normal[0]) if info is not None and info.normal else 10.0
+            v = met.get(m, b_met.get(m, 0.0)) - b_met.get(m, 0.0)
+            dm[m] = v / width if math.isfinite(v) else 0.0
+        da = {m: act.get(m, 0.0) - b_act.get(m, 0.0) for m in kinds["muscles"]}
+        vals = {"bones": db, "joints": dj, "muscles": da, "measures": dm}
+        label = (f"coupling {fr.step}" if fr.kind == "coupling" else f"posture {round(100 * fr.fraction)}%")
+        out.append({"name": label, "data": [
+            {"marker": {"color": [_r(vals[k][n], 4) for n in kinds[k]],
+                        "size": [round(NODE_STYLE[k[:-1]]["size"] + 10 * min(abs(vals[k][n]) / _scale(vals[k]), 1.0), 1)
+                                 for n in kinds[k]]}}
+            for k in GRAPH_NODE_TRACES]})
+    # one colour range per node kind over all frames, so frames compare
+    for i, k in enumerate(GRAPH_NODE_TRACES):
+        peak = max((abs(c) for f in out for c in f["data"][i]["marker"]["color"]), default=0.0) or 1.0
+        for f in out:
+            f["data"][i]["marker"].update({"cmin": -peak, "cmax": peak})
+    return out
+
+
+def _scale(vals: Mapping[str, float]) -> float:
+    return max((abs(v) for v in vals.values()), default=0.0) or 1.0
+
+
+def graph_figure(G, result: Any = None, baseline: Any = None, *, path: Sequence[str] = (), step: int | None = None,
+                 max_frames: int = 12, controls: bool = True, height: int = 720, as_dict: bool = False):
+    """The muscle–bone interaction graph.
+
+    Bones (squares) and joints (dots) form the central column, muscles the side columns (left
+    side on the left), measures the outer right column (:func:`graph_layout`). Relation edges are
+    styled by kind (:data:`RELATION_STYLE`: agonist solid green, synergist dashed blue,
+    antagonist dotted red, a documented relation the geometry contradicts dash-dot purple), each
+    with a legend entry; ``crosses`` (muscle to joint) edges are faint grey, ``attaches`` and
+    ``measured_on`` edges start hidden (click the legend to show them). ``path`` (e.g. an
+    explanation's muscle -> joint -> bone -> measure path) is drawn as a thick highlight.
+
+    With ``result`` and ``baseline``, the figure carries the propagation frames of
+    :func:`graph_frames`; node colours show frame ``step`` (default the last, the answer).
+    ``controls`` adds plotly's own play/pause buttons and a frame slider (for notebooks); a
+    dashboard can leave them out and drive the frames itself.
+    """
+    pos = graph_layout(G)
+    data: list[dict] = []
+
+    def seg_trace(name, pairs, line, visible=True, hover=None):
+        xs, ys = [], []
+        for a, b in pairs:
+            if a in pos and b in pos:
+                xs += [pos[a][0], pos[b][0], None]
+                ys += [pos[a][1], pos[b][1], None]
+        return {"type": "scatter", "x": xs, "y": ys, "mode": "lines", "name": name, "line": line,
+                "hoverinfo": "skip", "visible": True if visible else "legendonly", "legendgroup": name}
+
+    by_type: dict[str, set] = {"attaches": set(), "crosses": set(), "measured_on": set(), "connects": set()}
+    for u, v, d in G.edges(data=True):
+        t = d.get("type")
+        if t in by_type:
+            by_type[t].add((u, v))
+    data.append(seg_trace("bone–joint", sorted(by_type["connects"]), {"color": "#8c6d31", "width": 4}))
+    data.append(seg_trace("crosses joint", sorted(by_type["crosses"]), {"color": "rgba(120,120,120,0.22)", "width": 1}))
+    data.append(seg_trace("attaches to bone", sorted(by_type["attaches"]), {"color": "rgba(140,109,49,0.35)", "width": 1},
+                          visible=False))
+    data.append(seg_trace("measured on", sorted(by_type["measured_on"]), {"color": "rgba(77,146,33,0.35)", "width": 1},
+                          visible=False))
+    rel = relation_edges(G)
+    bulge = {"agonist": 0.12, "synergist": 0.22, "antagonist": 0.36, "contradicted": 0.5}
+    hover_x, hover_y, hover_text, hover_color = [], [], [], []
+    for kind, style in RELATION_STYLE.items():
+        xs, ys = [], []
+        for a, b, d in rel[kind]:
+            if a not in pos or b not in pos:
+                continue
+            bx, by = _bezier(pos[a], pos[b], bulge[kind])
+            xs += bx + [None]
+            ys += by + [None]
+            label = f"{muscle_label(a)} – {muscle_label(b)}: {d['relation']}"
+            if kind == "contradicted":
+                label += " (documented; " + (d.get("geometry_note") or "contradicted by the geometry") + ")"
+            hover_x.append(bx[len(bx) // 2])
+            hover_y.append(by[len(by) // 2])
+            hover_text.append(label + "<br>" + _evidence_text(d))
+            hover_color.append(style["color"])
+        name = {"contradicted": "documented, contradicted by geometry"}.get(kind, kind)
+        data.append({"type": "scatter", "x": xs, "y": ys, "mode": "lines", "name": f"{name} ({len(rel[kind])})",
+                     "legendgroup": kind, "hoverinfo": "skip", "meta": kind,
+                     "line": {"color": style["color"], "dash": style["dash"], "width": style["width"]},
+                     "opacity": 0.75 if kind in ("synergist", "antagonist") else 1.0})
+    # one hover point in the middle of each relation arc (cheaper than text on every point)
+    data.append({"type": "scatter", "x": hover_x, "y": hover_y, "mode": "markers", "name": "relation details",
+                 "showlegend": False, "text": hover_text, "hovertemplate": "%{text}<extra></extra>",
+                 "marker": {"size": 6, "color": hover_color, "opacity": 0.35}})
+    px = [pos[n][0] for n in path if n in pos]
+    py = [pos[n][1] for n in path if n in pos]
+    data.append({"type": "scatter", "x": px, "y": py, "mode": "lines", "name": "explanation path",
+                 "line": {"color": "rgba(255,191,0,0.75)", "width": 10}, "hoverinfo": "skip"})
+    frames = graph_frames(G, result, baseline, max_frames=max_frames, pos=pos) if result is not None and baseline is not None else []
+    first_node = len(data)
+    for i, name in enumerate(GRAPH_NODE_TRACES):
+        kind = name[:-1]
+        nodes = [n for n in sorted(pos) if n in G and G.nodes[n].get("kind") == kind]
+        st = NODE_STYLE[kind]
+        marker: dict = {"symbol": st["symbol"], "size": st["size"], "color": st["color"],
+                        "line": {"color": "#333", "width": 1}}
+        if frames:
+            k = len(frames) - 1 if step is None else min(max(int(step), 0), len(frames) - 1)
+            marker = {**marker, **frames[k]["data"][i]["marker"], "colorscale": CHANGE_COLORSCALE}
+        if kind == "muscle":
+            labels = [muscle_label(n) for n in nodes]
+            textpos = ["middle left" if pos[n][0] < 0 else "middle right" for n in nodes]
+        elif kind == "measure":
+            labels = [measure_label(n) for n in nodes]
+            textpos = "middle right"
+        elif kind == "bone":
+            labels = [n.replace("_", " ") for n in nodes]
+            textpos = "middle right"
+        else:
+            labels = [""] * len(nodes)
+            textpos = "middle right"
+        data.append({"type": "scatter", "x": [pos[n][0] for n in nodes], "y": [pos[n][1] for n in nodes],
+                     "mode": "markers+text" if kind != "joint" else "markers", "name": name, "text": labels,
+                     "customdata": nodes, "textposition": textpos, "textfont": {"size": 10},
+                     "hovertemplate": "%{customdata}<extra>" + kind + "</extra>", "marker": marker})
+    for f in frames:
+        f["traces"] = list(range(first_node, first_node + len(GRAPH_NODE_TRACES)))
+        for d in f["data"]:
+            d["marker"]["colorscale"] = CHANGE_COLORSCALE
+    layout: dict = {
+        "title": {"text": "Interaction graph: bones and joints (centre), muscles (sides), measures (right)",
+                  "font": {"size": 14}, "x": 0.01},
+        "height": height, "margin": {"l": 10, "r": 10, "t": 40, "b": 10}, "font": {"family": _FONT},
+        "xaxis": {"visible": False, "range": [-4.6, 8.2]},
+        "yaxis": {"visible": False},
+        "plot_bgcolor": "#fff", "paper_bgcolor": "rgba(0,0,0,0)", "hovermode": "closest",
+        "legend": {"orientation": "h", "x": 0, "y": -0.02, "yanchor": "top", "font": {"size": 11}},
+        "clickmode": "event",
+    }
+    if frames and controls:
+        layout["updatemenus"] = [{
+            "type": "buttons", "direction": "left", "x": 0.0, "y": 1.06, "xanchor": "left", "yanchor": "bottom",
+            "showactive": False, "pad": {"r": 6},
+            "buttons": [
+                {"label": "▶ play", "method": "animate",
+                 "args": [None, {"frame": {"duration": 450, "redraw": False}, "fromcurrent": True, "mode": "immediate",
+                                 "transition": {"duration": 0}}]},
+                {"label": "❚❚ pause", "method": "animate",
+                 "args": [[None], {"frame": {"duration": 0, "redraw": False}, "mode": "immediate"}]},
+            ]}]
+        layout["sliders"] = [{
+            "active": len(frames) - 1, "x": 0.2, "len": 0.8, "y": 1.06, "yanchor": "bottom",
+            "currentvalue": {"prefix": "frame: "},
+            "steps": [{"label": f["name"], "method": "animate",
+                       "args": [[f["name"]], {"frame": {"duration": 0, "redraw": False}, "mode": "immediate"}]}
+                      for f in frames]}]
+        layout["margin"]["t"] = 90
+    fig = {"data": data, "layout": layout}
+    if frames:
+        fig["frames"] = frames
+    return _finish(fig, as_dict)
+
+
+def node_relations(G, node: str) -> list[dict]:
+    """What the graph says about one node, for a details panel: one row per neighbour and edge
+    kind, with the evidence (geometry: the shared joints; documents: the article file and the
+    stated action), and whether the geometry contradicts a documented relation."""
+    if node not in G:
+        return []
+    rows = []
+    seen = set()
+    for _, v, d in G.out_edges(node, data=True):
+        t = d.get("type")
+        if t == "relation":
+            key = (v, d.get("relation"), d.get("geometric"), d.get("documented"))
+            if key in seen:
+                continue
+            seen.add(key)
+            ev = []
+            for e in d.get("evidence", []):
+                if e.get("kind") == "geometry":
+                    ev.append("geometry: acts the same way at " if d.get("relation") != "antagonist"
+                              else "geometry: acts oppositely at ")
+                    ev[-1] += ", ".join(e.get("joints", []))
+                else:
+                    ev.append(f"{e.get('source')}: {e.get('action', '')}")
+            rows.append({"other": v, "edge": "relation", "kind": d.get("relation"), "evidence": ev,
+                         "contradicted": bool(d.get("contradicted")), "note": d.get("geometry_note", "")})
+        elif t == "crosses":
+            rows.append({"other": v, "edge": "crosses", "kind": d.get("action"),
+                         "evidence": [f"moment arm {1000 * d.get('moment_arm_m', 0.0):+.1f} mm at the baseline pose"],
+                         "contradicted": False, "note": ""})
+        elif t in ("attaches", "connects", "measured_on"):
+            rows.append({"other": v, "edge": t, "kind": d.get("role", ""), "evidence": [], "contradicted": False,
+                         "note": ""})
+    for u, _, d in G.in_edges(node, data=True):
+        t = d.get("type")
+        if t in ("connects", "measured_on", "crosses", "attaches"):
+            rows.append({"other": u, "edge": t + " (in)", "kind": d.get("role", d.get("action", "")), "evidence": [],
+                         "contradicted": False, "note": ""})
+    order = {"relation": 0, "crosses": 1}
+    return sorted(rows, key=lambda r: (order.get(r["edge"], 2), r["kind"] or "", r["other"]))
+
+
+def compare_rows(a: Mapping[str, float], b: Mapping[str, float], names: Iterable[str] | None = None) -> list[dict]:
+    """Side-by-side rows of two scenarios' measures: ``a``, ``b`` and ``b - a``."""
+    names = list(names) if names is not None else [k for k in a if k in b]
+    rows = []
+    for k in names:
+        va, vb = a.get(k), b.get(k)
+        rows.append({"name": k, "label": measure_label(k), "a": va, "b": vb,
+                     "diff": (vb - va) if va is not None and vb is not None else None})
+    return rows
