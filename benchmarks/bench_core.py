@@ -1,0 +1,87 @@
+"""Benchmark of the core: import, first solve, simulate (baseline and changed tone), explain.
+
+    python benchmarks/bench_core.py            # full run (>= 200 repetitions), writes benchmarks/results_core.json
+    python benchmarks/bench_core.py --quick    # a few seconds
+
+Reports the median and p90 of wall-clock times over many runs and the machine it ran on.
+Timings are for reading, not for asserting: machines are noisy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def timed(fn, repeat: int) -> dict:
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    times.sort()
+    return {"median_ms": 1e3 * statistics.median(times), "p90_ms": 1e3 * times[int(0.9 * (len(times) - 1))],
+            "runs": repeat}
+
+
+def in_fresh_process(code: str, repeat: int) -> dict:
+    times = []
+    for _ in range(repeat):
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+        times.append(float(out.strip().splitlines()[-1]))
+    times.sort()
+    return {"median_ms": 1e3 * statistics.median(times), "p90_ms": 1e3 * times[int(0.9 * (len(times) - 1))],
+            "runs": repeat}
+
+
+def machine() -> dict:
+    return {"python": platform.python_version(), "machine": platform.machine(), "cpus": os.cpu_count(),
+            "system": platform.platform()}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("-o", "--output", default=str(HERE / "results_core.json"))
+    args = ap.parse_args()
+    n = 20 if args.quick else 200
+    fresh = 3 if args.quick else 10
+
+    import musclesim as ms
+
+    model = ms.load_model()
+    base = ms.simulate(model)  # warm: compile the chain, build the graph once
+    changed = ms.simulate(model, {"psoas_major": 0.3})
+    res = {
+        "machine": machine(),
+        "import_musclesim": in_fresh_process(
+            "import time; t=time.perf_counter(); import musclesim; print(time.perf_counter()-t)", fresh),
+        "first_solve_fresh_process": in_fresh_process(
+            "import time; t=time.perf_counter(); import musclesim as ms; m=ms.load_model(); "
+            "ms.simulate(m, {'psoas_major': 0.3}); print(time.perf_counter()-t)", fresh),
+        "simulate_baseline": timed(lambda: ms.simulate(model), n),
+        "simulate_psoas_0.3": timed(lambda: ms.simulate(model, {"psoas_major": 0.3}), n),
+        "simulate_psoas_0.3_no_frames": timed(lambda: ms.simulate(model, {"psoas_major": 0.3}, frames=False), n),
+        "explain_all_measures": timed(lambda: ms.explain(changed, base), max(10, n // 4)),
+        "explain_one_measure": timed(lambda: ms.explain(changed, base, measures=["pelvic_tilt_deg"]), max(10, n // 4)),
+    }
+    Path(args.output).write_text(json.dumps(res, indent=2))
+    print(f"machine: {res['machine']}")
+    print("| benchmark | median (ms) | p90 (ms) | runs |")
+    print("|---|---:|---:|---:|")
+    for k, v in res.items():
+        if k != "machine":
+            print(f"| {k} | {v['median_ms']:.2f} | {v['p90_ms']:.2f} | {v['runs']} |")
+
+
+if __name__ == "__main__":
+    main()
