@@ -115,7 +115,8 @@ def explain(result: Result, baseline: Result, measures: list[str] | None = None,
         unit = info.unit if info else ""
         out[name] = Explanation(name, unit, baseline.metrics[name], result.metrics[name], ch, drivers, lin,
                                 ch - lin, joint, moments, path,
-                                _sentence(name, unit, baseline.metrics[name], result.metrics[name], drivers, joint, moments))
+                                _sentence(name, unit, baseline.metrics[name], result.metrics[name], drivers, joint,
+                                          moments, _coupled(result, baseline)))
     return out
 
 
@@ -198,14 +199,34 @@ def _fmt(v: float, unit: str) -> str:
     return f"{v:+.1f} {unit}" if unit != "N" else f"{v:+.0f} N"
 
 
-def _sentence(name, unit, before, after, drivers, joint, moments) -> str:
+def _coupled(result: Result, baseline: Result) -> dict[str, float]:
+    """Activation changes of muscles the user did not set (they changed through the coupling)."""
+    mech = result._state["mech"]
+    requested = set()
+    names = mech.model.names()
+    for k in result.tone:
+        requested.update(names.get(k, ()))
+    return {m: result.activation[m] - baseline.activation[m] for m in result.activation
+            if m not in requested and abs(result.activation[m] - baseline.activation[m]) > 1e-9}
+
+
+def _sentence(name, unit, before, after, drivers, joint, moments, coupled=None) -> str:
     info = MEASURES.get(name)
     label = name.replace("_deg", "").replace("_mm", "").replace("_Nm", "").replace("_N", "").replace("_", " ")
     verb = "rose" if after > before else "fell"
     s = f"{label.capitalize()} {verb} from {before:.1f} to {after:.1f} {unit}"
     if drivers:
         main = [d for d in drivers if abs(d[1]) >= 0.2 * abs(drivers[0][1])][:3]
-        s += "; the change comes mostly from " + ", ".join(f"{m} ({_fmt(v, unit)})" for m, v in main)
+        coupled = coupled or {}
+
+        def who(m, v):
+            note = ""
+            if m in coupled:
+                how = "raised" if coupled[m] > 0 else "lowered"
+                note = f", its tone {how} by {abs(coupled[m]):.3f} through the coupling"
+            return f"{m} ({_fmt(v, unit)}{note})"
+
+        s += "; the change comes mostly from " + ", ".join(who(m, v) for m, v in main)
     if moments:
         push = [m for m in moments if m[1] > 0][:2]
         pull = [m for m in moments if m[1] < 0][:2]
