@@ -103,7 +103,7 @@ def explain(result: Result, baseline: Result, measures: list[str] | None = None,
             continue
         g = states[0]["grads"][name]
         sh = shares[name]
-        order = np.argsort(-np.abs(sh))
+        order = sorted(range(len(sh)), key=lambda i: (-round(abs(sh[i]), 9), c.muscle_names[changed[i]]))
         drivers = tuple((c.muscle_names[changed[i]], float(sh[i])) for i in order[:top] if abs(sh[i]) > 0)
         lin = float(sh.sum())
         dq = result._state["eq"].q - bq
@@ -172,7 +172,7 @@ def _moment_waterfall(result: Result, baseline: Result, joint: str, top: int) ->
     keys = set(a) | set(b)
     rows = [(k, a.get(k, 0.0) - b.get(k, 0.0)) for k in keys]
     rows = [r for r in rows if abs(r[1]) > 1e-6]
-    rows.sort(key=lambda r: -abs(r[1]))
+    rows.sort(key=lambda r: (-round(abs(r[1]), 9), r[0]))  # ties (left/right twins) by name: deterministic
     if len(rows) > top:
         rest = sum(v for _, v in rows[top:])
         rows = rows[:top] + [("others", rest)]
