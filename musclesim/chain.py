@@ -40,6 +40,9 @@ class Chain:
     seg_dof: np.ndarray  # (S,) index of the proximal joint's dof, -1 for the root
     seg_c0: np.ndarray  # (S, 2) proximal joint centre in the reference configuration
     anc: np.ndarray  # (S, n) A[s, j]: sign with which dof j pitches segment s (0 if not below s)
+    path_matrix: np.ndarray  # (S, S-1): 1 where segment t+1 lies on the path from the root to segment s
+    pt_sign2: np.ndarray  # (Np, n, n): A_j * A_k of each point's segment (second-derivative signs)
+    dof_seg: np.ndarray  # (n,) the segment whose proximal joint each dof is
     seg_mass_kg: np.ndarray  # (S,)
     # points: COMs first (index = segment index), then landmarks, then muscle path points
     pt_seg: np.ndarray  # (Np,)
@@ -116,7 +119,8 @@ def compile_chain(model: Model) -> Chain:
         dof_range_rad=np.radians([joints[d].range_deg for d in dof_names]),
         dof_bilateral=np.array([2.0 if joints[d].bilateral else 1.0 for d in dof_names]),
         seg_names=tuple(s.id for s in segs), seg_parent=seg_parent, seg_dof=seg_dof, seg_c0=seg_c0,
-        anc=anc, seg_mass_kg=seg_mass, pt_seg=np.array(pt_seg), pt_r0=np.array(pt_r0, dtype=float),
+        anc=anc, path_matrix=_path_matrix(seg_parent),
+        pt_sign2=(anc[pt_seg][:, :, None] * anc[pt_seg][:, None, :]), dof_seg=_dof_seg(seg_dof), seg_mass_kg=seg_mass, pt_seg=np.array(pt_seg), pt_r0=np.array(pt_r0, dtype=float),
         landmark_index=landmark_index, muscle_names=model.muscle_ids,
         pair_i0=np.array(pair_i0), pair_i1=np.array(pair_i1), pair_muscle=np.array(pair_m),
         pair_onehot=np.eye(len(model.instances))[np.array(pair_m)],
@@ -135,6 +139,23 @@ def compile_chain(model: Model) -> Chain:
         raise ValueError(f"muscle path shorter than its reference fibre length: {bad}")
     chain.l_tendon_m[:] = tendon
     return chain
+
+
+def _dof_seg(seg_dof: np.ndarray) -> np.ndarray:
+    out = np.empty(len(seg_dof) - 1, dtype=int)
+    out[seg_dof[1:]] = np.arange(1, len(seg_dof))
+    return out
+
+
+def _path_matrix(parent: np.ndarray) -> np.ndarray:
+    S = len(parent)
+    M = np.zeros((S, S - 1))
+    for s in range(1, S):
+        t = s
+        while t > 0:
+            M[s, t - 1] = 1.0
+            t = parent[t]
+    return M
 
 
 def _ordered_segments(model: Model):
@@ -156,24 +177,30 @@ def kinematics(chain: Chain, q: np.ndarray, derivatives: bool = True):
     Returns ``(p, dp, P, alpha)``: points (B, Np, 2); their derivatives (B, Np, n, 2) or None;
     proximal-joint positions of the segments (B, S, 2); segment pitches (B, S).
     """
-    B = q.shape[0]
     alpha = q @ chain.anc.T  # (B, S)
-    S = len(chain.seg_names)
-    P = np.empty((B, S, 2))
-    P[:, 0] = chain.seg_c0[0]
-    for s in range(1, S):
-        par = chain.seg_parent[s]
-        P[:, s] = P[:, par] + rot(alpha[:, par], chain.seg_c0[s] - chain.seg_c0[par])
+    # each segment's joint = the root's + every ancestor's rotated joint-to-joint offset
+    par = chain.seg_parent[1:]
+    offsets = rot(alpha[:, par], chain.seg_c0[1:] - chain.seg_c0[par])  # (B, S-1, 2)
+    P = chain.seg_c0[0] + np.einsum("st,btc->bsc", chain.path_matrix, offsets)
     seg = chain.pt_seg
     p = P[:, seg] + rot(alpha[:, seg], chain.pt_r0 - chain.seg_c0[seg])
     if not derivatives:
         return p, None, P, alpha
     # joint j sits at the proximal joint of the segment it moves
-    dof_seg = np.empty(len(chain.dof_names), dtype=int)
-    dof_seg[chain.seg_dof[1:]] = np.arange(1, S)
-    Pj = P[:, dof_seg]  # (B, n, 2)
+    Pj = P[:, chain.dof_seg]  # (B, n, 2)
     dp = chain.anc[seg][None, :, :, None] * perp(p[:, :, None, :] - Pj[:, None, :, :])
     return p, dp, P, alpha
+
+
+def distal_joint_positions(chain: Chain, P: np.ndarray) -> np.ndarray:
+    """(n, n, 2): position of the more distal of each pair of joints, for one pose (P: (S, 2)).
+
+    For a planar chain, rotating a point about joint j and then k moves it like a rotation about
+    the more distal of the two applied twice: ``d2p/dq_j dq_k = -A_j A_k (p - P_max(j,k))``.
+    Segments are ordered root first, so along a root path the deeper joint has the larger index.
+    """
+    idx = np.arange(len(chain.dof_names))
+    return P[chain.dof_seg][np.maximum(idx[:, None], idx[None, :])]
 
 
 def muscle_lengths(chain: Chain, q: np.ndarray):

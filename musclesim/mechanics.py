@@ -40,7 +40,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .chain import Chain, _lengths_from_points, compile_chain, kinematics
+from .chain import Chain, _lengths_from_points, compile_chain, distal_joint_positions, kinematics
 from .model import Model
 
 #: Newton stops when every moment residual is below this (N·m) ...
@@ -48,6 +48,7 @@ TOL_MOMENT_NM = 1e-6
 #: ... and every postural goal is met to this (m or rad).
 TOL_GOAL = 1e-9
 MAX_ITER = 40
+CHORD_CONTRACTION = 0.8  # quasi-Newton steps must shrink the residual at least this much
 MAX_STEP_RAD = 0.1  # largest change of any joint angle in one Newton step
 FD_STEP_RAD = 1e-6
 FD_STEP_LAM = 1e-4  # N
@@ -75,6 +76,7 @@ class Mechanics:
     pe_strain: float
     pe_shape: float
     regulated: bool = True  # False: no postural goals (a hand-checkable passive system, for tests)
+    passive_arrays: tuple = ()  # the passive laws as padded arrays (constant, linear, s, a, b)
 
     @property
     def n(self) -> int:
@@ -116,8 +118,14 @@ def prepare(model: Model, regulated: bool = True) -> Mechanics:
     else:
         where = dict(ankle_dof=0, neck_dof=0, upright_seg=0, gaze_seg=0, extensor_idx=np.zeros(0, int),
                      flexor_idx=np.zeros(0, int), com_target_x_m=0.0)
+    T = max((len(t) for _, _, t in passive), default=0)
+    terms = np.zeros((len(passive), max(T, 1), 3))
+    for j, (_, _, t) in enumerate(passive):
+        terms[j, :len(t)] = t
+    arrays = (np.array([p[0] for p in passive]), np.array([p[1] for p in passive]),
+              terms[..., 0], terms[..., 1], terms[..., 2])
     mech = Mechanics(
-        model=model, chain=chain, passive=passive, **where,
+        model=model, chain=chain, passive=passive, passive_arrays=arrays, **where,
         gamma=mm.short_range_stiffness_gamma, fl_width=mm.force_length_width,
         pe_strain=mm.passive_strain_at_F0, pe_shape=mm.passive_shape, regulated=regulated,
     )
@@ -139,6 +147,22 @@ def muscle_force_N(mech: Mechanics, act: np.ndarray, l_mt: np.ndarray) -> np.nda
     return 0.5 * (raw + np.sqrt(raw * raw + SMOOTH_FORCE_N**2))
 
 
+def muscle_force_slope_N_per_m(mech: Mechanics, act: np.ndarray, l_mt: np.ndarray) -> np.ndarray:
+    """dF/dl (N/m) of :func:`muscle_force_N`, same shapes."""
+    c = mech.chain
+    lt = (l_mt - c.l_tendon_m) / c.l_opt_m
+    fl = np.exp(-(((lt - 1.0) / mech.fl_width) ** 2))
+    dfl = fl * (-2.0 * (lt - 1.0) / mech.fl_width**2)
+    k = mech.pe_shape
+    x = (lt - c.slack_norm) / PASSIVE_ONSET
+    stretch = PASSIVE_ONSET * np.logaddexp(0.0, x)
+    dfpe = np.exp(k * stretch / mech.pe_strain) * (k / mech.pe_strain) / (np.exp(k) - 1.0) * (0.5 * (1 + np.tanh(x / 2)))
+    fpe = (np.exp(k * stretch / mech.pe_strain) - 1.0) / (np.exp(k) - 1.0)
+    raw = c.F0_N * (act * fl + fpe + mech.gamma * act * (lt - c.l_ref_norm))
+    draw = c.F0_N * (act * dfl + dfpe + mech.gamma * act) / c.l_opt_m
+    return 0.5 * (1.0 + raw / np.sqrt(raw * raw + SMOOTH_FORCE_N**2)) * draw
+
+
 def trunk_forces_N(lam_trunk: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Extra force (N, both sides) of the regulating trunk extensor and flexor for effort ``lam``.
 
@@ -154,13 +178,8 @@ def trunk_forces_N(lam_trunk: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def passive_moment_Nm(mech: Mechanics, q: np.ndarray) -> np.ndarray:
     """Passive joint moments (B, n), N·m, both sides of bilateral joints together."""
     deg = np.degrees(q)
-    out = np.empty_like(q)
-    for j, (c0, k, terms) in enumerate(mech.passive):
-        m = c0 + k * deg[:, j]
-        for s, a, b in terms:
-            m = m + s * np.exp(a + b * deg[:, j])
-        out[:, j] = m
-    return out * mech.chain.dof_bilateral
+    c0, k, s, a, b = mech.passive_arrays
+    return (c0 + k * deg + np.sum(s * np.exp(a + b * deg[..., None]), axis=-1)) * mech.chain.dof_bilateral
 
 
 @dataclass(frozen=True)
@@ -228,6 +247,7 @@ class Equilibrium:
     goal_residual: float
     min_stiffness_eig: float  # smallest eigenvalue of the reduced stiffness, N·m/rad
     message: str
+    jacobian: np.ndarray | None = None  # of the equations at the answer (reusable for a nearby solve)
 
     @property
     def ok(self) -> bool:
@@ -262,6 +282,65 @@ def _jacobian(mech: Mechanics, q: np.ndarray, act: np.ndarray, lam: np.ndarray):
     return L, J, dQdq
 
 
+def _jacobian_analytic(mech: Mechanics, q: np.ndarray, act: np.ndarray, lam: np.ndarray):
+    """Loads at (q, lam) and the exact Jacobian of [Q; goals] with respect to [q; lam].
+
+    Second derivatives of the muscle path lengths and of the mass-centre heights follow from the
+    planar-chain identity in :func:`musclesim.chain.distal_joint_positions`; muscle forces, passive
+    laws and the trunk actuator are differentiated in closed form. ``tests/test_mechanics.py``
+    checks it against central differences.
+    """
+    c = mech.chain
+    n, k = mech.n, mech.k
+    L = evaluate(mech, q[None], act, lam[None])
+    p, dp, P, _ = kinematics(c, q[None])
+    p, dp, P = p[0], dp[0], P[0]
+    S = len(c.seg_names)
+    i0, i1 = c.pair_i0, c.pair_i1
+    d = p[i1] - p[i0]
+    length = np.linalg.norm(d, axis=1)
+    u = d / length[:, None]
+    delta = dp[i1] - dp[i0]  # (K, n, 2)
+    proj = np.einsum("knc,kc->kn", delta, u)
+    # u . d2(p1 - p0)/dq2, with d2p/dq_j dq_k = -A_j A_k (p - P_max(j,k)) (chain.distal_joint_positions)
+    PD = distal_joint_positions(c, P)  # (n, n, 2)
+    uPD = np.einsum("kc,jlc->kjl", u, PD)
+    A1, A0 = c.pt_sign2[i1], c.pt_sign2[i0]
+    curv = -A1 * (np.einsum("kc,kc->k", u, p[i1])[:, None, None] - uPD) \
+        + A0 * (np.einsum("kc,kc->k", u, p[i0])[:, None, None] - uPD)
+    H_piece = (np.einsum("kjc,klc->kjl", delta, delta) - proj[:, :, None] * proj[:, None, :]) / length[:, None, None] \
+        + curv
+    d2y_com = -c.pt_sign2[:S] * (p[:S, 1][:, None, None] - PD[None, :, :, 1])  # (S, n, n)
+    H = np.einsum("kjl,km->mjl", H_piece, c.pair_onehot)  # (M, n, n): d2 l / dq2
+    g = -L.moment_arm_m[0]  # (M, n): dl/dq
+    F = L.force_N[0]
+    dF = muscle_force_slope_N_per_m(mech, act, g.sum(axis=1) * 0 + _lengths(mech, p))
+    K = -np.einsum("m,mj,ml->jl", dF, g, g) - np.einsum("m,mjl->jl", F, H)
+    K -= np.einsum("s,sjl->jl", c.seg_mass_kg * c.gravity, d2y_com)
+    deg = np.degrees(q)
+    for j, (_, kl, terms) in enumerate(mech.passive):
+        slope = kl + sum(sgn * b * np.exp(a + b * deg[j]) for sgn, a, b in terms)
+        K[j, j] += c.dof_bilateral[j] * slope * 180.0 / np.pi
+    J = np.zeros((n + k, n + k))
+    if k:
+        f_ext, f_flx = trunk_forces_N(lam[2:3])
+        K -= f_ext[0] * H[mech.extensor_idx].mean(axis=0) + f_flx[0] * H[mech.flexor_idx].mean(axis=0)
+        J[n:, :n] = L.dgoals[0]
+        J[mech.ankle_dof, n] = 1.0
+        J[mech.neck_dof, n + 1] = 1.0
+        s_ext = 0.5 * (1.0 + np.tanh(lam[2] / TRUNK_BLEND_N / 2))
+        ext = -g[mech.extensor_idx].mean(axis=0)
+        flx = -g[mech.flexor_idx].mean(axis=0)
+        J[:n, n + 2] = s_ext * ext + (s_ext - 1.0) * flx
+    J[:n, :n] = K
+    return L, J, K
+
+
+def _lengths(mech: Mechanics, p: np.ndarray) -> np.ndarray:
+    c = mech.chain
+    return np.linalg.norm(p[c.pair_i1] - p[c.pair_i0], axis=1) @ c.pair_onehot
+
+
 def reduced_stiffness(dQdq: np.ndarray, dgoals: np.ndarray) -> np.ndarray:
     """Eigenvalues (ascending) of the stiffness restricted to motions that keep the goals.
 
@@ -285,36 +364,55 @@ def _norm(L: Loads) -> np.ndarray:
 
 
 def solve(mech: Mechanics, act: np.ndarray, q0: np.ndarray | None = None, lam0: np.ndarray | None = None,
-          max_iter: int = MAX_ITER) -> Equilibrium:
+          max_iter: int = MAX_ITER, jacobian: np.ndarray | None = None, check: bool = True) -> Equilibrium:
     """Find the regulated static equilibrium for activations ``act`` (M,), starting at (q0, lam0).
 
     Newton's method on [Q(q) + B(q) lam; goals(q)] = 0 with a trust region on the joint angles
     (:data:`MAX_STEP_RAD`) and a backtracking line search over several step lengths evaluated in
-    one batch. Never raises for a failed solve: the answer says ``converged=False`` or
-    ``stable=False`` and why.
+    one batch. Given ``jacobian`` (from a nearby solution, e.g. the previous continuation step) it
+    first takes cheap quasi-Newton steps (Broyden updates of that matrix, one model evaluation each)
+    and switches to full Newton as soon as they stop contracting quickly. ``check=False`` skips the stability check (and the exact Jacobian it
+    needs) for intermediate continuation steps. Never raises for a failed solve: the answer says
+    ``converged=False`` or ``stable=False`` and why.
     """
     n, k = mech.n, mech.k
     q = np.zeros(n) if q0 is None else np.array(q0, dtype=float)
     lam = np.zeros(k) if lam0 is None else np.array(lam0, dtype=float)
     act = np.asarray(act, dtype=float)
-    steps = np.array([1.0, 0.5, 0.25, 0.1, 0.03])
     it = 0
-    L, J, dQdq = _jacobian(mech, q, act, lam)
-    for it in range(1, max_iter + 1):
-        if np.max(np.abs(L.Q[0])) < TOL_MOMENT_NM and (not k or np.max(np.abs(L.goals[0])) < TOL_GOAL):
-            it -= 1
-            break
+    J = None
+    L = evaluate(mech, q[None], act, lam[None])
+    if jacobian is not None:  # quasi-Newton phase: Broyden updates of a nearby solution's Jacobian
+        B = np.array(jacobian, dtype=float)
+        F = np.concatenate((L.Q[0], L.goals[0]))
+        f0 = _norm(L)[0]
+        while it < max_iter and not _converged(L, k):
+            it += 1
+            try:
+                dz = _trust(np.linalg.solve(B, -F), n)
+            except np.linalg.LinAlgError:
+                break
+            L1 = evaluate(mech, (q + dz[:n])[None], act, (lam + dz[n:])[None])
+            f1 = _norm(L1)[0]
+            if not np.isfinite(f1) or f1 > CHORD_CONTRACTION * f0:
+                break
+            F1 = np.concatenate((L1.Q[0], L1.goals[0]))
+            B += np.outer(F1 - F - B @ dz, dz) / (dz @ dz)  # "good" Broyden update
+            q, lam, L, F, f0 = q + dz[:n], lam + dz[n:], L1, F1, f1
+    if not _converged(L, k) or check:
+        L, J, dQdq = _jacobian_analytic(mech, q, act, lam)
+    steps = np.array([1.0, 0.5, 0.25, 0.1, 0.03])
+    while it < max_iter and not _converged(L, k):
+        it += 1
         F = np.concatenate((L.Q[0], L.goals[0]))
         try:
             dz = np.linalg.solve(J, -F)
         except np.linalg.LinAlgError:
             dz = np.linalg.lstsq(J, -F, rcond=None)[0]
-        big = np.max(np.abs(dz[:n]))
-        if big > MAX_STEP_RAD:  # a trust region on the angles: Newton may not leap across the body
-            dz = dz * (MAX_STEP_RAD / big)
+        dz = _trust(dz, n)
         # try the full step first; backtrack (several lengths in one batch) only if it does not help
         f0 = _norm(L)[0]
-        L1, J1, dQdq1 = _jacobian(mech, q + dz[:n], act, lam + dz[n:])
+        L1, J1, dQdq1 = _jacobian_analytic(mech, q + dz[:n], act, lam + dz[n:])
         if np.isfinite(L1.Q[0]).all() and _norm(L1)[0] < f0:
             q, lam, L, J, dQdq = q + dz[:n], lam + dz[n:], L1, J1, dQdq1
         else:
@@ -326,13 +424,16 @@ def solve(mech: Mechanics, act: np.ndarray, q0: np.ndarray | None = None, lam0: 
             better = np.flatnonzero(norms < f0)
             j = int(better[0]) if better.size else int(np.argmin(norms))
             q, lam = zq[j], zl[j]
-            L, J, dQdq = _jacobian(mech, q, act, lam)
+            L, J, dQdq = _jacobian_analytic(mech, q, act, lam)
         if not np.all(np.isfinite(q)) or np.max(np.abs(q)) > np.pi:
             return Equilibrium(q, lam, False, False, it, float("inf"), float("inf"), float("nan"),
                                "diverged: the joint angles left any plausible range")
     res = float(np.max(np.abs(L.Q[0])))
     gres = float(np.max(np.abs(L.goals[0]))) if k else 0.0
-    converged = res < TOL_MOMENT_NM and gres < TOL_GOAL and np.all(np.isfinite(q))
+    converged = bool(_converged(L, k) and np.all(np.isfinite(q)))
+    if J is None:  # converged by chord steps and no check wanted
+        return Equilibrium(q, lam, converged, converged, it, res, gres, float("nan"),
+                           "converged (stability not checked)", None)
     eig = reduced_stiffness(dQdq, L.dgoals[0])
     min_eig = float(eig[0]) if eig.size else float("inf")
     stable = bool(converged and min_eig > 0)
@@ -342,5 +443,16 @@ def solve(mech: Mechanics, act: np.ndarray, q0: np.ndarray | None = None, lam0: 
         msg = f"unstable equilibrium (reduced stiffness eigenvalue {min_eig:.3g} N·m/rad <= 0): a saddle, not a posture"
     else:
         msg = "converged to a stable posture"
-    return Equilibrium(q, lam, bool(converged), stable, it, res, gres, min_eig, msg)
+    return Equilibrium(q, lam, converged, stable, it, res, gres, min_eig, msg, J)
+
+
+def _converged(L: Loads, k: int) -> bool:
+    return bool(np.max(np.abs(L.Q[0])) < TOL_MOMENT_NM and (not k or np.max(np.abs(L.goals[0])) < TOL_GOAL))
+
+
+def _trust(dz: np.ndarray, n: int) -> np.ndarray:
+    """Scale a Newton step so no joint angle changes by more than :data:`MAX_STEP_RAD`."""
+    big = np.max(np.abs(dz[:n]))
+    return dz * (MAX_STEP_RAD / big) if big > MAX_STEP_RAD else dz
+
 

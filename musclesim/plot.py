@@ -30,9 +30,9 @@ import math
 from typing import Any, Iterable, Mapping, Sequence
 
 #: Muscle force (N) at the top of the colour and width scales of the body figures.
-FORCE_SCALE_N = 800.0
+FORCE_SCALE_N = 400.0
 #: Plotly colour scale for muscle force (light to dark red).
-FORCE_COLORSCALE = [[0.0, "#fde0c5"], [0.35, "#f59e72"], [0.7, "#d9453c"], [1.0, "#7a0b1c"]]
+FORCE_COLORSCALE = [[0.0, "#f6c48f"], [0.3, "#ee8a52"], [0.65, "#d7301f"], [1.0, "#67000d"]]
 #: Diverging scale for changes (blue less, grey none, red more).
 CHANGE_COLORSCALE = [[0.0, "#2166ac"], [0.5, "#e6e6e6"], [1.0, "#b2182b"]]
 #: Colours of the relation kinds in the graph view, and their line dash.
@@ -151,6 +151,11 @@ def _empty_figure(text: str, height: int = 320, title: str | None = None) -> dic
     }
 
 
+def placeholder_figure(text: str, *, height: int = 320, title: str | None = None, as_dict: bool = False):
+    """An empty figure that says why there is nothing to draw."""
+    return _finish(_empty_figure(text, height=height, title=title), as_dict)
+
+
 # --------------------------------------------------------------------------- body views
 
 def _skeleton_traces(geo: Mapping, *, ghost: bool, forces: Mapping[str, float] | None,
@@ -259,8 +264,13 @@ def _skeleton_traces(geo: Mapping, *, ghost: bool, forces: Mapping[str, float] |
     base_forces = base_forces or {}
     activation = activation or {}
     first = {"left": True, "right": True, "midline": True}
-    for mid, pts in muscles.items():
-        side = "left" if mid.endswith("_left") else "right" if mid.endswith("_right") else "midline"
+    def side_of(mid: str) -> str:
+        return "left" if mid.endswith("_left") else "right" if mid.endswith("_right") else "midline"
+
+    # the right side first (underneath): in a one-chain sagittal model it shares the left's path
+    order = {"right": 0, "midline": 1, "left": 2}
+    for mid, pts in sorted(muscles.items(), key=lambda kv: order[side_of(kv[0])]):
+        side = side_of(mid)
         f = float(forces.get(mid, 0.0))
         a, b = xy(pts)
         hover = (f"<b>{muscle_label(mid)}</b><br>force {f:.0f} N"
@@ -268,15 +278,18 @@ def _skeleton_traces(geo: Mapping, *, ghost: bool, forces: Mapping[str, float] |
                  + (f"<br>activation {activation[mid]:.2f}" if mid in activation else "") + "<extra></extra>")
         out.append({"type": "scatter", "x": a, "y": b, "mode": "lines", "name": f"muscles ({side})",
                     "legendgroup": f"muscles-{side}", "showlegend": first[side], "meta": mid,
-                    "hovertemplate": hover, "opacity": 1.0 if side != "right" else 0.8,
-                    "line": {"color": force_color(f), "width": force_width(f),
+                    "hovertemplate": hover, "opacity": 1.0 if side != "right" else 0.75,
+                    "line": {"color": force_color(f), "width": force_width(f) + (1.5 if side == "right" else 0.0),
                              "dash": "dot" if side == "right" else "solid"}})
         first[side] = False
+    # muscles underneath the bones, so the spine and pelvis stay visible
+    out = [t for t in out if "meta" in t] + [t for t in out if "meta" not in t]
     if "com" in geo:
         a, b = xy([geo["com"]])
         out.append({"type": "scatter", "x": a, "y": b, "mode": "markers", "name": "centre of mass",
                     "hovertemplate": "centre of mass<extra></extra>",
-                    "marker": {"symbol": "circle-cross-open", "size": 14, "color": "#000", "line": {"width": 2}}})
+                    "marker": {"symbol": "circle-cross-open", "size": 11, "color": "rgba(0,0,0,0.7)",
+                               "line": {"width": 1.5}}})
     return out
 
 
@@ -285,7 +298,8 @@ def _colorbar_trace() -> dict:
     return {"type": "scatter", "x": [None], "y": [None], "mode": "markers", "showlegend": False, "hoverinfo": "skip",
             "marker": {"color": [0], "cmin": 0, "cmax": FORCE_SCALE_N, "colorscale": FORCE_COLORSCALE,
                        "showscale": True, "colorbar": {"title": {"text": "muscle<br>force (N)", "side": "top"},
-                                                       "thickness": 12, "len": 0.45, "x": 1.0, "y": 0.25}}}
+                                                       "thickness": 10, "len": 0.35, "x": 0.98, "xanchor": "right",
+                                                       "y": 0.3, "bgcolor": "rgba(255,255,255,0.6)"}}}
 
 
 def _fmt_value(v: float, unit: str) -> str:
@@ -320,8 +334,12 @@ def _units() -> dict[str, str]:
     return {k: v.unit for k, v in MEASURES.items()}
 
 
+#: Axis ranges (m) of the sagittal views: the whole body, or pelvis, spine and head.
+SAGITTAL_VIEWS = {"body": ((-0.5, 0.32), (-0.03, 1.82)), "trunk": ((-0.36, 0.26), (0.8, 1.8))}
+
+
 def sagittal_figure(result: Any, baseline: Any = None, *, title: str | None = None, height: int = 640,
-                    annotate: bool = True, as_dict: bool = False):
+                    annotate: bool = True, focus: str = "body", as_dict: bool = False):
     """The body seen from the left side in its solved pose.
 
     Draws the segments, vertebral bodies, the endplates of the Cobb angles, the pelvis with its
@@ -329,11 +347,13 @@ def sagittal_figure(result: Any, baseline: Any = None, *, title: str | None = No
     drawn on the left's path in this one-chain sagittal model), the centre of mass, and, when
     ``baseline`` is given, the baseline pose ghosted behind. The changed angles (pelvic tilt,
     lordosis, kyphosis, head forward) are annotated with their change from the baseline.
+    ``focus`` picks the window: ``"body"`` (feet to head) or ``"trunk"`` (pelvis to head).
 
     A result that did not converge is not drawn as if it were an answer: the figure shows the
     baseline and the solver's message.
     """
     units = _units()
+    (x0, x1), (y0, y1) = SAGITTAL_VIEWS.get(focus, SAGITTAL_VIEWS["body"])
     data: list[dict] = []
     annotations: list[dict] = []
     failed = not _ok(result)
@@ -348,7 +368,8 @@ def sagittal_figure(result: Any, baseline: Any = None, *, title: str | None = No
         data.append(_colorbar_trace())
         if annotate:
             change = dict(shown.change) if baseline is not None and not failed else {}
-            annotations += _measure_annotations(shown.metrics, change, geo.get("landmarks", {}), units, -0.22)
+            annotations += _measure_annotations(shown.metrics, change, geo.get("landmarks", {}), units,
+                                                x0 + 0.42 * (x1 - x0))
     if failed:
         annotations.append({"text": "No stable posture for this tone:<br>" + str(_get(result, "message", "")) +
                                     "<br>(showing the baseline)",
@@ -361,18 +382,18 @@ def sagittal_figure(result: Any, baseline: Any = None, *, title: str | None = No
             "title": {"text": title or "Side view (sagittal)", "font": {"size": 16}, "x": 0.02},
             "height": height, "margin": {"l": 10, "r": 10, "t": 40, "b": 10},
             "font": {"family": _FONT},
-            "xaxis": {"range": [-0.62, 0.42], "showgrid": False, "zeroline": False, "visible": False,
+            "xaxis": {"range": [x0, x1], "showgrid": False, "zeroline": False, "visible": False,
                       "constrain": "domain"},
-            "yaxis": {"range": [-0.05, 1.85], "scaleanchor": "x", "scaleratio": 1, "showgrid": False,
-                      "zeroline": False, "visible": False},
+            "yaxis": {"range": [y0, y1], "scaleanchor": "x", "scaleratio": 1, "showgrid": False,
+                      "zeroline": False, "visible": False, "constrain": "domain"},
             "plot_bgcolor": "#fbfaf7", "paper_bgcolor": "rgba(0,0,0,0)",
-            "legend": {"orientation": "v", "x": 0.72, "y": 0.99, "bgcolor": "rgba(255,255,255,0.7)",
+            "legend": {"orientation": "h", "x": 0, "y": -0.01, "yanchor": "top", "bgcolor": "rgba(255,255,255,0.7)",
                        "font": {"size": 11}},
             "hovermode": "closest",
             "annotations": annotations + [
                 {"text": "anterior →", "xref": "paper", "yref": "paper", "x": 0.99, "y": 0.01, "showarrow": False,
                  "font": {"size": 11, "color": "#666"}, "xanchor": "right"}],
-            "shapes": [{"type": "line", "x0": -0.6, "x1": 0.4, "y0": 0, "y1": 0, "xref": "x", "yref": "y",
+            "shapes": [{"type": "line", "x0": x0, "x1": x1, "y0": 0, "y1": 0, "xref": "x", "yref": "y",
                         "line": {"color": "#999", "width": 2}}],
         },
     }
@@ -638,14 +659,15 @@ def graph_layout(G, *, muscle_x: float = 2.4, measure_x: float = 5.6, gap: float
     return pos
 
 
-def _bezier(p0, p1, bulge: float, steps: int = 8) -> tuple[list, list]:
-    """A quadratic curve from p0 to p1 whose middle is pushed ``bulge`` times the chord length
-    away from the centre line x = 0 (so arcs between nodes of one column stay visible)."""
+def _bezier(p0, p1, bulge: float, cap: float, steps: int = 8) -> tuple[list, list]:
+    """A quadratic curve from p0 to p1 whose middle is pushed toward the centre line x = 0 by
+    ``bulge`` times the chord length, at most ``cap`` (so arcs between nodes of one column stay
+    visible and clear of the labels, which sit on the outer side)."""
     (x0, y0), (x1, y1) = p0, p1
     mx, my = (x0 + x1) / 2, (y0 + y1) / 2
     length = math.hypot(x1 - x0, y1 - y0)
-    direction = -1.0 if mx < 0 else 1.0
-    cx, cy = mx + direction * bulge * length, my
+    direction = 1.0 if mx < 0 else -1.0
+    cx, cy = mx + direction * min(bulge * length, cap), my
     xs, ys = [], []
     for k in range(steps + 1):
         t = k / steps
@@ -697,11 +719,13 @@ def graph_frames(G, result: Any, baseline: Any, *, max_frames: int = 12,
 
     Coupling frames colour each muscle by its activation change from the baseline; posture frames
     (the continuation from the baseline to the answer) colour joints by their angle change (deg),
-    bones by the largest change of their joints, and measures by their change relative to the
-    normal band (or to the final change). At most ``max_frames`` frames (first, last and evenly
-    spaced between; the last posture frame is always kept). Each frame is a dict with ``name``,
-    ``data`` (one marker update per node trace) and ``traces`` (their indices, filled in by
-    :func:`graph_figure`).
+    bones by the largest change of their joints, and measures by their change relative to their
+    normal band's width (or their baseline size). Colours are the signed square root of the change
+    relative to the largest change of that node kind over all frames (half a band for measures),
+    on a fixed -1..1 scale, so small knock-on changes still show. At most ``max_frames`` frames:
+    every posture frame (up to half of them) and the coupling frames evenly thinned, first and
+    last kept. Each frame is a dict with ``name``, ``data`` (one marker update per node trace)
+    and ``traces`` (their indices, filled in by :func:`graph_figure`).
     """
     from .metrics import MEASURES
 
@@ -712,12 +736,17 @@ def graph_frames(G, result: Any, baseline: Any, *, max_frames: int = 12,
     if not frames:
         return []
     if len(frames) > max_frames:
-        keep = sorted({round(i * (len(frames) - 1) / (max_frames - 1)) for i in range(max_frames)})
-        frames = [frames[i] for i in keep]
+        posture = [f for f in frames if f.kind != "coupling"][-max(max_frames // 2, 1):]
+        coupling = [f for f in frames if f.kind == "coupling"]
+        room = max(max_frames - len(posture), 2)
+        if len(coupling) > room:
+            keep = sorted({round(i * (len(coupling) - 1) / (room - 1)) for i in range(room)})
+            coupling = [coupling[i] for i in keep]
+        frames = coupling + posture
     b_act = dict(_get(baseline, "activation", {}) or {})
     b_pose = dict(_get(baseline, "pose_deg", {}) or {})
     b_met = dict(_get(baseline, "metrics", {}) or {})
-    out = []
+    raw = []  # per frame: {trace name: [change per node]}
     last_act, last_pose, last_met = dict(b_act), dict(b_pose), dict(b_met)
     bone_joints: dict[str, list[str]] = {}
     for j, b, d in G.edges(data=True):
@@ -729,31 +758,33 @@ def graph_frames(G, result: Any, baseline: Any, *, max_frames: int = 12,
         met = dict(fr.metrics) if fr.metrics is not None else last_met
         last_act, last_pose, last_met = act, pose, met
         dj = {j: pose.get(j, 0.0) - b_pose.get(j, 0.0) for j in kinds["joints"]}
-        db = {b: max((dj.get(j, 0.0) for j in bone_joints.get(b, [])), key=abs, default=0.0) for b in kinds["bones"]}
         dm = {}
         for m in kinds["measures"]:
             info = MEASURES.get(m)
-            width = (info.normal[1] - info.normal[0]) if info is not None and info.normal else 10.0
+            width = (info.normal[1] - info.normal[0]) if info is not None and info.normal else \
+                max(abs(b_met.get(m, 0.0)), 10.0)
             v = met.get(m, b_met.get(m, 0.0)) - b_met.get(m, 0.0)
             dm[m] = v / width if math.isfinite(v) else 0.0
-        da = {m: act.get(m, 0.0) - b_act.get(m, 0.0) for m in kinds["muscles"]}
-        vals = {"bones": db, "joints": dj, "muscles": da, "measures": dm}
-        label = (f"coupling {fr.step}" if fr.kind == "coupling" else f"posture {round(100 * fr.fraction)}%")
-        out.append({"name": label, "data": [
-            {"marker": {"color": [_r(vals[k][n], 4) for n in kinds[k]],
-                        "size": [round(NODE_STYLE[k[:-1]]["size"] + 10 * min(abs(vals[k][n]) / _scale(vals[k]), 1.0), 1)
-                                 for n in kinds[k]]}}
-            for k in GRAPH_NODE_TRACES]})
-    # one colour range per node kind over all frames, so frames compare
-    for i, k in enumerate(GRAPH_NODE_TRACES):
-        peak = max((abs(c) for f in out for c in f["data"][i]["marker"]["color"]), default=0.0) or 1.0
-        for f in out:
-            f["data"][i]["marker"].update({"cmin": -peak, "cmax": peak})
+        raw.append({
+            "bones": [max((dj.get(j, 0.0) for j in bone_joints.get(b, [])), key=abs, default=0.0) for b in kinds["bones"]],
+            "joints": [dj[j] for j in kinds["joints"]],
+            "muscles": [act.get(m, 0.0) - b_act.get(m, 0.0) for m in kinds["muscles"]],
+            "measures": [dm[m] for m in kinds["measures"]],
+        })
+    # colour = signed square root of the change relative to the largest change of that node kind
+    # over all frames (measures: relative to half a normal band), so small knock-on changes show
+    peaks = {k: max((abs(v) for r in raw for v in r[k]), default=0.0) or 1.0 for k in GRAPH_NODE_TRACES}
+    peaks["measures"] = 0.5
+    out = []
+    for fr, r in zip(frames, raw):
+        label = f"coupling {fr.step}" if fr.kind == "coupling" else f"posture {round(100 * fr.fraction)}%"
+        data = []
+        for k in GRAPH_NODE_TRACES:
+            c = [math.copysign(math.sqrt(min(abs(v) / peaks[k], 1.0)), v) if v else 0.0 for v in r[k]]
+            data.append({"marker": {"color": [round(x, 3) for x in c], "cmin": -1, "cmax": 1,
+                                    "size": [round(NODE_STYLE[k[:-1]]["size"] + 9 * abs(x), 1) for x in c]}})
+        out.append({"name": label, "data": data})
     return out
-
-
-def _scale(vals: Mapping[str, float]) -> float:
-    return max((abs(v) for v in vals.values()), default=0.0) or 1.0
 
 
 def graph_figure(G, result: Any = None, baseline: Any = None, *, path: Sequence[str] = (), step: int | None = None,
@@ -797,14 +828,15 @@ def graph_figure(G, result: Any = None, baseline: Any = None, *, path: Sequence[
     data.append(seg_trace("measured on", sorted(by_type["measured_on"]), {"color": "rgba(77,146,33,0.35)", "width": 1},
                           visible=False))
     rel = relation_edges(G)
-    bulge = {"agonist": 0.12, "synergist": 0.22, "antagonist": 0.36, "contradicted": 0.5}
+    bulge = {"agonist": 0.3, "synergist": 0.45, "antagonist": 0.6, "contradicted": 0.75}
+    cap = {"agonist": 0.6, "synergist": 1.0, "antagonist": 1.45, "contradicted": 1.9}
     hover_x, hover_y, hover_text, hover_color = [], [], [], []
     for kind, style in RELATION_STYLE.items():
         xs, ys = [], []
         for a, b, d in rel[kind]:
             if a not in pos or b not in pos:
                 continue
-            bx, by = _bezier(pos[a], pos[b], bulge[kind])
+            bx, by = _bezier(pos[a], pos[b], bulge[kind], cap[kind])
             xs += bx + [None]
             ys += by + [None]
             label = f"{muscle_label(a)} – {muscle_label(b)}: {d['relation']}"
@@ -870,7 +902,7 @@ def graph_figure(G, result: Any = None, baseline: Any = None, *, path: Sequence[
     }
     if frames and controls:
         layout["updatemenus"] = [{
-            "type": "buttons", "direction": "left", "x": 0.0, "y": 1.06, "xanchor": "left", "yanchor": "bottom",
+            "type": "buttons", "direction": "left", "x": 0.0, "y": 1.0, "xanchor": "left", "yanchor": "bottom",
             "showactive": False, "pad": {"r": 6},
             "buttons": [
                 {"label": "▶ play", "method": "animate",
@@ -880,12 +912,15 @@ def graph_figure(G, result: Any = None, baseline: Any = None, *, path: Sequence[
                  "args": [[None], {"frame": {"duration": 0, "redraw": False}, "mode": "immediate"}]},
             ]}]
         layout["sliders"] = [{
-            "active": len(frames) - 1, "x": 0.2, "len": 0.8, "y": 1.06, "yanchor": "bottom",
+            "active": len(frames) - 1 if step is None else min(max(int(step), 0), len(frames) - 1),
+            "x": 0.2, "len": 0.8, "y": 1.0, "yanchor": "bottom",
             "currentvalue": {"prefix": "frame: "},
             "steps": [{"label": f["name"], "method": "animate",
                        "args": [[f["name"]], {"frame": {"duration": 0, "redraw": False}, "mode": "immediate"}]}
                       for f in frames]}]
-        layout["margin"]["t"] = 90
+        layout["margin"]["t"] = 120
+        layout["title"]["y"] = 0.985
+        layout["title"]["yanchor"] = "top"
     fig = {"data": data, "layout": layout}
     if frames:
         fig["frames"] = frames

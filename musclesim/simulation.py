@@ -153,7 +153,8 @@ def simulate(model: Model, tone: Mapping[str, float] | None = None, position: st
         Propagate the tone change to related muscles (reciprocal inhibition, co-activation).
         False isolates the pure mechanics.
     frames : bool
-        Keep the propagation frames (coupling iterates and continuation postures).
+        Keep the propagation frames (coupling iterates and the postures along the continuation
+        path; the path itself is always followed).
 
     Returns
     -------
@@ -183,22 +184,23 @@ def simulate(model: Model, tone: Mapping[str, float] | None = None, position: st
         for k, a in enumerate(coupling_frames):
             out_frames.append(Frame("coupling", k, 0.0, _freeze(dict(zip(ids, a.tolist())))))
     b_eq: Equilibrium = base._state["eq"]
-    q, lam = b_eq.q, b_eq.lam
+    q, lam, jac = b_eq.q, b_eq.lam, b_eq.jacobian
     eq = b_eq
     iterations = 0
     if np.allclose(act, t0):
         steps = [1.0]
-    else:
+    else:  # always follow the path: a single jump can land on another equilibrium (knee locked vs flexed)
         steps = [k / CONTINUATION_STEPS for k in range(1, CONTINUATION_STEPS + 1)]
     done = 0.0
     path = [(t0, q, lam)]
     for k, frac in enumerate(steps, start=1):
         a = t0 + frac * (act - t0)
-        eq, used = _continue(mech, t0, act, done, frac, q, lam)
+        eq, used = _continue(mech, t0, act, done, frac, q, lam, jac)
         iterations += used
         if not eq.ok:
             break
         q, lam, done = eq.q, eq.lam, frac
+        jac = eq.jacobian if eq.jacobian is not None else jac
         path.append((a, q, lam))
         if frames and len(steps) > 1:
             L = evaluate(mech, q[None], a, lam[None])
@@ -218,17 +220,20 @@ def simulate(model: Model, tone: Mapping[str, float] | None = None, position: st
 
 
 def _continue(mech: Mechanics, t0: np.ndarray, act: np.ndarray, start: float, stop: float,
-              q: np.ndarray, lam: np.ndarray, depth: int = 0) -> tuple[Equilibrium, int]:
-    """Solve at ``stop`` of the way from ``t0`` to ``act``, starting from the answer at ``start``;
-    if that fails, go there in two halves (at most :data:`MAX_BISECTIONS` times)."""
-    eq = solve(mech, t0 + stop * (act - t0), q, lam)
+              q: np.ndarray, lam: np.ndarray, jac: np.ndarray | None, depth: int = 0) -> tuple[Equilibrium, int]:
+    """Solve at ``stop`` of the way from ``t0`` to ``act``, starting from the answer at ``start``
+    (with its Jacobian ``jac`` for cheap chord steps); if that fails, go there in two halves (at
+    most :data:`MAX_BISECTIONS` times). Only the final answer (``stop == 1``) is checked for
+    stability; intermediate steps are points on the path."""
+    final = stop >= 1.0
+    eq = solve(mech, t0 + stop * (act - t0), q, lam, jacobian=jac, check=final)
     if eq.ok or depth >= MAX_BISECTIONS:
         return eq, eq.iterations
     mid = 0.5 * (start + stop)
-    half, used = _continue(mech, t0, act, start, mid, q, lam, depth + 1)
+    half, used = _continue(mech, t0, act, start, mid, q, lam, jac, depth + 1)
     if not half.ok:
         return half, used + eq.iterations
-    eq2, used2 = _continue(mech, t0, act, mid, stop, half.q, half.lam, depth + 1)
+    eq2, used2 = _continue(mech, t0, act, mid, stop, half.q, half.lam, half.jacobian if half.jacobian is not None else jac, depth + 1)
     return eq2, eq.iterations + used + used2
 
 

@@ -192,3 +192,25 @@ def test_known_directions_emerge(model):
     assert d({"hamstrings": 0.3}) < -1.0
     # a larger tone does more
     assert d({"psoas_major": 0.6}) > d({"psoas_major": 0.3})
+
+
+def test_analytic_jacobian_matches_finite_differences(model):
+    from musclesim.mechanics import _jacobian, _jacobian_analytic
+
+    mech = prepare(model)
+    rng = np.random.default_rng(3)
+    act = tone_vector(model, None) + 0.2 * rng.random(len(model.muscle_ids))
+    for lam in ([3.0, -5.0, 150.0], [3.0, -5.0, -90.0], [0.0, 0.0, 0.3]):
+        q = rng.uniform(-0.15, 0.15, mech.n)
+        _, J_fd, _ = _jacobian(mech, q, act, np.array(lam))
+        _, J_an, _ = _jacobian_analytic(mech, q, act, np.array(lam))
+        np.testing.assert_allclose(J_an, J_fd, atol=2e-5 * np.abs(J_fd).max())
+
+
+def test_continuation_stays_on_the_baseline_branch(model):
+    """Following the path and re-solving from its end give the same posture (no branch switch)."""
+    res = ms.simulate(model, {"hamstrings": 0.4})
+    eq = res._state["eq"]
+    again = solve(prepare(model), res._state["act"], eq.q, eq.lam)
+    assert again.ok
+    np.testing.assert_allclose(again.q, eq.q, atol=1e-8)
