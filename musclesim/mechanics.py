@@ -38,6 +38,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import os
+
 import numpy as np
 
 from .chain import Chain, _lengths_from_points, compile_chain, distal_joint_positions, kinematics
@@ -81,6 +83,15 @@ class Mechanics:
     @property
     def n(self) -> int:
         return len(self.chain.dof_names)
+
+    def _packed(self) -> tuple:
+        """Arrays for the compiled kernels (built once per model)."""
+        key = ("packed", self.regulated)
+        if key not in self.model._cache:
+            from .kernels import pack
+
+            self.model._cache[key] = pack(self)
+        return self.model._cache[key]
 
     @property
     def k(self) -> int:
@@ -196,6 +207,7 @@ class Loads:
     regulation: np.ndarray  # (B, 3, n)
     dgoals: np.ndarray  # (B, 3, n)
     trunk_dir: np.ndarray  # (B, n) generalised-force direction of the trunk actuator
+    joints: np.ndarray  # (B, S, 2) each segment's proximal joint position
 
 
 def evaluate(mech: Mechanics, q: np.ndarray, act: np.ndarray, lam: np.ndarray) -> Loads:
@@ -203,7 +215,7 @@ def evaluate(mech: Mechanics, q: np.ndarray, act: np.ndarray, lam: np.ndarray) -
     and regulation efforts ``lam`` (B, k)."""
     c = mech.chain
     B, n = q.shape
-    p, dp, _, alpha = kinematics(c, q)
+    p, dp, Pj, alpha = kinematics(c, q)
     l, dl = _lengths_from_points(c, p, dp)
     F = muscle_force_N(mech, act, l)
     r = -dl
@@ -214,7 +226,7 @@ def evaluate(mech: Mechanics, q: np.ndarray, act: np.ndarray, lam: np.ndarray) -
     Q = np.einsum("bm,bmn->bn", F, r) + grav.sum(axis=1) + pas
     if not mech.regulated:
         empty = np.zeros((B, 0, n))
-        return Loads(Q, np.zeros((B, 0)), p, F, r, grav, pas, empty, empty, np.zeros((B, n)))
+        return Loads(Q, np.zeros((B, 0)), p, F, r, grav, pas, empty, empty, np.zeros((B, n)), Pj)
     ext = r[:, mech.extensor_idx].mean(axis=1)
     flx = r[:, mech.flexor_idx].mean(axis=1)
     f_ext, f_flx = trunk_forces_N(lam[:, 2])
@@ -230,7 +242,7 @@ def evaluate(mech: Mechanics, q: np.ndarray, act: np.ndarray, lam: np.ndarray) -
     dgoals = np.stack((np.einsum("s,bsn->bn", mass, dp[:, :S, :, 0]),
                        np.broadcast_to(c.anc[mech.gaze_seg], q.shape),
                        np.broadcast_to(c.anc[mech.upright_seg], q.shape)), axis=1)
-    return Loads(Q, goals, p, F, r, grav, pas, reg, dgoals, trunk_dir)
+    return Loads(Q, goals, p, F, r, grav, pas, reg, dgoals, trunk_dir, Pj)
 
 
 # ----------------------------------------------------------------------------- solver
@@ -364,7 +376,64 @@ def _norm(L: Loads) -> np.ndarray:
 
 
 def solve(mech: Mechanics, act: np.ndarray, q0: np.ndarray | None = None, lam0: np.ndarray | None = None,
-          max_iter: int = MAX_ITER, jacobian: np.ndarray | None = None, check: bool = True) -> Equilibrium:
+          max_iter: int = MAX_ITER, jacobian: np.ndarray | None = None, check: bool = True,
+          compiled: bool | None = None) -> Equilibrium:
+    """Find the regulated static equilibrium for activations ``act`` (M,), starting at (q0, lam0).
+
+    Uses the compiled kernels of :mod:`musclesim.kernels` when numba is installed (``compiled``
+    None or True), else the numpy reference :func:`solve_numpy`; both solve the same equations
+    the same way (tests check they agree). See :func:`solve_numpy` for the method.
+    """
+    from . import kernels
+
+    use = kernels.available() if compiled is None else compiled
+    if not use or os.environ.get("MUSCLESIM_NO_NUMBA"):
+        return solve_numpy(mech, act, q0, lam0, max_iter, jacobian, check)
+    n, k = mech.n, mech.k
+    q = np.zeros(n) if q0 is None else np.asarray(q0, dtype=float)
+    lam = np.zeros(k) if lam0 is None else np.asarray(lam0, dtype=float)
+    packed = mech._packed()
+    J0 = np.zeros((n + k, n + k)) if jacobian is None else np.ascontiguousarray(jacobian, dtype=float)
+    z, R, it, J, has_J = kernels.solve_kernel(q, lam, np.ascontiguousarray(act, dtype=float), J0,
+                                               jacobian is not None, max_iter, check, *packed)
+    return _finish(mech, act, z[:n], z[n:], int(it), J if has_J else None, R)
+
+
+def _finish(mech: Mechanics, act: np.ndarray, q: np.ndarray, lam: np.ndarray, it: int,
+            J: np.ndarray | None, residual: np.ndarray | None = None) -> Equilibrium:
+    """Residual, convergence and stability verdict of a solver's end point (shared by both paths).
+
+    ``residual`` ([Q; goals] at the end point) is recomputed with numpy when not given.
+    """
+    n, k = mech.n, mech.k
+    if residual is None:
+        L = evaluate(mech, q[None], act, lam[None])
+        residual = np.concatenate((L.Q[0], L.goals[0]))
+    res = float(np.max(np.abs(residual[:n])))
+    gres = float(np.max(np.abs(residual[n:]))) if k else 0.0
+    finite = bool(np.all(np.isfinite(q)) and np.isfinite(res))
+    converged = bool(finite and res < TOL_MOMENT_NM and gres < TOL_GOAL)
+    if not finite or np.max(np.abs(q)) > np.pi:
+        return Equilibrium(q, lam, False, False, it, float("inf"), float("inf"), float("nan"),
+                           "diverged: the joint angles left any plausible range")
+    if J is None:  # converged by quasi-Newton steps and no check wanted
+        return Equilibrium(q, lam, converged, converged, it, res, gres, float("nan"),
+                           "converged (stability not checked)" if converged else
+                           f"not converged after {it} iterations (moment residual {res:.2e} N·m)", None)
+    eig = reduced_stiffness(J[:n, :n], J[n:, :n] if k else np.zeros((0, n)))
+    min_eig = float(eig[0]) if eig.size else float("inf")
+    stable = bool(converged and min_eig > 0)
+    if not converged:
+        msg = f"not converged after {it} iterations (moment residual {res:.2e} N·m)"
+    elif not stable:
+        msg = f"unstable equilibrium (reduced stiffness eigenvalue {min_eig:.3g} N·m/rad <= 0): a saddle, not a posture"
+    else:
+        msg = "converged to a stable posture"
+    return Equilibrium(q, lam, converged, stable, it, res, gres, min_eig, msg, J)
+
+
+def solve_numpy(mech: Mechanics, act: np.ndarray, q0: np.ndarray | None = None, lam0: np.ndarray | None = None,
+                max_iter: int = MAX_ITER, jacobian: np.ndarray | None = None, check: bool = True) -> Equilibrium:
     """Find the regulated static equilibrium for activations ``act`` (M,), starting at (q0, lam0).
 
     Newton's method on [Q(q) + B(q) lam; goals(q)] = 0 with a trust region on the joint angles
@@ -428,22 +497,10 @@ def solve(mech: Mechanics, act: np.ndarray, q0: np.ndarray | None = None, lam0: 
         if not np.all(np.isfinite(q)) or np.max(np.abs(q)) > np.pi:
             return Equilibrium(q, lam, False, False, it, float("inf"), float("inf"), float("nan"),
                                "diverged: the joint angles left any plausible range")
-    res = float(np.max(np.abs(L.Q[0])))
-    gres = float(np.max(np.abs(L.goals[0]))) if k else 0.0
-    converged = bool(_converged(L, k) and np.all(np.isfinite(q)))
-    if J is None:  # converged by chord steps and no check wanted
-        return Equilibrium(q, lam, converged, converged, it, res, gres, float("nan"),
-                           "converged (stability not checked)", None)
-    eig = reduced_stiffness(dQdq, L.dgoals[0])
-    min_eig = float(eig[0]) if eig.size else float("inf")
-    stable = bool(converged and min_eig > 0)
-    if not converged:
-        msg = f"not converged after {it} iterations (moment residual {res:.2e} N·m)"
-    elif not stable:
-        msg = f"unstable equilibrium (reduced stiffness eigenvalue {min_eig:.3g} N·m/rad <= 0): a saddle, not a posture"
-    else:
-        msg = "converged to a stable posture"
-    return Equilibrium(q, lam, converged, stable, it, res, gres, min_eig, msg, J)
+    if J is not None:
+        J = J.copy()
+        J[:n, :n] = dQdq
+    return _finish(mech, act, q, lam, it, J)
 
 
 def _converged(L: Loads, k: int) -> bool:

@@ -10,6 +10,7 @@ The single source of truth for measure names, units, meanings and normal bands i
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -65,6 +66,22 @@ MEASURES: dict[str, MeasureInfo] = {m.name: m for m in (
     MeasureInfo("balance_effort_Nm", "N·m", "moment the postural regulation supplies: |ankle| + |neck| + |trunk at L5-S1|",
                 None, ""),
 )}
+
+
+@functools.lru_cache(maxsize=16)
+def _pieces_spanning(chain: Chain, dof: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each muscle, its path piece that spans ``dof``: (point above, point below, muscle)."""
+    above = chain.anc[:, dof] != 0
+    upper, lower, muscle = [], [], []
+    for m in range(len(chain.muscle_names)):
+        for k in np.flatnonzero(chain.pair_muscle == m):
+            a, b = chain.pair_i0[k], chain.pair_i1[k]
+            if above[chain.pt_seg[a]] != above[chain.pt_seg[b]]:
+                upper.append(a if above[chain.pt_seg[a]] else b)
+                lower.append(b if above[chain.pt_seg[a]] else a)
+                muscle.append(m)
+                break
+    return np.array(upper, dtype=int), np.array(lower, dtype=int), np.array(muscle, dtype=int)
 
 
 def _slope_deg(ant: np.ndarray, post: np.ndarray) -> float:
@@ -141,12 +158,9 @@ def lumbar_compression_N(chain: Chain, points: np.ndarray, joints: np.ndarray, f
     axis = (top - base) / np.linalg.norm(top - base)
     above = chain.anc[:, j0] != 0  # segments moved by the L5-S1 joint
     total = chain.seg_mass_kg[above].sum() * chain.gravity * axis[1]
-    for m in np.flatnonzero(np.abs(moment_arm_m[:, j0]) > 1e-9):
-        for k in np.flatnonzero(chain.pair_muscle == m):
-            a, b = chain.pair_i0[k], chain.pair_i1[k]
-            if above[chain.pt_seg[a]] != above[chain.pt_seg[b]]:
-                upper, lower = (a, b) if above[chain.pt_seg[a]] else (b, a)
-                u = points[lower] - points[upper]
-                total += force_N[m] * float(-(u @ axis)) / float(np.linalg.norm(u))
-                break
+    upper, lower, muscle = _pieces_spanning(chain, j0)
+    u = points[lower] - points[upper]
+    u /= np.linalg.norm(u, axis=1)[:, None]
+    crossing = np.abs(moment_arm_m[muscle, j0]) > 1e-9
+    total += float(np.sum(force_N[muscle] * -(u @ axis) * crossing))
     return float(total)

@@ -241,10 +241,9 @@ def _metrics(mech: Mechanics, q: np.ndarray, lam: np.ndarray, act: np.ndarray, L
     c = mech.chain
     from .chain import kinematics
 
-    _, _, P, _ = kinematics(c, q[None], derivatives=False)
     force = _total_force(mech, L.force_N[0], lam)
     hip_limit = mech.model.joint("hip").range_deg[0]
-    return measure(c, L.points[0], P[0], q, force, L.moment_arm_m[0], lam, L.trunk_dir[0], hip_limit)
+    return measure(c, L.points[0], L.joints[0], q, force, L.moment_arm_m[0], lam, L.trunk_dir[0], hip_limit)
 
 
 def _total_force(mech: Mechanics, force: np.ndarray, lam: np.ndarray) -> np.ndarray:

@@ -1,0 +1,317 @@
+"""Compiled kernels (numba) for the regulated equilibrium: same equations as :mod:`musclesim.mechanics`.
+
+The numpy implementation in :mod:`musclesim.mechanics` is the readable reference; these kernels
+compute the same residual and exact Jacobian for one pose in compiled loops, and run the whole
+Newton / Broyden iteration without returning to Python. ``tests/test_kernels.py`` checks that
+both give the same residual, Jacobian and answers.
+
+numba is optional (``pip install musclesim[fast]``); without it :func:`available` is False and
+the numpy path is used. Kernels are compiled on first use and cached on disk (``cache=True``).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+try:  # pragma: no cover - exercised when numba is installed
+    import numba as _numba
+
+    njit = _numba.njit(cache=True, nogil=True)
+    HAVE_NUMBA = True
+except ImportError:  # pragma: no cover
+    HAVE_NUMBA = False
+
+    def njit(f):
+        return f
+
+
+def available() -> bool:
+    """True when the compiled kernels can be used."""
+    return HAVE_NUMBA
+
+
+def pack(mech) -> tuple:
+    """The arrays the kernels need, from a prepared :class:`~musclesim.mechanics.Mechanics`."""
+    from . import mechanics as mx
+
+    c = mech.chain
+    c0, kl, s, a, b = mech.passive_arrays
+    ints = np.array([mech.ankle_dof, mech.neck_dof, mech.gaze_seg, mech.upright_seg, mech.k], dtype=np.int64)
+    floats = np.array([mech.gamma, mech.fl_width, mech.pe_strain, mech.pe_shape, c.gravity,
+                       mech.com_target_x_m, mx.SMOOTH_FORCE_N, mx.PASSIVE_ONSET, mx.TRUNK_BLEND_N,
+                       mx.TOL_MOMENT_NM, mx.TOL_GOAL, mx.MAX_STEP_RAD, mx.CHORD_CONTRACTION])
+    return (c.anc, c.seg_parent.astype(np.int64), c.seg_c0, c.dof_seg.astype(np.int64), c.pt_seg.astype(np.int64),
+            c.pt_r0, c.pair_i0.astype(np.int64), c.pair_i1.astype(np.int64), c.pair_muscle.astype(np.int64),
+            c.F0_N, c.l_opt_m, c.l_tendon_m, c.l_ref_norm, c.slack_norm, c.seg_mass_kg, c.dof_bilateral,
+            c0, kl, s, a, b, mech.extensor_idx.astype(np.int64), mech.flexor_idx.astype(np.int64), ints, floats)
+
+
+@njit
+def _logaddexp0(x):
+    if x > 0:
+        return x + math.log1p(math.exp(-x))
+    return math.log1p(math.exp(x))
+
+
+@njit
+def residual_jacobian(q, lam, act, anc, seg_parent, seg_c0, dof_seg, pt_seg, pt_r0, pair_i0, pair_i1, pair_m,
+                      F0, lopt, ltendon, lref, slack, seg_mass, dof_bil, pc0, pkl, ps, pa, pb, ext_idx, flx_idx,
+                      ints, floats, want_jac):
+    """Residual [Q; goals] (n+k) and, if ``want_jac``, its Jacobian (n+k, n+k) at one pose."""
+    S, n = anc.shape
+    k = ints[4]
+    gamma, w, pe_strain, pe_shape, grav, com_target = floats[0], floats[1], floats[2], floats[3], floats[4], floats[5]
+    smooth, onset, blend = floats[6], floats[7], floats[8]
+    Np = pt_seg.shape[0]
+    M = F0.shape[0]
+    K = pair_i0.shape[0]
+    # --- kinematics
+    alpha = np.zeros(S)
+    for s in range(S):
+        acc = 0.0
+        for j in range(n):
+            acc += anc[s, j] * q[j]
+        alpha[s] = acc
+    P = np.zeros((S, 2))
+    P[0, 0] = seg_c0[0, 0]
+    P[0, 1] = seg_c0[0, 1]
+    for s in range(1, S):
+        par = seg_parent[s]
+        vx = seg_c0[s, 0] - seg_c0[par, 0]
+        vy = seg_c0[s, 1] - seg_c0[par, 1]
+        ca, sa = math.cos(alpha[par]), math.sin(alpha[par])
+        P[s, 0] = P[par, 0] + vx * ca + vy * sa
+        P[s, 1] = P[par, 1] - vx * sa + vy * ca
+    p = np.zeros((Np, 2))
+    dp = np.zeros((Np, n, 2))
+    for i in range(Np):
+        s = pt_seg[i]
+        vx = pt_r0[i, 0] - seg_c0[s, 0]
+        vy = pt_r0[i, 1] - seg_c0[s, 1]
+        ca, sa = math.cos(alpha[s]), math.sin(alpha[s])
+        p[i, 0] = P[s, 0] + vx * ca + vy * sa
+        p[i, 1] = P[s, 1] - vx * sa + vy * ca
+        for j in range(n):
+            A = anc[s, j]
+            if A != 0.0:
+                js = dof_seg[j]
+                dp[i, j, 0] = A * (p[i, 1] - P[js, 1])
+                dp[i, j, 1] = -A * (p[i, 0] - P[js, 0])
+    # --- muscle lengths, first and second derivatives
+    length = np.zeros(M)
+    g = np.zeros((M, n))
+    H = np.zeros((M, n, n))
+    delta = np.zeros((n, 2))
+    proj = np.zeros(n)
+    for kk in range(K):
+        a0, a1, m = pair_i0[kk], pair_i1[kk], pair_m[kk]
+        dx = p[a1, 0] - p[a0, 0]
+        dy = p[a1, 1] - p[a0, 1]
+        L = math.sqrt(dx * dx + dy * dy)
+        ux, uy = dx / L, dy / L
+        length[m] += L
+        for j in range(n):
+            delta[j, 0] = dp[a1, j, 0] - dp[a0, j, 0]
+            delta[j, 1] = dp[a1, j, 1] - dp[a0, j, 1]
+            proj[j] = ux * delta[j, 0] + uy * delta[j, 1]
+            g[m, j] += proj[j]
+        if want_jac:
+            up1 = ux * p[a1, 0] + uy * p[a1, 1]
+            up0 = ux * p[a0, 0] + uy * p[a0, 1]
+            s1, s0 = pt_seg[a1], pt_seg[a0]
+            for j in range(n):
+                for l in range(n):
+                    js = dof_seg[j if j > l else l]
+                    uPD = ux * P[js, 0] + uy * P[js, 1]
+                    curv = -anc[s1, j] * anc[s1, l] * (up1 - uPD) + anc[s0, j] * anc[s0, l] * (up0 - uPD)
+                    H[m, j, l] += (delta[j, 0] * delta[l, 0] + delta[j, 1] * delta[l, 1] - proj[j] * proj[l]) / L + curv
+    # --- muscle forces and their slopes
+    F = np.zeros(M)
+    dF = np.zeros(M)
+    ek = math.exp(pe_shape) - 1.0
+    for m in range(M):
+        lt = (length[m] - ltendon[m]) / lopt[m]
+        fl = math.exp(-((lt - 1.0) / w) ** 2)
+        dfl = fl * (-2.0 * (lt - 1.0) / (w * w))
+        x = (lt - slack[m]) / onset
+        stretch = onset * _logaddexp0(x)
+        e = math.exp(pe_shape * stretch / pe_strain)
+        fpe = (e - 1.0) / ek
+        dfpe = e * (pe_shape / pe_strain) / ek * (0.5 * (1.0 + math.tanh(x / 2.0)))
+        raw = F0[m] * (act[m] * fl + fpe + gamma * act[m] * (lt - lref[m]))
+        draw = F0[m] * (act[m] * dfl + dfpe + gamma * act[m]) / lopt[m]
+        root = math.sqrt(raw * raw + smooth * smooth)
+        F[m] = 0.5 * (raw + root)
+        dF[m] = 0.5 * (1.0 + raw / root) * draw
+    # --- moments
+    N = n + k
+    R = np.zeros(N)
+    J = np.zeros((N, N))
+    for j in range(n):
+        acc = 0.0
+        for m in range(M):
+            acc -= F[m] * g[m, j]
+        for s in range(S):
+            acc -= seg_mass[s] * grav * dp[s, j, 1]
+        deg = q[j] * 180.0 / math.pi
+        pm = pc0[j] + pkl[j] * deg
+        slope = pkl[j]
+        for t in range(ps.shape[1]):
+            ex = ps[j, t] * math.exp(pa[j, t] + pb[j, t] * deg)
+            pm += ex
+            slope += ex * pb[j, t]
+        R[j] = acc + pm * dof_bil[j]
+        if want_jac:
+            J[j, j] += dof_bil[j] * slope * 180.0 / math.pi
+    if want_jac:
+        for j in range(n):
+            for l in range(n):
+                acc = 0.0
+                for m in range(M):
+                    acc -= dF[m] * g[m, j] * g[m, l] + F[m] * H[m, j, l]
+                js = dof_seg[j if j > l else l]
+                for s in range(S):
+                    acc += seg_mass[s] * grav * anc[s, j] * anc[s, l] * (p[s, 1] - P[js, 1])
+                J[j, l] += acc
+    if k > 0:
+        ankle, neck, gaze, upright = ints[0], ints[1], ints[2], ints[3]
+        x = lam[2] / blend
+        f_ext = blend * _logaddexp0(x)
+        f_flx = f_ext - lam[2]
+        s_ext = 0.5 * (1.0 + math.tanh(x / 2.0))
+        ne, nf = ext_idx.shape[0], flx_idx.shape[0]
+        R[ankle] += lam[0]
+        R[neck] += lam[1]
+        for j in range(n):
+            ext = 0.0
+            flx = 0.0
+            for i in range(ne):
+                ext -= g[ext_idx[i], j] / ne
+            for i in range(nf):
+                flx -= g[flx_idx[i], j] / nf
+            R[j] += f_ext * ext + f_flx * flx
+            if want_jac:
+                J[j, n + 2] = s_ext * ext + (s_ext - 1.0) * flx
+                for l in range(n):
+                    he = 0.0
+                    hf = 0.0
+                    for i in range(ne):
+                        he += H[ext_idx[i], j, l] / ne
+                    for i in range(nf):
+                        hf += H[flx_idx[i], j, l] / nf
+                    J[j, l] -= f_ext * he + f_flx * hf
+        total = 0.0
+        comx = 0.0
+        for s in range(S):
+            total += seg_mass[s]
+            comx += seg_mass[s] * p[s, 0]
+        R[n] = comx / total - com_target
+        R[n + 1] = alpha[gaze]
+        R[n + 2] = alpha[upright]
+        if want_jac:
+            J[ankle, n] = 1.0
+            J[neck, n + 1] = 1.0
+            for j in range(n):
+                acc = 0.0
+                for s in range(S):
+                    acc += seg_mass[s] * dp[s, j, 0]
+                J[n, j] = acc / total
+                J[n + 1, j] = anc[gaze, j]
+                J[n + 2, j] = anc[upright, j]
+    return R, J
+
+
+@njit
+def _norm(R, n):
+    acc = 0.0
+    for i in range(R.shape[0]):
+        v = R[i] if i < n else R[i] * 1e3
+        acc += v * v
+    return math.sqrt(acc)
+
+
+@njit
+def _converged(R, n, tol_m, tol_g):
+    for i in range(R.shape[0]):
+        if i < n:
+            if abs(R[i]) >= tol_m:
+                return False
+        elif abs(R[i]) >= tol_g:
+            return False
+    return True
+
+
+@njit
+def solve_kernel(q0, lam0, act, J0, use_J0, max_iter, want_final_jac, anc, seg_parent, seg_c0, dof_seg, pt_seg,
+                 pt_r0, pair_i0, pair_i1, pair_m, F0, lopt, ltendon, lref, slack, seg_mass, dof_bil, pc0, pkl, ps, pa,
+                 pb, ext_idx, flx_idx, ints, floats):
+    """The solver of :func:`musclesim.mechanics.solve`, compiled. Returns (z, R, iterations, J, has_J)."""
+    n = anc.shape[1]
+    k = ints[4]
+    tol_m, tol_g, max_step, contraction = floats[9], floats[10], floats[11], floats[12]
+    z = np.concatenate((q0, lam0))
+    it = 0
+    R, Jd = residual_jacobian(z[:n], z[n:], act, anc, seg_parent, seg_c0, dof_seg, pt_seg, pt_r0, pair_i0, pair_i1,
+                              pair_m, F0, lopt, ltendon, lref, slack, seg_mass, dof_bil, pc0, pkl, ps, pa, pb,
+                              ext_idx, flx_idx, ints, floats, False)
+    if use_J0:
+        B = J0.copy()
+        f0 = _norm(R, n)
+        while it < max_iter and not _converged(R, n, tol_m, tol_g):
+            it += 1
+            dz = np.linalg.solve(B, -R)
+            big = 0.0
+            for i in range(n):
+                big = max(big, abs(dz[i]))
+            if big > max_step:
+                dz *= max_step / big
+            z1 = z + dz
+            R1, Jd = residual_jacobian(z1[:n], z1[n:], act, anc, seg_parent, seg_c0, dof_seg, pt_seg, pt_r0, pair_i0,
+                                       pair_i1, pair_m, F0, lopt, ltendon, lref, slack, seg_mass, dof_bil, pc0, pkl,
+                                       ps, pa, pb, ext_idx, flx_idx, ints, floats, False)
+            f1 = _norm(R1, n)
+            if not np.isfinite(f1) or f1 > contraction * f0:
+                break
+            B += np.outer(R1 - R - B @ dz, dz) / (dz @ dz)
+            z, R, f0 = z1, R1, f1
+    has_J = False
+    J = np.zeros((n + k, n + k))
+    if not _converged(R, n, tol_m, tol_g) or want_final_jac:
+        R, J = residual_jacobian(z[:n], z[n:], act, anc, seg_parent, seg_c0, dof_seg, pt_seg, pt_r0, pair_i0, pair_i1,
+                                 pair_m, F0, lopt, ltendon, lref, slack, seg_mass, dof_bil, pc0, pkl, ps, pa, pb,
+                                 ext_idx, flx_idx, ints, floats, True)
+        has_J = True
+    steps = np.array([1.0, 0.5, 0.25, 0.1, 0.03])
+    while it < max_iter and not _converged(R, n, tol_m, tol_g):
+        it += 1
+        dz = np.linalg.solve(J, -R)
+        big = 0.0
+        for i in range(n):
+            big = max(big, abs(dz[i]))
+        if big > max_step:
+            dz *= max_step / big
+        f0 = _norm(R, n)
+        best_f = np.inf
+        best_t = 0.0
+        for t in steps:
+            z1 = z + t * dz
+            R1, Jd = residual_jacobian(z1[:n], z1[n:], act, anc, seg_parent, seg_c0, dof_seg, pt_seg, pt_r0, pair_i0,
+                                       pair_i1, pair_m, F0, lopt, ltendon, lref, slack, seg_mass, dof_bil, pc0, pkl,
+                                       ps, pa, pb, ext_idx, flx_idx, ints, floats, False)
+            f1 = _norm(R1, n)
+            if np.isfinite(f1) and f1 < best_f:
+                best_f, best_t = f1, t
+            if np.isfinite(f1) and f1 < f0:
+                break
+        z = z + best_t * dz
+        R, J = residual_jacobian(z[:n], z[n:], act, anc, seg_parent, seg_c0, dof_seg, pt_seg, pt_r0, pair_i0, pair_i1,
+                                 pair_m, F0, lopt, ltendon, lref, slack, seg_mass, dof_bil, pc0, pkl, ps, pa, pb,
+                                 ext_idx, flx_idx, ints, floats, True)
+        big = 0.0
+        for i in range(n):
+            big = max(big, abs(z[i]))
+        if not np.isfinite(big) or big > math.pi:
+            break
+    return z, R, it, J, has_J
