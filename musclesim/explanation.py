@@ -153,7 +153,7 @@ def _per_muscle_act(bact: np.ndarray, act: np.ndarray, changed: np.ndarray) -> n
 def _measure_gradients(mech, q, lam, act, names) -> dict[str, np.ndarray]:
     """d(measure)/dq at a pose by central differences (unit per rad), all poses in one batch."""
     from .chain import kinematics
-    from .simulation import _total_force
+    from .mechanics import total_force
     from .metrics import measure
 
     n = mech.n
@@ -162,7 +162,7 @@ def _measure_gradients(mech, q, lam, act, names) -> dict[str, np.ndarray]:
     L = evaluate(mech, qs, act, np.broadcast_to(lam, (2 * n, len(lam))))
     _, _, P, _ = kinematics(mech.chain, qs, derivatives=False)
     hip_limit = mech.model.joint("hip").range_deg[0]
-    vals = [measure(mech.chain, L.points[i], P[i], qs[i], _total_force(mech, L.force_N[i], lam),
+    vals = [measure(mech.chain, L.points[i], P[i], qs[i], total_force(mech, L.force_N[i], lam),
                     L.moment_arm_m[i], lam, L.trunk_dir[i], hip_limit) for i in range(2 * n)]
     return {k: np.array([(vals[j][k] - vals[n + j][k]) / (2 * FD_STEP) for j in range(n)]) for k in names}
 

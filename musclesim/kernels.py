@@ -102,7 +102,7 @@ def residual_jacobian(q, lam, act, anc, seg_parent, seg_c0, dof_seg, pt_seg, pt_
     # --- muscle lengths, first and second derivatives
     length = np.zeros(M)
     g = np.zeros((M, n))
-    H = np.zeros((M, n, n))
+    H = np.zeros((M, n, n)) if want_jac else np.zeros((1, 1, 1))
     delta = np.zeros((n, 2))
     proj = np.zeros(n)
     for kk in range(K):
@@ -247,54 +247,42 @@ def _converged(R, n, tol_m, tol_g):
 def solve_kernel(q0, lam0, act, J0, use_J0, max_iter, want_final_jac, anc, seg_parent, seg_c0, dof_seg, pt_seg,
                  pt_r0, pair_i0, pair_i1, pair_m, F0, lopt, ltendon, lref, slack, seg_mass, dof_bil, pc0, pkl, ps, pa,
                  pb, ext_idx, flx_idx, ints, floats):
-    """The solver of :func:`musclesim.mechanics.solve`, compiled. Returns (z, R, iterations, J, has_J)."""
+    """The solver of :func:`musclesim.mechanics.solve`, compiled. Returns (z, R, iterations, J, has_J).
+
+    Quasi-Newton with restarts: steps use a matrix B (the given ``J0``, else the exact Jacobian)
+    that is Broyden-updated after every full step that shrinks the residual fast enough; when a
+    step does not, the exact Jacobian is recomputed at the current point (a Newton restart) and a
+    backtracking line search picks the step length. ``J`` is exact at ``z`` when ``has_J``.
+    """
     n = anc.shape[1]
     k = ints[4]
     tol_m, tol_g, max_step, contraction = floats[9], floats[10], floats[11], floats[12]
     z = np.concatenate((q0, lam0))
     it = 0
-    R, Jd = residual_jacobian(z[:n], z[n:], act, anc, seg_parent, seg_c0, dof_seg, pt_seg, pt_r0, pair_i0, pair_i1,
-                              pair_m, F0, lopt, ltendon, lref, slack, seg_mass, dof_bil, pc0, pkl, ps, pa, pb,
-                              ext_idx, flx_idx, ints, floats, False)
+    exact = False
     if use_J0:
+        R, B = residual_jacobian(z[:n], z[n:], act, anc, seg_parent, seg_c0, dof_seg, pt_seg, pt_r0, pair_i0,
+                                 pair_i1, pair_m, F0, lopt, ltendon, lref, slack, seg_mass, dof_bil, pc0, pkl, ps, pa,
+                                 pb, ext_idx, flx_idx, ints, floats, False)
         B = J0.copy()
-        f0 = _norm(R, n)
-        while it < max_iter and not _converged(R, n, tol_m, tol_g):
-            it += 1
-            dz = np.linalg.solve(B, -R)
-            big = 0.0
-            for i in range(n):
-                big = max(big, abs(dz[i]))
-            if big > max_step:
-                dz *= max_step / big
-            z1 = z + dz
-            R1, Jd = residual_jacobian(z1[:n], z1[n:], act, anc, seg_parent, seg_c0, dof_seg, pt_seg, pt_r0, pair_i0,
-                                       pair_i1, pair_m, F0, lopt, ltendon, lref, slack, seg_mass, dof_bil, pc0, pkl,
-                                       ps, pa, pb, ext_idx, flx_idx, ints, floats, False)
-            f1 = _norm(R1, n)
-            if not np.isfinite(f1) or f1 > contraction * f0:
-                break
-            B += np.outer(R1 - R - B @ dz, dz) / (dz @ dz)
-            z, R, f0 = z1, R1, f1
-    has_J = False
-    J = np.zeros((n + k, n + k))
-    if not _converged(R, n, tol_m, tol_g) or want_final_jac:
-        R, J = residual_jacobian(z[:n], z[n:], act, anc, seg_parent, seg_c0, dof_seg, pt_seg, pt_r0, pair_i0, pair_i1,
-                                 pair_m, F0, lopt, ltendon, lref, slack, seg_mass, dof_bil, pc0, pkl, ps, pa, pb,
-                                 ext_idx, flx_idx, ints, floats, True)
-        has_J = True
+    else:
+        R, B = residual_jacobian(z[:n], z[n:], act, anc, seg_parent, seg_c0, dof_seg, pt_seg, pt_r0, pair_i0,
+                                 pair_i1, pair_m, F0, lopt, ltendon, lref, slack, seg_mass, dof_bil, pc0, pkl, ps, pa,
+                                 pb, ext_idx, flx_idx, ints, floats, True)
+        exact = True
     steps = np.array([1.0, 0.5, 0.25, 0.1, 0.03])
+    f0 = _norm(R, n)
     while it < max_iter and not _converged(R, n, tol_m, tol_g):
         it += 1
-        dz = np.linalg.solve(J, -R)
+        dz = np.linalg.solve(B, -R)
         big = 0.0
         for i in range(n):
             big = max(big, abs(dz[i]))
         if big > max_step:
             dz *= max_step / big
-        f0 = _norm(R, n)
         best_f = np.inf
         best_t = 0.0
+        R_best = R
         for t in steps:
             z1 = z + t * dz
             R1, Jd = residual_jacobian(z1[:n], z1[n:], act, anc, seg_parent, seg_c0, dof_seg, pt_seg, pt_r0, pair_i0,
@@ -302,16 +290,165 @@ def solve_kernel(q0, lam0, act, J0, use_J0, max_iter, want_final_jac, anc, seg_p
                                        ps, pa, pb, ext_idx, flx_idx, ints, floats, False)
             f1 = _norm(R1, n)
             if np.isfinite(f1) and f1 < best_f:
-                best_f, best_t = f1, t
+                best_f, best_t, R_best = f1, t, R1
             if np.isfinite(f1) and f1 < f0:
                 break
-        z = z + best_t * dz
-        R, J = residual_jacobian(z[:n], z[n:], act, anc, seg_parent, seg_c0, dof_seg, pt_seg, pt_r0, pair_i0, pair_i1,
+            if t == 1.0 and not exact:
+                break  # a poor quasi-Newton direction: restart with the exact Jacobian instead
+        if best_t == 1.0 and best_f <= contraction * f0:
+            B += np.outer(R_best - R - B @ dz, dz) / (dz @ dz)  # "good" Broyden update
+            z, R, f0 = z + dz, R_best, best_f
+            exact = False
+            continue
+        if best_f < f0:
+            z, R, f0 = z + best_t * dz, R_best, best_f
+        elif exact:  # no decrease even along the exact Newton direction: take the least bad step
+            z, R, f0 = z + best_t * dz, R_best, best_f
+        R, B = residual_jacobian(z[:n], z[n:], act, anc, seg_parent, seg_c0, dof_seg, pt_seg, pt_r0, pair_i0, pair_i1,
                                  pair_m, F0, lopt, ltendon, lref, slack, seg_mass, dof_bil, pc0, pkl, ps, pa, pb,
                                  ext_idx, flx_idx, ints, floats, True)
+        f0 = _norm(R, n)
+        exact = True
         big = 0.0
         for i in range(n):
             big = max(big, abs(z[i]))
         if not np.isfinite(big) or big > math.pi:
             break
-    return z, R, it, J, has_J
+    if want_final_jac and not exact:
+        R, B = residual_jacobian(z[:n], z[n:], act, anc, seg_parent, seg_c0, dof_seg, pt_seg, pt_r0, pair_i0, pair_i1,
+                                 pair_m, F0, lopt, ltendon, lref, slack, seg_mass, dof_bil, pc0, pkl, ps, pa, pb,
+                                 ext_idx, flx_idx, ints, floats, True)
+        exact = True
+    return z, R, it, B, exact
+
+
+@njit
+def min_reduced_eig(J, n, k):
+    """Smallest eigenvalue of the stiffness restricted to goal-preserving motions (see mechanics)."""
+    Kq = np.empty((n, n))
+    for i in range(n):
+        for j in range(n):
+            Kq[i, j] = -0.5 * (J[i, j] + J[j, i])
+    if k == 0:
+        return np.linalg.eigvalsh(Kq)[0]
+    G = np.ascontiguousarray(J[n:n + k, :n])
+    u, sv, vt = np.linalg.svd(G)
+    rank = 0
+    for s in sv:
+        if s > 1e-12 * max(sv.max(), 1.0):
+            rank += 1
+    Z = np.ascontiguousarray(vt[rank:].T)
+    return np.linalg.eigvalsh(Z.T @ Kq @ Z)[0]
+
+
+@njit
+def follow_kernel(t0, act, q0, lam0, J0, base_steps, max_halvings, max_iter, anc, seg_parent, seg_c0, dof_seg,
+                  pt_seg, pt_r0, pair_i0, pair_i1, pair_m, F0, lopt, ltendon, lref, slack, seg_mass, dof_bil, pc0,
+                  pkl, ps, pa, pb, ext_idx, flx_idx, ints, floats):
+    """Continuation from the baseline (t0, q0, lam0) to activation ``act`` (see
+    :func:`musclesim.mechanics.follow`). Returns (ok, reached, n_states, fracs, Z, iterations,
+    J_final, has_J, R_final, min_eig)."""
+    n = anc.shape[1]
+    k = ints[4]
+    tol_m, tol_g = floats[9], floats[10]
+    cap = 1 + base_steps * (1 << max_halvings) + 1
+    fracs = np.zeros(cap)
+    Z = np.zeros((cap, n + k))
+    Z[0, :n] = q0
+    Z[0, n:] = lam0
+    ns = 1
+    frac = 0.0
+    h = 1.0 / base_steps
+    min_h = h / (1 << max_halvings)
+    q = q0.copy()
+    lam = lam0.copy()
+    J = J0.copy()
+    its = 0
+    ok = True
+    R = np.zeros(n + k)
+    Jf = J0.copy()
+    has_J = False
+    min_eig = np.nan
+    same = True
+    for i in range(act.shape[0]):
+        if abs(act[i] - t0[i]) > 1e-15:
+            same = False
+    if same:
+        h = 1.0
+    while frac < 1.0:
+        target = min(1.0, frac + h)
+        final = target >= 1.0
+        a = t0 + target * (act - t0)
+        z, R, it, Jn, hasn = solve_kernel(q, lam, a, J, True, max_iter, final, anc, seg_parent, seg_c0, dof_seg,
+                                          pt_seg, pt_r0, pair_i0, pair_i1, pair_m, F0, lopt, ltendon, lref, slack,
+                                          seg_mass, dof_bil, pc0, pkl, ps, pa, pb, ext_idx, flx_idx, ints, floats)
+        its += it
+        good = _converged(R, n, tol_m, tol_g)
+        if good and final:
+            min_eig = min_reduced_eig(Jn, n, k)
+            good = min_eig > 0
+            Jf = Jn
+            has_J = hasn
+        if good:
+            frac = target
+            q = z[:n].copy()
+            lam = z[n:].copy()
+            J = Jn  # exact Jacobian if one was computed, else the Broyden-updated matrix
+            fracs[ns] = frac
+            Z[ns] = z
+            ns += 1
+        else:
+            h = h / 2.0
+            if h < min_h * 0.999:
+                ok = False
+                if final and hasn:
+                    Jf = Jn
+                    has_J = True
+                    Z[ns] = z
+                break
+    return ok, frac, ns, fracs, Z, its, Jf, has_J, R, min_eig
+
+
+if HAVE_NUMBA:  # pragma: no branch
+    _prange = _numba.prange
+    njit_parallel = _numba.njit(cache=True, nogil=True, parallel=True)
+else:  # pragma: no cover
+    _prange = range
+
+    def njit_parallel(f):
+        return f
+
+
+@njit_parallel
+def follow_batch_kernel(t0, acts, q0, lam0, J0, base_steps, max_halvings, max_iter, anc, seg_parent, seg_c0,
+                        dof_seg, pt_seg, pt_r0, pair_i0, pair_i1, pair_m, F0, lopt, ltendon, lref, slack, seg_mass,
+                        dof_bil, pc0, pkl, ps, pa, pb, ext_idx, flx_idx, ints, floats):
+    """:func:`follow_kernel` for every row of ``acts`` (N, M), in parallel threads.
+
+    Returns per scenario: ok (N,), reached fraction (N,), final z (N, n+k), iterations (N,),
+    max |moment residual| (N,), smallest reduced-stiffness eigenvalue (N,).
+    """
+    N = acts.shape[0]
+    n = anc.shape[1]
+    k = ints[4]
+    ok = np.zeros(N, dtype=np.bool_)
+    reached = np.zeros(N)
+    Zout = np.zeros((N, n + k))
+    its = np.zeros(N, dtype=np.int64)
+    res = np.zeros(N)
+    eig = np.zeros(N)
+    for i in _prange(N):
+        o, fr, ns, fracs, Z, it, Jf, hj, R, me = follow_kernel(
+            t0, acts[i], q0, lam0, J0, base_steps, max_halvings, max_iter, anc, seg_parent, seg_c0, dof_seg, pt_seg,
+            pt_r0, pair_i0, pair_i1, pair_m, F0, lopt, ltendon, lref, slack, seg_mass, dof_bil, pc0, pkl, ps, pa, pb,
+            ext_idx, flx_idx, ints, floats)
+        ok[i] = o
+        reached[i] = fr
+        Zout[i] = Z[ns - 1] if o else Z[ns]
+        its[i] = it
+        r = 0.0
+        for j in range(n):
+            r = max(r, abs(R[j]))
+        res[i] = r
+        eig[i] = me
+    return ok, reached, Zout, its, res, eig

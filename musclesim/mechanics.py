@@ -49,7 +49,7 @@ from .model import Model
 TOL_MOMENT_NM = 1e-6
 #: ... and every postural goal is met to this (m or rad).
 TOL_GOAL = 1e-9
-MAX_ITER = 40
+MAX_ITER = 15
 CHORD_CONTRACTION = 0.8  # quasi-Newton steps must shrink the residual at least this much
 MAX_STEP_RAD = 0.1  # largest change of any joint angle in one Newton step
 FD_STEP_RAD = 1e-6
@@ -184,6 +184,17 @@ def trunk_forces_N(lam_trunk: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     x = lam_trunk / TRUNK_BLEND_N
     f_ext = TRUNK_BLEND_N * np.logaddexp(0.0, x)
     return f_ext, f_ext - lam_trunk
+
+
+def total_force(mech: Mechanics, force_N: np.ndarray, lam: np.ndarray) -> np.ndarray:
+    """Muscle forces (..., M) plus the regulating trunk muscles' extra force, split over the sides."""
+    out = np.array(force_N, dtype=float, copy=True)
+    if not mech.regulated:
+        return out
+    f_ext, f_flx = trunk_forces_N(np.asarray(lam)[..., 2])
+    out[..., mech.extensor_idx] += (np.asarray(f_ext) / len(mech.extensor_idx))[..., None]
+    out[..., mech.flexor_idx] += (np.asarray(f_flx) / len(mech.flexor_idx))[..., None]
+    return out
 
 
 def passive_moment_Nm(mech: Mechanics, q: np.ndarray) -> np.ndarray:
@@ -513,3 +524,73 @@ def _trust(dz: np.ndarray, n: int) -> np.ndarray:
     return dz * (MAX_STEP_RAD / big) if big > MAX_STEP_RAD else dz
 
 
+
+
+# ----------------------------------------------------------------------------- continuation
+#: Steps of the continuation path from the baseline to the requested activation ...
+CONTINUATION_STEPS = 4
+#: ... each of which may be halved this many times before the path is declared lost.
+MAX_HALVINGS = 3
+
+
+@dataclass(frozen=True)
+class Path:
+    """A continuation from the baseline: the equilibria passed and the final answer."""
+
+    ok: bool
+    reached: float  # fraction of the way from the baseline activation that was followed
+    fractions: tuple[float, ...]  # of each state, starting with 0 (the baseline)
+    states: tuple[tuple[np.ndarray, np.ndarray], ...]  # (q, lam) of each state
+    final: Equilibrium
+    iterations: int
+
+
+def follow(mech: Mechanics, t0: np.ndarray, act: np.ndarray, q0: np.ndarray, lam0: np.ndarray,
+           J0: np.ndarray, compiled: bool | None = None) -> Path:
+    """Follow the equilibrium from the baseline (activation ``t0``, pose ``q0``, efforts ``lam0``,
+    Jacobian ``J0``) to activation ``act``.
+
+    The activation is ramped in :data:`CONTINUATION_STEPS` equal steps; a step that fails is
+    halved (up to :data:`MAX_HALVINGS` times) and the path goes on with the smaller step. Each
+    step starts from the previous equilibrium with Broyden updates of its Jacobian. Only the final
+    answer is checked for stability. Following the path keeps the answer on the equilibrium
+    connected to the baseline (a single jump can land on another: knee locked or flexed).
+    """
+    from . import kernels
+
+    use = (kernels.available() if compiled is None else compiled) and not os.environ.get("MUSCLESIM_NO_NUMBA")
+    n = mech.n
+    t0 = np.ascontiguousarray(t0, dtype=float)
+    act = np.ascontiguousarray(act, dtype=float)
+    if use:
+        ok, reached, ns, fracs, Z, its, Jf, has_J, R, _ = kernels.follow_kernel(
+            t0, act, np.asarray(q0, float), np.asarray(lam0, float), np.ascontiguousarray(J0), CONTINUATION_STEPS,
+            MAX_HALVINGS, MAX_ITER, *mech._packed())
+        states = tuple((Z[i, :n].copy(), Z[i, n:].copy()) for i in range(ns))
+        z_end = Z[ns - 1] if ok else Z[ns]
+        final = _finish(mech, act, z_end[:n], z_end[n:], int(its), Jf if has_J else None, R)
+        return Path(bool(ok), float(reached), tuple(float(f) for f in fracs[:ns]), states, final, int(its))
+    return _follow_numpy(mech, t0, act, q0, lam0, J0)
+
+
+def _follow_numpy(mech, t0, act, q0, lam0, J0) -> Path:
+    frac, h = 0.0, (1.0 if np.allclose(act, t0, rtol=0, atol=1e-15) else 1.0 / CONTINUATION_STEPS)
+    min_h = (1.0 / CONTINUATION_STEPS) / 2**MAX_HALVINGS
+    q, lam, J = np.asarray(q0, float), np.asarray(lam0, float), J0
+    fracs, states, its = [0.0], [(q, lam)], 0
+    eq = None
+    while frac < 1.0:
+        target = min(1.0, frac + h)
+        final = target >= 1.0
+        eq = solve_numpy(mech, t0 + target * (act - t0), q, lam, jacobian=J, check=final)
+        its += eq.iterations
+        if eq.ok:
+            frac, q, lam = target, eq.q, eq.lam
+            J = eq.jacobian if eq.jacobian is not None else J
+            fracs.append(frac)
+            states.append((q, lam))
+        else:
+            h /= 2.0
+            if h < min_h * 0.999:
+                return Path(False, frac, tuple(fracs), tuple(states), eq, its)
+    return Path(True, 1.0, tuple(fracs), tuple(states), eq, its)

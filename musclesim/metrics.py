@@ -84,68 +84,77 @@ def _pieces_spanning(chain: Chain, dof: int) -> tuple[np.ndarray, np.ndarray, np
     return np.array(upper, dtype=int), np.array(lower, dtype=int), np.array(muscle, dtype=int)
 
 
-def _slope_deg(ant: np.ndarray, post: np.ndarray) -> float:
-    """Endplate slope: anterior edge below the posterior edge is positive (degrees)."""
-    return math.degrees(math.atan2(post[1] - ant[1], ant[0] - post[0]))
+def _slope_deg(ant: np.ndarray, post: np.ndarray) -> np.ndarray:
+    """Endplate slope (..., degrees): anterior edge below the posterior edge is positive."""
+    return np.degrees(np.arctan2(post[..., 1] - ant[..., 1], ant[..., 0] - post[..., 0]))
 
 
 def measure(chain: Chain, points: np.ndarray, joints: np.ndarray, q: np.ndarray, force_N: np.ndarray,
             moment_arm_m: np.ndarray, lam: np.ndarray, trunk_dir: np.ndarray,
             hip_extension_limit_deg: float) -> dict[str, float]:
-    """All measures for one solved pose.
+    """All measures for one solved pose (see :func:`measure_batch` for the arguments)."""
+    out = measure_batch(chain, points[None], joints[None], q[None], force_N[None], moment_arm_m[None], lam[None],
+                        trunk_dir[None], hip_extension_limit_deg)
+    return {k: float(v[0]) for k, v in out.items()}
 
-    ``points`` (Np, 2) are the chain's points at the pose, ``joints`` (S, 2) each segment's
-    proximal joint position, ``q`` (n,) the joint angles (rad), ``force_N`` (M,) muscle forces
-    including the regulating trunk muscle's extra force, ``moment_arm_m`` (M, n), ``lam`` the
-    regulation efforts and ``trunk_dir`` the trunk actuator's moment-arm vector (n,).
+
+def measure_batch(chain: Chain, points: np.ndarray, joints: np.ndarray, q: np.ndarray, force_N: np.ndarray,
+                  moment_arm_m: np.ndarray, lam: np.ndarray, trunk_dir: np.ndarray,
+                  hip_extension_limit_deg: float) -> dict[str, np.ndarray]:
+    """All measures for a batch of solved poses, as arrays (B,).
+
+    ``points`` (B, Np, 2) are the chain's points, ``joints`` (B, S, 2) each segment's proximal
+    joint position, ``q`` (B, n) the joint angles (rad), ``force_N`` (B, M) muscle forces including
+    the regulating trunk muscle's extra force, ``moment_arm_m`` (B, M, n), ``lam`` (B, 3) the
+    regulation efforts and ``trunk_dir`` (B, n) the trunk actuator's moment-arm vector.
     """
-    L = lambda seg, name: points[chain.landmark_index[(seg, name)]]  # noqa: E731
+    L = lambda seg, name: points[:, chain.landmark_index[(seg, name)]]  # noqa: E731
     asis, psis = L("pelvis", "asis"), L("pelvis", "psis")
     s1a, s1p, s1m = L("pelvis", "s1_endplate_anterior"), L("pelvis", "s1_endplate_posterior"), L("pelvis", "s1_endplate_mid")
     hip = L("pelvis", "hip_axis")
     ss = _slope_deg(s1a, s1p)
     # radiographic PT: angle at the S1 midpoint between the vertical and the line to the hip axis;
     # positive when the hip axis lies in front of the S1 midpoint
-    pt = math.degrees(math.atan2(hip[0] - s1m[0], s1m[1] - hip[1]))
+    pt = np.degrees(np.arctan2(hip[:, 0] - s1m[:, 0], s1m[:, 1] - hip[:, 1]))
     # PI: angle between the S1 endplate's perpendicular and the line from its midpoint to the hip axis
-    nrm = np.array([math.sin(math.radians(ss)), math.cos(math.radians(ss))])  # upward normal of the plate
-    v = hip - s1m
-    pi = math.degrees(math.atan2(abs(nrm[0] * v[1] - nrm[1] * v[0]), -(nrm @ v)))
+    nx, ny = np.sin(np.radians(ss)), np.cos(np.radians(ss))  # upward normal of the plate
+    vx, vy = hip[:, 0] - s1m[:, 0], hip[:, 1] - s1m[:, 1]
+    pi = np.degrees(np.arctan2(np.abs(nx * vy - ny * vx), -(nx * vx + ny * vy)))
     l1 = _slope_deg(L("L1", "l1_endplate_anterior"), L("L1", "l1_endplate_posterior"))
     t12 = _slope_deg(L("thorax_lower", "t12_endplate_anterior"), L("thorax_lower", "t12_endplate_posterior"))
     t4 = _slope_deg(L("thorax_upper", "t4_endplate_anterior"), L("thorax_upper", "t4_endplate_posterior"))
     c7, tragus = L("thorax_upper", "c7"), L("head_neck", "tragus")
     S = len(chain.seg_names)
-    com_x = points[:S, 0] @ chain.seg_mass_kg / chain.seg_mass_kg.sum()
-    d = dict(zip(chain.dof_names, np.degrees(q)))
-    hip_deg = float(d["hip"])
+    com_x = points[:, :S, 0] @ chain.seg_mass_kg / chain.seg_mass_kg.sum()
+    deg = np.degrees(q)
+    dof = {d: i for i, d in enumerate(chain.dof_names)}
+    hip_deg = deg[:, dof["hip"]]
     reserve = hip_deg - hip_extension_limit_deg
-    l5 = chain.dof_names.index("L5S1")
-    out = {
-        "pelvic_tilt_deg": math.degrees(math.atan2(psis[1] - asis[1], asis[0] - psis[0])),
+    l5 = dof["L5S1"]
+    return {
+        "pelvic_tilt_deg": np.degrees(np.arctan2(psis[:, 1] - asis[:, 1], asis[:, 0] - psis[:, 0])),
         "sacral_slope_deg": ss,
         "pelvic_incidence_deg": pi,
         "radiographic_pelvic_tilt_deg": pt,
         "lumbar_lordosis_deg": ss - l1,
         "pi_minus_ll_deg": pi - (ss - l1),
         "thoracic_kyphosis_deg": t4 - t12,
-        "head_forward_mm": 1000.0 * (tragus[0] - c7[0]),
-        "sagittal_vertical_axis_mm": 1000.0 * (c7[0] - s1p[0]),
+        "head_forward_mm": 1000.0 * (tragus[:, 0] - c7[:, 0]),
+        "sagittal_vertical_axis_mm": 1000.0 * (c7[:, 0] - s1p[:, 0]),
         "com_anterior_mm": 1000.0 * (com_x - chain.ankle_x_m),
         "hip_flexion_deg": hip_deg,
-        "knee_flexion_deg": float(d["knee"]),
-        "ankle_dorsiflexion_deg": float(d["ankle"]),
+        "knee_flexion_deg": deg[:, dof["knee"]],
+        "ankle_dorsiflexion_deg": deg[:, dof["ankle"]],
         "hip_extension_reserve_left_deg": reserve,
-        "hip_extension_reserve_right_deg": reserve,
+        "hip_extension_reserve_right_deg": reserve.copy(),
         "lumbar_compression_N": lumbar_compression_N(chain, points, joints, force_N, moment_arm_m),
-        "balance_effort_Nm": abs(lam[0]) + abs(lam[1]) + abs(lam[2] * trunk_dir[l5]),
+        "balance_effort_Nm": np.abs(lam[:, 0]) + np.abs(lam[:, 1]) + np.abs(lam[:, 2] * trunk_dir[:, l5]),
     }
-    return {k: float(v) for k, v in out.items()}
 
 
 def lumbar_compression_N(chain: Chain, points: np.ndarray, joints: np.ndarray, force_N: np.ndarray,
-                         moment_arm_m: np.ndarray) -> float:
-    """Axial compression at L5-S1 (N): weight above and muscle pulls, projected on L5's axis.
+                         moment_arm_m: np.ndarray) -> np.ndarray:
+    """Axial compression at L5-S1 (N, per pose of a batch): weight above and muscle pulls along L5's axis.
 
     The axis runs from the L5-S1 to the L4-L5 joint centre. Each muscle crossing L5-S1 pulls the
     part above toward its attachment below along the path piece that spans the joint; gravity adds
@@ -153,14 +162,12 @@ def lumbar_compression_N(chain: Chain, points: np.ndarray, joints: np.ndarray, f
     not included in this sagittal model.
     """
     j0 = chain.dof_names.index("L5S1")
-    base = joints[chain.seg_names.index("L5")]
-    top = joints[chain.seg_names.index("L4")]
-    axis = (top - base) / np.linalg.norm(top - base)
+    axis = joints[:, chain.seg_names.index("L4")] - joints[:, chain.seg_names.index("L5")]
+    axis /= np.linalg.norm(axis, axis=1)[:, None]
     above = chain.anc[:, j0] != 0  # segments moved by the L5-S1 joint
-    total = chain.seg_mass_kg[above].sum() * chain.gravity * axis[1]
+    total = chain.seg_mass_kg[above].sum() * chain.gravity * axis[:, 1]
     upper, lower, muscle = _pieces_spanning(chain, j0)
-    u = points[lower] - points[upper]
-    u /= np.linalg.norm(u, axis=1)[:, None]
-    crossing = np.abs(moment_arm_m[muscle, j0]) > 1e-9
-    total += float(np.sum(force_N[muscle] * -(u @ axis) * crossing))
-    return float(total)
+    u = points[:, lower] - points[:, upper]
+    u /= np.linalg.norm(u, axis=2)[..., None]
+    crossing = np.abs(moment_arm_m[:, muscle, j0]) > 1e-9
+    return total + np.sum(force_N[:, muscle] * -np.einsum("bmc,bc->bm", u, axis) * crossing, axis=1)

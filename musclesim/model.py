@@ -201,6 +201,16 @@ class Model:
     #: the baseline solve. Not part of the model's value; never shared between models.
     _cache: dict = field(default_factory=dict, repr=False, compare=False)
 
+    def __getstate__(self) -> dict:  # pickling (executors): the derived cache stays behind
+        state = dict(self.__dict__)
+        state["_cache"] = {}
+        state["groups"] = dict(self.groups)
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self.__dict__["groups"] = MappingProxyType(state["groups"])
+
     def __post_init__(self) -> None:
         if not self.instances:
             object.__setattr__(self, "instances", tuple(_expand(self.muscles)))

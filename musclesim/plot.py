@@ -60,9 +60,9 @@ ANNOTATED_MEASURES = (
 FRONTAL_MEASURES = ("pelvic_obliquity_deg", "trunk_lateral_bend_deg", "hip_height_difference_mm",
                     "apparent_leg_length_difference_mm")
 #: Text shown in the frontal view while the model is sagittal only.
-FRONTAL_MISSING = ("Frontal plane not modelled yet: this model is sagittal, so pelvic obliquity,<br>"
-                   "side-bend and leg-length differences cannot be shown. The view lights up<br>"
-                   "when the model's geometry carries a frontal projection.")
+FRONTAL_MISSING = ("<b>Frontal plane<br>not modelled yet.</b><br><br>This model is sagittal<br>(side view only):<br>"
+                   "pelvic obliquity,<br>side-bend and leg-length<br>differences cannot be<br>shown yet.<br><br>"
+                   "This view lights up<br>when the model's<br>geometry carries a<br>frontal projection.")
 #: Changes smaller than this (in a measure's unit) count as "no change".
 CHANGE_TOL = 0.05
 
@@ -297,9 +297,10 @@ def _colorbar_trace() -> dict:
     """An invisible marker trace that carries the muscle-force colour bar."""
     return {"type": "scatter", "x": [None], "y": [None], "mode": "markers", "showlegend": False, "hoverinfo": "skip",
             "marker": {"color": [0], "cmin": 0, "cmax": FORCE_SCALE_N, "colorscale": FORCE_COLORSCALE,
-                       "showscale": True, "colorbar": {"title": {"text": "muscle<br>force (N)", "side": "top"},
-                                                       "thickness": 10, "len": 0.35, "x": 0.98, "xanchor": "right",
-                                                       "y": 0.3, "bgcolor": "rgba(255,255,255,0.6)"}}}
+                       "showscale": True, "colorbar": {"title": {"text": "muscle force (N)", "side": "top"},
+                                                       "orientation": "h", "thickness": 8, "len": 0.45,
+                                                       "x": 0.98, "xanchor": "right", "y": 0.02, "yanchor": "bottom",
+                                                       "tickfont": {"size": 10}, "bgcolor": "rgba(255,255,255,0.7)"}}}
 
 
 def _fmt_value(v: float, unit: str) -> str:
@@ -317,13 +318,13 @@ def _measure_annotations(metrics: Mapping[str, float], change: Mapping[str, floa
         d = change.get(name, 0.0) if change else 0.0
         changed = abs(d) >= CHANGE_TOL
         unit = units.get(name, "")
-        text = f"<b>{measure_label(name)}</b> {_fmt_value(metrics[name], unit)}"
+        text = f"<b>{measure_label(name)}</b><br>{_fmt_value(metrics[name], unit)}"
         if change:
             text += f" ({d:+.1f})" if changed else " (=)"
         out.append({"x": _r(p[0]), "y": _r(p[1]), "ax": x_text, "ay": _r(p[1]), "axref": "x", "ayref": "y",
                     "xref": "x", "yref": "y", "text": text, "showarrow": True, "arrowhead": 2, "arrowwidth": 1.2,
-                    "arrowcolor": "#b2182b" if changed else "#888", "xanchor": "right", "align": "right",
-                    "font": {"size": 13, "color": "#b2182b" if changed else "#333"},
+                    "arrowcolor": "#b2182b" if changed else "#888", "xanchor": "left", "align": "left",
+                    "font": {"size": 12, "color": "#b2182b" if changed else "#333"},
                     "bgcolor": "rgba(255,255,255,0.85)", "name": name})
     return out
 
@@ -335,7 +336,7 @@ def _units() -> dict[str, str]:
 
 
 #: Axis ranges (m) of the sagittal views: the whole body, or pelvis, spine and head.
-SAGITTAL_VIEWS = {"body": ((-0.5, 0.32), (-0.03, 1.82)), "trunk": ((-0.36, 0.26), (0.8, 1.8))}
+SAGITTAL_VIEWS = {"body": ((-0.55, 0.32), (-0.03, 1.82)), "trunk": ((-0.5, 0.26), (0.8, 1.8))}
 
 
 def sagittal_figure(result: Any, baseline: Any = None, *, title: str | None = None, height: int = 640,
@@ -369,7 +370,7 @@ def sagittal_figure(result: Any, baseline: Any = None, *, title: str | None = No
         if annotate:
             change = dict(shown.change) if baseline is not None and not failed else {}
             annotations += _measure_annotations(shown.metrics, change, geo.get("landmarks", {}), units,
-                                                x0 + 0.42 * (x1 - x0))
+                                                x0 + 0.01 * (x1 - x0))
     if failed:
         annotations.append({"text": "No stable posture for this tone:<br>" + str(_get(result, "message", "")) +
                                     "<br>(showing the baseline)",
@@ -391,8 +392,8 @@ def sagittal_figure(result: Any, baseline: Any = None, *, title: str | None = No
                        "font": {"size": 11}},
             "hovermode": "closest",
             "annotations": annotations + [
-                {"text": "anterior →", "xref": "paper", "yref": "paper", "x": 0.99, "y": 0.01, "showarrow": False,
-                 "font": {"size": 11, "color": "#666"}, "xanchor": "right"}],
+                {"text": "anterior →", "xref": "paper", "yref": "paper", "x": 0.01, "y": 0.01, "showarrow": False,
+                 "font": {"size": 11, "color": "#666"}, "xanchor": "left"}],
             "shapes": [{"type": "line", "x0": x0, "x1": x1, "y0": 0, "y1": 0, "xref": "x", "yref": "y",
                         "line": {"color": "#999", "width": 2}}],
         },

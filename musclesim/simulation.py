@@ -16,17 +16,13 @@ from typing import Mapping
 import numpy as np
 
 from .errors import UnknownPositionError
-from .mechanics import Equilibrium, Loads, Mechanics, evaluate, prepare, solve
+from .mechanics import Equilibrium, Loads, Mechanics, evaluate, follow, prepare, solve, total_force
 from .metrics import measure
 from .model import Model
 from .tone import couple, coupling_matrix, tone_vector
 
 #: Positions this sagittal model offers (lying and sitting come with the whole-body model).
 POSITIONS = ("standing",)
-#: Steps of the continuation path from the baseline to the requested activation.
-CONTINUATION_STEPS = 4
-#: How often a failed continuation step may be split in two before the failure is reported.
-MAX_BISECTIONS = 3
 
 
 @dataclass(frozen=True)
@@ -184,77 +180,34 @@ def simulate(model: Model, tone: Mapping[str, float] | None = None, position: st
         for k, a in enumerate(coupling_frames):
             out_frames.append(Frame("coupling", k, 0.0, _freeze(dict(zip(ids, a.tolist())))))
     b_eq: Equilibrium = base._state["eq"]
-    q, lam, jac = b_eq.q, b_eq.lam, b_eq.jacobian
-    eq = b_eq
-    iterations = 0
-    if np.allclose(act, t0):
-        steps = [1.0]
-    else:  # always follow the path: a single jump can land on another equilibrium (knee locked vs flexed)
-        steps = [k / CONTINUATION_STEPS for k in range(1, CONTINUATION_STEPS + 1)]
-    done = 0.0
-    path = [(t0, q, lam)]
-    for k, frac in enumerate(steps, start=1):
-        a = t0 + frac * (act - t0)
-        eq, used = _continue(mech, t0, act, done, frac, q, lam, jac)
-        iterations += used
-        if not eq.ok:
-            break
-        q, lam, done = eq.q, eq.lam, frac
-        jac = eq.jacobian if eq.jacobian is not None else jac
-        path.append((a, q, lam))
-        if frames and len(steps) > 1:
+    path = follow(mech, t0, act, b_eq.q, b_eq.lam, b_eq.jacobian)
+    eq = path.final
+    if frames and len(path.fractions) > 2:
+        for k, (frac, (q, lam)) in enumerate(zip(path.fractions[1:], path.states[1:]), start=1):
+            a = t0 + frac * (act - t0)
             L = evaluate(mech, q[None], a, lam[None])
             out_frames.append(Frame("posture", k, frac, _freeze(dict(zip(ids, a.tolist()))),
                                     _freeze(dict(zip(mech.chain.dof_names, np.degrees(q).tolist()))),
                                     _freeze(_metrics(mech, q, lam, a, L))))
     message = eq.message
-    if not eq.ok and len(steps) > 1:
+    if not path.ok:
         message = (f"no standing posture connected to the baseline at this tone: the equilibrium was followed "
-                   f"{100 * done:.0f}% of the way from the resting tone and then lost ({eq.message}); the body "
-                   f"would have to snap to another posture (for example a buckling knee) or could not stand")
-    eq = Equilibrium(eq.q, eq.lam, eq.converged, eq.stable, iterations, eq.residual_Nm, eq.goal_residual,
-                     eq.min_stiffness_eig, message)
+                   f"{100 * path.reached:.0f}% of the way from the resting tone and then lost ({eq.message}); the "
+                   f"body would have to snap to another posture (for example a buckling knee) or could not stand")
+    eq = Equilibrium(eq.q, eq.lam, eq.converged and path.ok, eq.stable and path.ok, path.iterations,
+                     eq.residual_Nm, eq.goal_residual, eq.min_stiffness_eig, message)
     out = _result(mech, position, dict(tone or {}), act, eq, base, tuple(out_frames))
-    out._state["path"] = path
+    out._state["path"] = [(t0 + f * (act - t0), q, lam) for f, (q, lam) in zip(path.fractions, path.states)]
     return out
-
-
-def _continue(mech: Mechanics, t0: np.ndarray, act: np.ndarray, start: float, stop: float,
-              q: np.ndarray, lam: np.ndarray, jac: np.ndarray | None, depth: int = 0) -> tuple[Equilibrium, int]:
-    """Solve at ``stop`` of the way from ``t0`` to ``act``, starting from the answer at ``start``
-    (with its Jacobian ``jac`` for cheap chord steps); if that fails, go there in two halves (at
-    most :data:`MAX_BISECTIONS` times). Only the final answer (``stop == 1``) is checked for
-    stability; intermediate steps are points on the path."""
-    final = stop >= 1.0
-    eq = solve(mech, t0 + stop * (act - t0), q, lam, jacobian=jac, check=final)
-    if eq.ok or depth >= MAX_BISECTIONS:
-        return eq, eq.iterations
-    mid = 0.5 * (start + stop)
-    half, used = _continue(mech, t0, act, start, mid, q, lam, jac, depth + 1)
-    if not half.ok:
-        return half, used + eq.iterations
-    eq2, used2 = _continue(mech, t0, act, mid, stop, half.q, half.lam, half.jacobian if half.jacobian is not None else jac, depth + 1)
-    return eq2, eq.iterations + used + used2
 
 
 def _metrics(mech: Mechanics, q: np.ndarray, lam: np.ndarray, act: np.ndarray, L: Loads) -> dict[str, float]:
     c = mech.chain
     from .chain import kinematics
 
-    force = _total_force(mech, L.force_N[0], lam)
+    force = total_force(mech, L.force_N[0], lam)
     hip_limit = mech.model.joint("hip").range_deg[0]
     return measure(c, L.points[0], L.joints[0], q, force, L.moment_arm_m[0], lam, L.trunk_dir[0], hip_limit)
-
-
-def _total_force(mech: Mechanics, force: np.ndarray, lam: np.ndarray) -> np.ndarray:
-    """Muscle forces including the regulating trunk muscles' extra force (split over the sides)."""
-    from .mechanics import trunk_forces_N
-
-    out = force.copy()
-    f_ext, f_flx = trunk_forces_N(np.array([lam[2]]))
-    out[mech.extensor_idx] += f_ext[0] / len(mech.extensor_idx)
-    out[mech.flexor_idx] += f_flx[0] / len(mech.flexor_idx)
-    return out
 
 
 def _result(mech: Mechanics, position: str, tone: dict, act: np.ndarray, eq: Equilibrium,
@@ -268,7 +221,7 @@ def _result(mech: Mechanics, position: str, tone: dict, act: np.ndarray, eq: Equ
         from .metrics import MEASURES
 
         metrics = {k: float("nan") for k in MEASURES}
-    force = _total_force(mech, L.force_N[0], eq.lam)
+    force = total_force(mech, L.force_N[0], eq.lam)
     r = L.moment_arm_m[0]
     moments: dict[str, dict[str, float]] = {}
     for j, joint in enumerate(c.dof_names):

@@ -98,3 +98,19 @@ def couple(t: np.ndarray, t0: np.ndarray, W: np.ndarray) -> tuple[np.ndarray, li
             break
         a = nxt
     return a, frames
+
+
+def couple_batch(t: np.ndarray, t0: np.ndarray, W: np.ndarray) -> np.ndarray:
+    """:func:`couple` for many rows of requested tone at once (N, M); the same iteration per row."""
+    a = np.clip(t, 0.0, 1.0)
+    if not np.any(W):
+        return a
+    active = ~np.all(np.isclose(t, t0[None]), axis=1)
+    for _ in range(COUPLING_MAX_ITER):
+        nxt = np.where(active[:, None], np.clip(t + (a - t0) @ W.T, 0.0, 1.0), a)
+        done = np.max(np.abs(nxt - a), axis=1) < COUPLING_TOL
+        a = nxt
+        active &= ~done
+        if not active.any():
+            break
+    return a
