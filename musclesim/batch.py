@@ -149,8 +149,9 @@ def _solve_chunk(model: Model, acts: np.ndarray, position: str) -> dict:
     t0 = np.array([model.default_tone[m] for m in model.muscle_ids])
     n, N = mech.n, len(acts)
     if kernels.available() and not os.environ.get("MUSCLESIM_NO_NUMBA"):
+        lt1s = np.ascontiguousarray(np.broadcast_to(mech.chain.l_tendon_m, acts.shape))
         ok, reached, Z, its, res, _ = kernels.follow_batch_kernel(
-            t0, np.ascontiguousarray(acts), base.q, base.lam, np.ascontiguousarray(base.jacobian),
+            t0, np.ascontiguousarray(acts), lt1s, base.q, base.lam, np.ascontiguousarray(base.jacobian),
             CONTINUATION_STEPS, MAX_HALVINGS, MAX_ITER, *mech._packed())
     else:
         ok, reached = np.zeros(N, bool), np.zeros(N)

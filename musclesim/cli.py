@@ -27,17 +27,18 @@ class UsageError(MusclesimError, ValueError):
     """Bad command-line syntax."""
 
 
-def _parse_set(items: list[str]) -> dict[str, float]:
-    tone: dict[str, float] = {}
+def _parse_set(items: list[str], flag: str = "--set", example: str = "psoas_major=0.6",
+               what: str = "tone must be a number in [0, 1]") -> dict[str, float]:
+    out: dict[str, float] = {}
     for item in items:
         name, sep, value = item.partition("=")
         if not sep or not name.strip():
-            raise UsageError(f"--set expects NAME=VALUE (e.g. psoas_major=0.6), got {item!r}")
+            raise UsageError(f"{flag} expects NAME=VALUE (e.g. {example}), got {item!r}")
         try:
-            tone[name.strip()] = float(value)
+            out[name.strip()] = float(value)
         except ValueError:
-            raise UsageError(f"--set {name.strip()}: tone must be a number in [0, 1], got {value!r}") from None
-    return tone
+            raise UsageError(f"{flag} {name.strip()}: {what}, got {value!r}") from None
+    return out
 
 
 def _fmt_band(band) -> str:
@@ -50,8 +51,9 @@ def cmd_run(args) -> int:
 
     model = ms.load_model(args.model)
     tone = _parse_set(args.set or [])
+    tight = _parse_set(args.tight or [], "--tight", "psoas_major=10", "tightness must be degrees in [0, 45]")
     base = ms.simulate(model, position=args.position)
-    res = ms.simulate(model, tone, position=args.position, coupling=not args.no_coupling)
+    res = ms.simulate(model, tone, position=args.position, tightness=tight, coupling=not args.no_coupling)
     explanation = None
     if args.explain:
         if not res.ok:
@@ -59,7 +61,7 @@ def cmd_run(args) -> int:
         explanation = ms.explain(res, base, measures=[args.explain])[args.explain]
     if args.json:
         out = {
-            "model": model.name, "position": args.position, "tone": tone, "ok": res.ok, "converged": res.converged,
+            "model": model.name, "position": args.position, "tone": tone, "tightness": tight, "ok": res.ok, "converged": res.converged,
             "stable": res.stable, "message": res.message, "residual_Nm": res.residual_Nm,
             "iterations": res.iterations,
             "measures": {k: {"baseline": base.metrics[k], "value": _num(res.metrics[k]),
@@ -71,7 +73,8 @@ def cmd_run(args) -> int:
             out["explain"] = explanation.as_dict()
         print(json.dumps(out, indent=2))
         return 0 if res.ok else EXIT_USER
-    changed = ", ".join(f"{k}={v:g}" for k, v in tone.items()) or "resting tone"
+    changed = ", ".join([f"{k}={v:g}" for k, v in tone.items()] + [f"{k} tight {v:g} deg" for k, v in tight.items()]) \
+        or "resting tone"
     print(f"musclesim {model.name}, {args.position}: {changed}")
     print(f"  {res.message}")
     if not res.ok:
@@ -135,6 +138,8 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="simulate one scenario and print the measures")
     run.add_argument("--set", action="append", metavar="NAME=VALUE",
                      help="resting tone 0..1 for a muscle id, bilateral name or group (repeatable)")
+    run.add_argument("--tight", action="append", metavar="NAME=DEG",
+                     help="tightness (contracture): degrees of range of motion lost at the muscle's main joint (repeatable)")
     run.add_argument("--position", default="standing")
     run.add_argument("--model", default=None, help="model name in models/ or path (default adult_standing)")
     run.add_argument("--json", action="store_true", help="machine-readable output")
@@ -167,6 +172,11 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USER
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # output piped into a command that stopped reading (e.g. head)
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except Exception as exc:  # noqa: BLE001 - the report below is the point
         tb = traceback.extract_tb(exc.__traceback__)[-1]
         print(f"musclesim: internal error: {type(exc).__name__}: {exc} (at {tb.filename}:{tb.lineno}); "

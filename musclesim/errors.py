@@ -1,7 +1,25 @@
 """The exceptions musclesim raises.
 
 Each class also inherits the matching builtin, so callers can catch either
-(``except KeyError`` catches :class:`UnknownMuscleError`), as pint does.
+(``except KeyError`` catches :class:`UnknownMuscleError`), as pint does::
+
+    MusclesimError(Exception)
+    +-- InputFileError(ValueError)          a file is malformed: names the file, field, line
+    |   +-- ModelFileError                      a model.toml
+    |   +-- ScenarioFileError                   a scenario file
+    +-- ModelNotFoundError(FileNotFoundError)  no model of that name or path
+    +-- UnknownNameError(KeyError)          a name that does not exist; suggests close ones
+    |   +-- UnknownMuscleError                  in tone=
+    |   +-- UnknownMeasureError                 in explain(measures=...)
+    |   +-- UnknownPositionError                in position=
+    +-- ToneRangeError(ValueError)          a tone that is not a finite number in [0, 1]
+    +-- ToneTypeError(TypeError)            tone= that is not a mapping
+    +-- NotStandingError(ValueError)        a failed result where a standing posture is needed
+    +-- SolverError(RuntimeError)           no equilibrium, where no result can carry the news
+
+A solve that does not converge is not an exception: :func:`musclesim.simulate` returns a
+result with ``ok`` False, NaN measures and a ``message``. docs/errors.md lists each bad input
+and the exact message it produces.
 """
 
 from __future__ import annotations
@@ -12,20 +30,36 @@ from typing import Iterable
 
 
 class MusclesimError(Exception):
-    """Base class of every error musclesim raises on purpose."""
+    """Base class of every error musclesim raises on purpose.
+
+    Errors pickle with their message and attributes intact, so they cross process pools.
+    """
+
+    def __reduce__(self):
+        return (_restore, (type(self), self.args, dict(self.__dict__)))
 
 
-class ModelFileError(MusclesimError, ValueError):
-    """A model file is malformed or inconsistent.
+def _restore(cls: type, args: tuple, state: dict) -> MusclesimError:
+    err = cls.__new__(cls)
+    Exception.__init__(err, *args)
+    err.__dict__.update(state)
+    return err
+
+
+class InputFileError(MusclesimError, ValueError):
+    """A file musclesim reads (a model or a scenario) is malformed or inconsistent.
 
     Attributes: ``file`` (path), ``field`` (dotted path inside the file, e.g.
-    ``muscles[3].origin.segment``), ``value`` (the bad value, or None) and ``allowed``
-    (what would have been accepted).
+    ``muscles[3].origin.segment``), ``value`` (the bad value, or None), ``allowed`` (what would
+    have been accepted), ``line`` (1-based line in the file, or None) and ``problem``. The
+    message reads ``FILE[:LINE]: FIELD: PROBLEM (got VALUE); allowed: ALLOWED``.
     """
+
+    default_file = "<file>"
 
     def __init__(self, file: str | Path | None, field: str, problem: str,
                  value: object = None, allowed: str = "", line: int | None = None):
-        self.file = str(file) if file is not None else "<model>"
+        self.file = str(file) if file is not None else self.default_file
         self.field = field
         self.value = value
         self.allowed = allowed
@@ -38,6 +72,18 @@ class ModelFileError(MusclesimError, ValueError):
         if allowed:
             msg += f"; allowed: {allowed}"
         super().__init__(msg)
+
+
+class ModelFileError(InputFileError):
+    """A model file is malformed or inconsistent (see :class:`InputFileError` for the attributes)."""
+
+    default_file = "<model>"
+
+
+class ScenarioFileError(InputFileError):
+    """A scenario file is malformed or names things the model does not have."""
+
+    default_file = "<scenario>"
 
 
 class ModelNotFoundError(MusclesimError, FileNotFoundError):
@@ -93,5 +139,49 @@ class ToneRangeError(MusclesimError, ValueError):
         super().__init__(f"tone for {name!r} must be a number in [0, 1] (resting activation); got {value!r}")
 
 
+class ToneTypeError(MusclesimError, TypeError):
+    """``tone=`` is not a mapping of names to numbers (e.g. a list or a string)."""
+
+
+class NotStandingError(MusclesimError, ValueError):
+    """An operation needs a converged, stable posture and was given a failed result
+    (for example :func:`musclesim.explain` of a tone at which the body cannot stand)."""
+
+
+class TightnessRangeError(MusclesimError, ValueError):
+    """A tightness (contracture, degrees of range of motion lost) that is not a number in range."""
+
+    def __init__(self, name: str, value: object, limit: float):
+        self.name = name
+        self.value = value
+        super().__init__(f"tightness for {name!r} must be a number of degrees of motion lost in [0, {limit:g}]; "
+                         f"got {value!r}")
+
+
 class SolverError(MusclesimError, RuntimeError):
     """The equilibrium could not be found (only raised where a result object cannot carry it)."""
+
+
+class ScenarioFileError(MusclesimError, ValueError):
+    """A scenario file (TOML) is malformed or names something that does not exist.
+
+    Attributes, as for :class:`ModelFileError`: ``file`` (path), ``field`` (dotted path inside the
+    file, e.g. ``tone.psoas_majr``), ``value`` (the bad value, or None), ``allowed`` (what would
+    have been accepted) and ``problem``.
+    """
+
+    def __init__(self, file: str | Path | None, field: str, problem: str,
+                 value: object = None, allowed: str = "", line: int | None = None):
+        self.file = str(file) if file is not None else "<scenario>"
+        self.field = field
+        self.value = value
+        self.allowed = allowed
+        self.line = line
+        self.problem = problem
+        where = self.file + (f":{line}" if line else "")
+        msg = f"{where}: {field}: {problem}"
+        if value is not None:
+            msg += f" (got {value!r})"
+        if allowed:
+            msg += f"; allowed: {allowed}"
+        super().__init__(msg)

@@ -27,7 +27,7 @@ import numpy as np
 
 from .metrics import MEASURES
 from .simulation import Result
-from .mechanics import _jacobian, evaluate, prepare
+from .mechanics import _jacobian_analytic as _jacobian, _lengths, evaluate, muscle_force_N, prepare, with_tendons
 
 #: Changes smaller than this (in the measure's unit) are not explained.
 MIN_CHANGE = 1e-3
@@ -82,17 +82,17 @@ def explain(result: Result, baseline: Result, measures: list[str] | None = None,
     c = mech.chain
     n = mech.n
     bq = baseline._state["eq"].q
-    path = result._state.get("path") or [(baseline._state["act"], bq, baseline._state["eq"].lam)]
+    lt_base = mech.chain.l_tendon_m if model is None else prepare(model).chain.l_tendon_m
+    path = result._state.get("path") or [(baseline._state["act"], bq, baseline._state["eq"].lam, lt_base)]
     if len(path) == 1 or not np.allclose(path[-1][1], result._state["eq"].q):
-        path = [path[0], (result._state["act"], result._state["eq"].q, result._state["eq"].lam)]
-    changed = np.flatnonzero(np.abs(path[-1][0] - path[0][0]) > 1e-12)
+        path = [path[0], (result._state["act"], result._state["eq"].q, result._state["eq"].lam, path[-1][3])]
+    changed = np.flatnonzero((np.abs(path[-1][0] - path[0][0]) > 1e-12) | (np.abs(path[-1][3] - path[0][3]) > 1e-12))
     shares = {k: np.zeros(len(changed)) for k in names}
     # integrate the linear response along the continuation path (trapezoid rule over its steps)
-    states = [_linear_state(mech, a, q, lam, names) for a, q, lam in path]
+    states = [_linear_state(with_tendons(mech, lt), a, q, lam, names) for a, q, lam, lt in path]
     for k in range(1, len(path)):
-        a0, a1 = path[k - 1][0], path[k][0]
         for st in (states[k - 1], states[k]):
-            dz = _response(mech, st, a0, a1, changed)
+            dz = _response(mech, st, path[k - 1], path[k], changed)
             for name in names:
                 shares[name] += 0.5 * (st["grads"][name] @ dz[:n])
     G = result._state.get("graph")
@@ -126,28 +126,26 @@ def _linear_state(mech, act, q, lam, names) -> dict:
     return {"act": act, "q": q, "lam": lam, "J": J, "L": L, "grads": _measure_gradients(mech, q, lam, act, names)}
 
 
-def _response(mech, st, a0, a1, changed) -> np.ndarray:
-    """Posture response (n+k, len(changed)) at state ``st`` to each changed muscle's activation step."""
+def _response(mech, st, before, after, changed) -> np.ndarray:
+    """Posture response (n+k, len(changed)) at state ``st`` to each changed muscle's step from the
+    path state ``before`` to ``after`` (activation and tendon rest length, i.e. tone and tightness)."""
     n = mech.n
     if not len(changed):
         return np.zeros((st["J"].shape[0], 0))
-    acts = _per_muscle_act(a0, a1, changed)
-    F1 = evaluate(mech, np.repeat(st["q"][None], len(changed), 0), acts,
-                  np.repeat(st["lam"][None], len(changed), 0)).force_N
-    F0 = evaluate(mech, st["q"][None], a0, st["lam"][None]).force_N[0]
+    a0, a1, lt0, lt1 = before[0], after[0], before[3], after[3]
+    l_mt = _lengths(mech, st["L"].points[0])
+    F0 = muscle_force_N(mech, a0, l_mt, lt0)
+    acts = np.repeat(a0[None], len(changed), 0)
+    tend = np.repeat(lt0[None], len(changed), 0)
+    rows = np.arange(len(changed))
+    acts[rows, changed] = a1[changed]
+    tend[rows, changed] = lt1[changed]
+    F1 = muscle_force_N(mech, acts, l_mt[None], tend)
     drives = np.zeros((len(changed), st["J"].shape[0]))
     r = st["L"].moment_arm_m[0]
     for k, m in enumerate(changed):
         drives[k, :n] = (F1[k, m] - F0[m]) * r[m]
     return -np.linalg.solve(st["J"], drives.T)
-
-
-def _per_muscle_act(bact: np.ndarray, act: np.ndarray, changed: np.ndarray) -> np.ndarray:
-    """One activation vector per changed muscle: the baseline with only that muscle changed."""
-    out = np.repeat(bact[None], max(len(changed), 1), 0)
-    for k, m in enumerate(changed):
-        out[k, m] = act[m]
-    return out
 
 
 def _measure_gradients(mech, q, lam, act, names) -> dict[str, np.ndarray]:

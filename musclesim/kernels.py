@@ -342,10 +342,11 @@ def min_reduced_eig(J, n, k):
 
 
 @njit
-def follow_kernel(t0, act, q0, lam0, J0, base_steps, max_halvings, max_iter, anc, seg_parent, seg_c0, dof_seg,
+def follow_kernel(t0, act, lt1, q0, lam0, J0, base_steps, max_halvings, max_iter, anc, seg_parent, seg_c0, dof_seg,
                   pt_seg, pt_r0, pair_i0, pair_i1, pair_m, F0, lopt, ltendon, lref, slack, seg_mass, dof_bil, pc0,
                   pkl, ps, pa, pb, ext_idx, flx_idx, ints, floats):
-    """Continuation from the baseline (t0, q0, lam0) to activation ``act`` (see
+    """Continuation from the baseline (t0, q0, lam0, tendon lengths ``ltendon``) to activation ``act``
+    and tendon rest lengths ``lt1`` (tightness shortens them; see
     :func:`musclesim.mechanics.follow`). Returns (ok, reached, n_states, fracs, Z, iterations,
     J_final, has_J, R_final, min_eig)."""
     n = anc.shape[1]
@@ -371,7 +372,7 @@ def follow_kernel(t0, act, q0, lam0, J0, base_steps, max_halvings, max_iter, anc
     min_eig = np.nan
     same = True
     for i in range(act.shape[0]):
-        if abs(act[i] - t0[i]) > 1e-15:
+        if abs(act[i] - t0[i]) > 1e-15 or abs(lt1[i] - ltendon[i]) > 1e-15:
             same = False
     if same:
         h = 1.0
@@ -379,8 +380,9 @@ def follow_kernel(t0, act, q0, lam0, J0, base_steps, max_halvings, max_iter, anc
         target = min(1.0, frac + h)
         final = target >= 1.0
         a = t0 + target * (act - t0)
+        lt = ltendon + target * (lt1 - ltendon)
         z, R, it, Jn, hasn = solve_kernel(q, lam, a, J, True, max_iter, final, anc, seg_parent, seg_c0, dof_seg,
-                                          pt_seg, pt_r0, pair_i0, pair_i1, pair_m, F0, lopt, ltendon, lref, slack,
+                                          pt_seg, pt_r0, pair_i0, pair_i1, pair_m, F0, lopt, lt, lref, slack,
                                           seg_mass, dof_bil, pc0, pkl, ps, pa, pb, ext_idx, flx_idx, ints, floats)
         its += it
         good = _converged(R, n, tol_m, tol_g)
@@ -420,7 +422,7 @@ else:  # pragma: no cover
 
 
 @njit_parallel
-def follow_batch_kernel(t0, acts, q0, lam0, J0, base_steps, max_halvings, max_iter, anc, seg_parent, seg_c0,
+def follow_batch_kernel(t0, acts, lt1s, q0, lam0, J0, base_steps, max_halvings, max_iter, anc, seg_parent, seg_c0,
                         dof_seg, pt_seg, pt_r0, pair_i0, pair_i1, pair_m, F0, lopt, ltendon, lref, slack, seg_mass,
                         dof_bil, pc0, pkl, ps, pa, pb, ext_idx, flx_idx, ints, floats):
     """:func:`follow_kernel` for every row of ``acts`` (N, M), in parallel threads.
@@ -439,7 +441,7 @@ def follow_batch_kernel(t0, acts, q0, lam0, J0, base_steps, max_halvings, max_it
     eig = np.zeros(N)
     for i in _prange(N):
         o, fr, ns, fracs, Z, it, Jf, hj, R, me = follow_kernel(
-            t0, acts[i], q0, lam0, J0, base_steps, max_halvings, max_iter, anc, seg_parent, seg_c0, dof_seg, pt_seg,
+            t0, acts[i], lt1s[i], q0, lam0, J0, base_steps, max_halvings, max_iter, anc, seg_parent, seg_c0, dof_seg, pt_seg,
             pt_r0, pair_i0, pair_i1, pair_m, F0, lopt, ltendon, lref, slack, seg_mass, dof_bil, pc0, pkl, ps, pa, pb,
             ext_idx, flx_idx, ints, floats)
         ok[i] = o

@@ -36,7 +36,7 @@ force-length plateau leaves the posture a saddle (DESIGN section 5 pitfalls).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import os
 
@@ -79,6 +79,7 @@ class Mechanics:
     pe_shape: float
     regulated: bool = True  # False: no postural goals (a hand-checkable passive system, for tests)
     passive_arrays: tuple = ()  # the passive laws as padded arrays (constant, linear, s, a, b)
+    _local: dict = field(default_factory=dict, repr=False)  # per-instance cache (packed kernel arrays)
 
     @property
     def n(self) -> int:
@@ -86,12 +87,11 @@ class Mechanics:
 
     def _packed(self) -> tuple:
         """Arrays for the compiled kernels (built once per model)."""
-        key = ("packed", self.regulated)
-        if key not in self.model._cache:
+        if "packed" not in self._local:
             from .kernels import pack
 
-            self.model._cache[key] = pack(self)
-        return self.model._cache[key]
+            self._local["packed"] = pack(self)
+        return self._local["packed"]
 
     @property
     def k(self) -> int:
@@ -145,10 +145,11 @@ def prepare(model: Model, regulated: bool = True) -> Mechanics:
 
 
 # ----------------------------------------------------------------------------- forces
-def muscle_force_N(mech: Mechanics, act: np.ndarray, l_mt: np.ndarray) -> np.ndarray:
-    """Static muscle force (N) for activations ``act`` (..., M) and path lengths ``l_mt`` (..., M)."""
+def muscle_force_N(mech: Mechanics, act: np.ndarray, l_mt: np.ndarray, tendon_m: np.ndarray | None = None) -> np.ndarray:
+    """Static muscle force (N) for activations ``act`` (..., M) and path lengths ``l_mt`` (..., M);
+    ``tendon_m`` (..., M) overrides the tendon rest lengths (tightness)."""
     c = mech.chain
-    lt = (l_mt - c.l_tendon_m) / c.l_opt_m
+    lt = (l_mt - (c.l_tendon_m if tendon_m is None else tendon_m)) / c.l_opt_m
     fl = np.exp(-(((lt - 1.0) / mech.fl_width) ** 2))
     k = mech.pe_shape
     # smooth onset of passive force at the slack length (a kink would stall Newton's method)
@@ -545,8 +546,17 @@ class Path:
     iterations: int
 
 
+def with_tendons(mech: Mechanics, tendon_m: np.ndarray) -> Mechanics:
+    """``mech`` with other tendon rest lengths (m): how tightness (a contracture) enters the model."""
+    from dataclasses import replace
+
+    if np.array_equal(tendon_m, mech.chain.l_tendon_m):
+        return mech
+    return replace(mech, chain=replace(mech.chain, l_tendon_m=np.asarray(tendon_m, dtype=float)), _local={})
+
+
 def follow(mech: Mechanics, t0: np.ndarray, act: np.ndarray, q0: np.ndarray, lam0: np.ndarray,
-           J0: np.ndarray, compiled: bool | None = None) -> Path:
+           J0: np.ndarray, compiled: bool | None = None, tendon_m: np.ndarray | None = None) -> Path:
     """Follow the equilibrium from the baseline (activation ``t0``, pose ``q0``, efforts ``lam0``,
     Jacobian ``J0``) to activation ``act``.
 
@@ -562,19 +572,23 @@ def follow(mech: Mechanics, t0: np.ndarray, act: np.ndarray, q0: np.ndarray, lam
     n = mech.n
     t0 = np.ascontiguousarray(t0, dtype=float)
     act = np.ascontiguousarray(act, dtype=float)
+    lt0 = mech.chain.l_tendon_m
+    lt1 = lt0 if tendon_m is None else np.ascontiguousarray(tendon_m, dtype=float)
     if use:
         ok, reached, ns, fracs, Z, its, Jf, has_J, R, _ = kernels.follow_kernel(
-            t0, act, np.asarray(q0, float), np.asarray(lam0, float), np.ascontiguousarray(J0), CONTINUATION_STEPS,
-            MAX_HALVINGS, MAX_ITER, *mech._packed())
+            t0, act, lt1, np.asarray(q0, float), np.asarray(lam0, float), np.ascontiguousarray(J0),
+            CONTINUATION_STEPS, MAX_HALVINGS, MAX_ITER, *mech._packed())
         states = tuple((Z[i, :n].copy(), Z[i, n:].copy()) for i in range(ns))
         z_end = Z[ns - 1] if ok else Z[ns]
-        final = _finish(mech, act, z_end[:n], z_end[n:], int(its), Jf if has_J else None, R)
+        final = _finish(with_tendons(mech, lt1), act, z_end[:n], z_end[n:], int(its), Jf if has_J else None, R)
         return Path(bool(ok), float(reached), tuple(float(f) for f in fracs[:ns]), states, final, int(its))
-    return _follow_numpy(mech, t0, act, q0, lam0, J0)
+    return _follow_numpy(mech, t0, act, q0, lam0, J0, lt1)
 
 
-def _follow_numpy(mech, t0, act, q0, lam0, J0) -> Path:
-    frac, h = 0.0, (1.0 if np.allclose(act, t0, rtol=0, atol=1e-15) else 1.0 / CONTINUATION_STEPS)
+def _follow_numpy(mech, t0, act, q0, lam0, J0, lt1) -> Path:
+    lt0 = mech.chain.l_tendon_m
+    same = np.allclose(act, t0, rtol=0, atol=1e-15) and np.allclose(lt1, lt0, rtol=0, atol=1e-15)
+    frac, h = 0.0, (1.0 if same else 1.0 / CONTINUATION_STEPS)
     min_h = (1.0 / CONTINUATION_STEPS) / 2**MAX_HALVINGS
     q, lam, J = np.asarray(q0, float), np.asarray(lam0, float), J0
     fracs, states, its = [0.0], [(q, lam)], 0
@@ -582,7 +596,8 @@ def _follow_numpy(mech, t0, act, q0, lam0, J0) -> Path:
     while frac < 1.0:
         target = min(1.0, frac + h)
         final = target >= 1.0
-        eq = solve_numpy(mech, t0 + target * (act - t0), q, lam, jacobian=J, check=final)
+        step_mech = with_tendons(mech, lt0 + target * (lt1 - lt0))
+        eq = solve_numpy(step_mech, t0 + target * (act - t0), q, lam, jacobian=J, check=final)
         its += eq.iterations
         if eq.ok:
             frac, q, lam = target, eq.q, eq.lam

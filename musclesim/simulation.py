@@ -16,7 +16,7 @@ from typing import Mapping
 import numpy as np
 
 from .errors import UnknownPositionError
-from .mechanics import Equilibrium, Loads, Mechanics, evaluate, follow, prepare, solve, total_force
+from .mechanics import Equilibrium, Loads, Mechanics, evaluate, follow, prepare, solve, total_force, with_tendons
 from .metrics import measure
 from .model import Model
 from .tone import couple, coupling_matrix, tone_vector
@@ -52,6 +52,7 @@ class Result:
     model_name: str
     position: str
     tone: Mapping[str, float]  # as requested (names as given)
+    tightness: Mapping[str, float]  # contracture in degrees, as requested
     activation: Mapping[str, float]  # after coupling, per muscle id
     metrics: Mapping[str, float]
     baseline_metrics: Mapping[str, float]
@@ -132,8 +133,51 @@ def _coupling(model: Model) -> np.ndarray:
     return model._cache["coupling"]
 
 
+#: Joints where a contracture is measured clinically, preferred when a muscle crosses one.
+LIMB_JOINTS = ("hip", "knee", "ankle")
+
+
+def tightness_joints(model: Model) -> dict[str, tuple[str, float]]:
+    """Each muscle's main joint and its moment arm there (m) at the baseline: where tightness is measured.
+
+    A muscle crossing a limb joint with a moment arm of at least 1 cm is measured there (the
+    largest such arm: hip for the psoas and the hamstrings, as the Thomas and straight-leg-raise
+    tests do); otherwise at the joint where its moment arm is largest (trunk muscles).
+    """
+    if "tightness_joints" not in model._cache:
+        arms = baseline(model).moment_arms_m
+        out = {}
+        for m in model.muscle_ids:
+            limb = {j: abs(r) for j, r in arms[m].items() if j in LIMB_JOINTS and abs(r) >= 0.01}
+            pool = limb or {j: abs(r) for j, r in arms[m].items()}
+            j = max(pool, key=pool.get)
+            out[m] = (j, pool[j])
+        model._cache["tightness_joints"] = out
+    return model._cache["tightness_joints"]
+
+
+def tendon_lengths(model: Model, tightness: Mapping[str, float] | None) -> np.ndarray:
+    """Musculotendon rest lengths (m) with tightness applied.
+
+    A contracture of theta degrees shortens the muscle-tendon unit by the length its main joint's
+    motion through theta changes it (moment arm x theta): the muscle then pulls at the standing
+    pose as a normal one would theta degrees further into the stretching direction -- with its
+    passive force and its tone-dependent stiffness, so tightness matters at standing length.
+    """
+    from .tone import resolve_tightness
+
+    lt = prepare(model).chain.l_tendon_m.copy()
+    deg = resolve_tightness(model, tightness)
+    if deg:
+        joints = tightness_joints(model)
+        idx = {m: i for i, m in enumerate(model.muscle_ids)}
+        for m, d in deg.items():
+            lt[idx[m]] -= joints[m][1] * np.radians(d)
+    return lt
+
+
 def simulate(model: Model, tone: Mapping[str, float] | None = None, position: str = "standing", *,
-             coupling: bool = True, frames: bool = True) -> Result:
+             tightness: Mapping[str, float] | None = None, coupling: bool = True, frames: bool = True) -> Result:
     """Solve the posture of ``model`` with resting ``tone`` in ``position``.
 
     Parameters
@@ -148,6 +192,9 @@ def simulate(model: Model, tone: Mapping[str, float] | None = None, position: st
     coupling : bool
         Propagate the tone change to related muscles (reciprocal inhibition, co-activation).
         False isolates the pure mechanics.
+    tightness : mapping of str to float, optional
+        Contracture per muscle (same names as ``tone``) in degrees of range of motion lost at the
+        muscle's main joint (:func:`tightness_joints`), 0 to 45; separate from tone.
     frames : bool
         Keep the propagation frames (coupling iterates and the postures along the continuation
         path; the path itself is always followed).
@@ -162,6 +209,8 @@ def simulate(model: Model, tone: Mapping[str, float] | None = None, position: st
         A name in ``tone`` is not a muscle or group (the message suggests close names).
     ToneRangeError
         A tone is not a number in [0, 1].
+    TightnessRangeError
+        A tightness is not a number of degrees in [0, 45].
     UnknownPositionError
         ``position`` is not one of :data:`POSITIONS`.
     """
@@ -180,15 +229,18 @@ def simulate(model: Model, tone: Mapping[str, float] | None = None, position: st
         for k, a in enumerate(coupling_frames):
             out_frames.append(Frame("coupling", k, 0.0, _freeze(dict(zip(ids, a.tolist())))))
     b_eq: Equilibrium = base._state["eq"]
-    path = follow(mech, t0, act, b_eq.q, b_eq.lam, b_eq.jacobian)
+    lt0 = mech.chain.l_tendon_m
+    lt1 = tendon_lengths(model, tightness)
+    path = follow(mech, t0, act, b_eq.q, b_eq.lam, b_eq.jacobian, tendon_m=lt1)
     eq = path.final
     if frames and len(path.fractions) > 2:
         for k, (frac, (q, lam)) in enumerate(zip(path.fractions[1:], path.states[1:]), start=1):
             a = t0 + frac * (act - t0)
-            L = evaluate(mech, q[None], a, lam[None])
+            step_mech = with_tendons(mech, lt0 + frac * (lt1 - lt0))
+            L = evaluate(step_mech, q[None], a, lam[None])
             out_frames.append(Frame("posture", k, frac, _freeze(dict(zip(ids, a.tolist()))),
                                     _freeze(dict(zip(mech.chain.dof_names, np.degrees(q).tolist()))),
-                                    _freeze(_metrics(mech, q, lam, a, L))))
+                                    _freeze(_metrics(step_mech, q, lam, a, L))))
     message = eq.message
     if not path.ok:
         message = (f"no standing posture connected to the baseline at this tone: the equilibrium was followed "
@@ -196,8 +248,10 @@ def simulate(model: Model, tone: Mapping[str, float] | None = None, position: st
                    f"body would have to snap to another posture (for example a buckling knee) or could not stand")
     eq = Equilibrium(eq.q, eq.lam, eq.converged and path.ok, eq.stable and path.ok, path.iterations,
                      eq.residual_Nm, eq.goal_residual, eq.min_stiffness_eig, message)
-    out = _result(mech, position, dict(tone or {}), act, eq, base, tuple(out_frames))
-    out._state["path"] = [(t0 + f * (act - t0), q, lam) for f, (q, lam) in zip(path.fractions, path.states)]
+    out = _result(with_tendons(mech, lt1), position, dict(tone or {}), act, eq, base, tuple(out_frames),
+                  tightness=dict(tightness or {}))
+    out._state["path"] = [(t0 + f * (act - t0), q, lam, lt0 + f * (lt1 - lt0))
+                          for f, (q, lam) in zip(path.fractions, path.states)]
     return out
 
 
@@ -211,7 +265,7 @@ def _metrics(mech: Mechanics, q: np.ndarray, lam: np.ndarray, act: np.ndarray, L
 
 
 def _result(mech: Mechanics, position: str, tone: dict, act: np.ndarray, eq: Equilibrium,
-            base: Result | None, frames: tuple) -> Result:
+            base: Result | None, frames: tuple, tightness: dict | None = None) -> Result:
     c = mech.chain
     ids = c.muscle_names
     L = evaluate(mech, eq.q[None], act, eq.lam[None])
@@ -240,7 +294,7 @@ def _result(mech: Mechanics, position: str, tone: dict, act: np.ndarray, eq: Equ
         "trunk_muscle": mech.model.regulation.trunk_extensor if eq.lam[2] >= 0 else mech.model.regulation.trunk_flexor,
     }
     return Result(
-        model_name=mech.model.name, position=position, tone=_freeze(tone),
+        model_name=mech.model.name, position=position, tone=_freeze(tone), tightness=_freeze(tightness or {}),
         activation=_freeze(dict(zip(ids, act.tolist()))), metrics=_freeze(metrics),
         baseline_metrics=base.metrics if base is not None else _freeze(dict(metrics)),
         pose_deg=_freeze(dict(zip(c.dof_names, np.degrees(eq.q).tolist()))), moments=_freeze(moments),

@@ -24,11 +24,54 @@ from typing import Mapping
 
 import numpy as np
 
-from .errors import ToneRangeError, UnknownMuscleError
+from .errors import TightnessRangeError, ToneRangeError, UnknownMuscleError
+
+#: Largest contracture accepted (degrees of range of motion lost at the muscle's main joint).
+MAX_TIGHTNESS_DEG = 45.0
 from .model import Model
 
 COUPLING_TOL = 1e-12
 COUPLING_MAX_ITER = 200
+
+
+def _names_by_specificity(model: Model, request: Mapping[str, float]):
+    names = model.names()
+    ids = set(model.muscle_ids)
+    bases = {m.id for m in model.muscles}
+
+    def rank(name: str) -> int:
+        return 2 if name in ids else 1 if name in bases else 0
+
+    for name in sorted(request, key=lambda k: rank(k) if isinstance(k, str) and k in names else -1):
+        if not isinstance(name, str) or name not in names:
+            raise UnknownMuscleError(str(name), names)
+        yield name, names[name]
+
+
+def _is_number(value) -> bool:
+    return not isinstance(value, bool) and isinstance(value, (int, float, np.floating, np.integer)) \
+        and math.isfinite(float(value))
+
+
+def resolve_tightness(model: Model, tightness: Mapping[str, float] | None) -> dict[str, float]:
+    """Map ``{name: degrees}`` to ``{muscle id: degrees}`` (same naming rules as tone).
+
+    Tightness is a contracture expressed clinically: the degrees of range of motion the muscle
+    takes away at its main joint, as a Thomas test measures a hip flexor contracture. Raises
+    :class:`UnknownMuscleError` or :class:`TightnessRangeError` (not a number in [0, 45]).
+    """
+    if tightness is None:
+        return {}
+    if not isinstance(tightness, Mapping):
+        raise TypeError(f"tightness must be a mapping of muscle or group name to degrees, got {type(tightness).__name__}")
+    out: dict[str, float] = {}
+    for name, ids in _names_by_specificity(model, tightness):
+        value = tightness[name]
+        if not _is_number(value) or not 0.0 <= float(value) <= MAX_TIGHTNESS_DEG:
+            raise TightnessRangeError(name, value, MAX_TIGHTNESS_DEG)
+        for mid in ids:
+            out[mid] = float(value)
+    return out
 
 
 def resolve(model: Model, tone: Mapping[str, float] | None, *, what: str = "tone") -> dict[str, float]:
@@ -41,22 +84,12 @@ def resolve(model: Model, tone: Mapping[str, float] | None, *, what: str = "tone
         return {}
     if not isinstance(tone, Mapping):
         raise TypeError(f"{what} must be a mapping of muscle or group name to a value in [0, 1], got {type(tone).__name__}")
-    names = model.names()
-    ids = set(model.muscle_ids)
-    bases = {m.id for m in model.muscles}
-
-    def rank(name: str) -> int:
-        return 2 if name in ids else 1 if name in bases else 0
-
     out: dict[str, float] = {}
-    for name in sorted(tone, key=lambda k: rank(k) if k in names else -1):
-        if not isinstance(name, str) or name not in names:
-            raise UnknownMuscleError(str(name), names)
+    for name, ids in _names_by_specificity(model, tone):
         value = tone[name]
-        if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)) \
-                or not math.isfinite(float(value)) or not 0.0 <= float(value) <= 1.0:
+        if not _is_number(value) or not 0.0 <= float(value) <= 1.0:
             raise ToneRangeError(name, value)
-        for mid in names[name]:
+        for mid in ids:
             out[mid] = float(value)
     return out
 
