@@ -14,6 +14,7 @@ Each class also inherits the matching builtin, so callers can catch either
     |   +-- UnknownPositionError                in position=
     +-- ToneRangeError(ValueError)          a tone that is not a finite number in [0, 1]
     +-- ToneTypeError(TypeError)            tone= that is not a mapping
+    +-- TightnessRangeError(ValueError)     a tightness that is not a number of degrees in range
     +-- NotStandingError(ValueError)        a failed result where a standing posture is needed
     +-- SolverError(RuntimeError)           no equilibrium, where no result can carry the news
 
@@ -81,7 +82,11 @@ class ModelFileError(InputFileError):
 
 
 class ScenarioFileError(InputFileError):
-    """A scenario file is malformed or names things the model does not have."""
+    """A scenario file (TOML) is malformed or names something that does not exist.
+
+    Attributes as for :class:`InputFileError`; ``field`` is the dotted path inside the scenario
+    file, e.g. ``tone.psoas_majr``.
+    """
 
     default_file = "<scenario>"
 
@@ -160,28 +165,3 @@ class TightnessRangeError(MusclesimError, ValueError):
 
 class SolverError(MusclesimError, RuntimeError):
     """The equilibrium could not be found (only raised where a result object cannot carry it)."""
-
-
-class ScenarioFileError(MusclesimError, ValueError):
-    """A scenario file (TOML) is malformed or names something that does not exist.
-
-    Attributes, as for :class:`ModelFileError`: ``file`` (path), ``field`` (dotted path inside the
-    file, e.g. ``tone.psoas_majr``), ``value`` (the bad value, or None), ``allowed`` (what would
-    have been accepted) and ``problem``.
-    """
-
-    def __init__(self, file: str | Path | None, field: str, problem: str,
-                 value: object = None, allowed: str = "", line: int | None = None):
-        self.file = str(file) if file is not None else "<scenario>"
-        self.field = field
-        self.value = value
-        self.allowed = allowed
-        self.line = line
-        self.problem = problem
-        where = self.file + (f":{line}" if line else "")
-        msg = f"{where}: {field}: {problem}"
-        if value is not None:
-            msg += f" (got {value!r})"
-        if allowed:
-            msg += f"; allowed: {allowed}"
-        super().__init__(msg)

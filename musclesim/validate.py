@@ -5,7 +5,7 @@ plain dicts and lists in the shape :func:`musclesim.io.build_model` reads. Every
 :class:`~musclesim.errors.ModelFileError` naming the file, the field path in the file's own
 terms (``muscles[3] (psoas_major).origin.segment``), the bad value and what is allowed.
 
-Two passes:
+Three passes:
 
 1. the schema (pydantic models below): required sections and keys, no unknown keys, types,
    finite numbers, positive masses/forces/lengths, tone in [0, 1], coupling gains below 1 in
@@ -14,7 +14,11 @@ Two passes:
 2. the cross-references (plain Python): unique ids, segment tree (known parents and joints,
    one root, no loops, joints agreeing with the segments they connect), mass fractions adding up
    to 1, attachments on known segments, groups of known muscles, relations and regulation naming
-   known muscles, groups, segments and joints.
+   known muscles, groups, segments and joints;
+3. what the mechanics needs (plain Python): numbers of a plausible size (|x| <= 1e6, so that
+   nothing overflows), passive joint laws that stay below 1e5 N·m over the joint's range, muscle
+   paths whose consecutive points do not coincide and that leave room for a tendon, and the
+   landmarks the measures read on the segments that carry them.
 
 This module imports pydantic; :mod:`musclesim.io` imports it only when a file is read, so that
 ``import musclesim`` stays fast.
@@ -23,6 +27,7 @@ This module imports pydantic; :mod:`musclesim.io` imports it only when a file is
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args, get_origin
@@ -36,6 +41,28 @@ SCHEMA_VERSION = 1
 MASS_FRACTION_SUM_RANGE = (0.98, 1.02)
 SOURCE_RULE = "every number needs a source, or 'estimate: why'"
 SIDES = ("left", "right")
+#: No number in a human model in SI units comes near this (the strongest muscle pulls ~5e3 N,
+#: the body weighs ~1e2 kg); a larger one is a typo and would overflow the mechanics.
+MAGNITUDE_LIMIT = 1e6
+#: No joint resists with 100 kN·m of passive moment inside its range; more means a typo in an
+#: ``exp_terms`` triple (and, a little further, a floating-point overflow).
+PASSIVE_MOMENT_LIMIT_NM = 1e5
+#: Shortest straight piece of a muscle path in the reference pose (m): two consecutive path points
+#: that coincide give the piece no direction.
+MIN_PATH_PIECE_M = 1e-4
+#: Landmarks the measures read (musclesim/metrics.py), by segment: a model that has the segment
+#: must give them. ``tests/test_fuzz_models.py`` checks this list against metrics.py.
+MEASURE_LANDMARKS: dict[str, dict[str, str]] = {
+    "pelvis": {"asis": "pelvic_tilt_deg", "psis": "pelvic_tilt_deg", "s1_endplate_anterior": "sacral_slope_deg",
+               "s1_endplate_posterior": "sacral_slope_deg", "s1_endplate_mid": "pelvic_incidence_deg",
+               "hip_axis": "pelvic_incidence_deg"},
+    "L1": {"l1_endplate_anterior": "lumbar_lordosis_deg", "l1_endplate_posterior": "lumbar_lordosis_deg"},
+    "thorax_lower": {"t12_endplate_anterior": "thoracic_kyphosis_deg",
+                     "t12_endplate_posterior": "thoracic_kyphosis_deg"},
+    "thorax_upper": {"t4_endplate_anterior": "thoracic_kyphosis_deg",
+                     "t4_endplate_posterior": "thoracic_kyphosis_deg", "c7": "head_forward_mm"},
+    "head_neck": {"tragus": "head_forward_mm"},
+}
 _ID_SECTIONS = ("segments", "joints", "muscles")  # arrays whose items carry an ``id``
 
 
@@ -223,6 +250,7 @@ def validate_model_data(data: dict, path: Path) -> dict:
         raise check.from_pydantic(exc) from None
     out = valid.model_dump()
     check.cross_references(out)
+    check.mechanics(out)
     return out
 
 
@@ -429,7 +457,63 @@ class _Checker:
                           allowed=listing)
 
 
+    def mechanics(self, d: dict) -> None:
+        """What the mechanics needs beyond the schema: magnitudes it can compute with, passive laws
+        that stay finite over the joint range, muscle paths with a direction and room for a tendon,
+        and the landmarks the measures read."""
+        for loc, v in _numbers(d):
+            if abs(v) > MAGNITUDE_LIMIT:
+                self.fail(loc, f"is implausibly large for a human model in SI units (|value| > {MAGNITUDE_LIMIT:g}); "
+                          "a typo?", value=v, allowed=f"a number between {-MAGNITUDE_LIMIT:g} and {MAGNITUDE_LIMIT:g}")
+        for j, jt in enumerate(d["joints"]):
+            lo, hi = jt["range_deg"]
+            for k, (c, a, b) in enumerate(jt["passive"]["exp_terms"]):
+                peak = max(a + b * lo, a + b * hi)  # the exponent is linear in the angle
+                size = abs(c) * math.exp(min(peak, 700.0))
+                if size > PASSIVE_MOMENT_LIMIT_NM:
+                    at = lo if a + b * lo >= a + b * hi else hi
+                    self.fail(("joints", j, "passive", "exp_terms", k),
+                              f"gives a passive moment of {size:.3g} N·m at {at:g} deg, inside range_deg "
+                              f"[{lo:g}, {hi:g}]", value=[c, a, b],
+                              allowed=f"terms whose size stays below {PASSIVE_MOMENT_LIMIT_NM:g} N·m over the range")
+        for i, m in enumerate(d["muscles"]):
+            atts = [(("origin",), m["origin"])] + [(("via", k), v) for k, v in enumerate(m["via"])] \
+                + [(("insertion",), m["insertion"])]
+            length = 0.0
+            for (_, a), (tail, b) in zip(atts, atts[1:]):
+                piece = math.dist(a["point_m"][:2], b["point_m"][:2])
+                if piece < MIN_PATH_PIECE_M:
+                    self.fail(("muscles", i, *tail, "point_m"), "coincides with the path point before it in the "
+                              f"sagittal plane ({piece * 1000:.2g} mm apart): the path has no direction there",
+                              value=b["point_m"], allowed=f"points at least {MIN_PATH_PIECE_M * 1000:g} mm apart")
+                length += piece
+            fibre = m["fiber_length_at_reference_normalized"] * m["optimal_fiber_length_m"]
+            if fibre >= length:
+                self.fail(("muscles", i, "fiber_length_at_reference_normalized"),
+                          f"makes the fibre {fibre:.4g} m long in the reference pose, but the whole muscle path "
+                          f"is only {length:.4g} m: no room for the tendon", value=m["fiber_length_at_reference_normalized"],
+                          allowed=f"fiber_length_at_reference_normalized * optimal_fiber_length_m < {length:.4g} m")
+        for i, s in enumerate(d["segments"]):
+            for name, measure in MEASURE_LANDMARKS.get(s["id"], {}).items():
+                if name not in s["landmarks"]:
+                    self.fail(("segments", i, "landmarks"), f"the landmark {name!r} is missing; the measure "
+                              f"{measure} is read from it", value=sorted(s["landmarks"]) or None,
+                              allowed=", ".join(MEASURE_LANDMARKS[s["id"]]) + " (and any others)")
+
+
 # ---------------------------------------------------------------------------------- helpers
+def _numbers(node: Any, loc: tuple = ()):
+    """(location, value) of every number in validated data, in file order."""
+    if isinstance(node, dict):
+        for k, v in node.items():
+            yield from _numbers(v, loc + (k,))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from _numbers(v, loc + (i,))
+    elif isinstance(node, (int, float)) and not isinstance(node, bool):
+        yield loc, node
+
+
 def _suggest(name: str, known) -> str:
     close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
     return f"; did you mean {close[0]!r}?" if close else ""
