@@ -1,0 +1,117 @@
+"""Benchmark of one dashboard update: the server time of a slider change and the payload size.
+
+    python benchmarks/bench_dashboard.py            # 50 updates, writes benchmarks/results_dashboard.json
+    python benchmarks/bench_dashboard.py --runs 200
+
+A slider change runs two callbacks: ``next_state`` (no physics: the new state and URL) and
+``update_views`` (one simulate and one explain, every figure and table). Both are called
+directly, as Dash would, each time with a tone not seen before (so no memoised solve helps),
+and the update's response is serialised with Dash's JSON encoder to measure its size as sent
+(uncompressed; gzip shown too). Target (DESIGN section 10): <= 50 ms p95 server-side and
+<= 300 KB per update. Timings are for reading, not for asserting: machines are noisy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import platform
+import statistics
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def pct(values: list[float], q: float) -> float:
+    s = sorted(values)
+    return s[min(len(s) - 1, int(round(q * (len(s) - 1))))]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=50)
+    ap.add_argument("-o", "--output", default=str(HERE / "results_dashboard.json"))
+    args = ap.parse_args()
+
+    import plotly
+
+    from dashboard import callbacks, compute, ids
+    from dashboard.app import warm_up
+
+    warm_up()
+    model = compute.get_model()
+    positions = compute.positions()
+    slider_ids = [ids.tone(m) for m in model.muscle_ids]
+    state = None
+    # first update: pays for imports and caches; not counted
+    callbacks.update_views({"tone": {"psoas_major_left": 0.07}, "position": positions[0],
+                            "measure": "pelvic_tilt_deg"})
+
+    sync_ms, update_ms, total_ms, sizes, gz_sizes, failed = [], [], [], [], [], 0
+    for k in range(args.runs):
+        values = [model.default_tone[m] for m in model.muscle_ids]
+        tone = 0.10 + 0.5 * k / max(args.runs - 1, 1)  # a new tone each run: no memoised solve
+        values[model.muscle_ids.index("psoas_major_left")] = round(tone, 4)
+        t0 = time.perf_counter()
+        out = callbacks.next_state(ids.tone("psoas_major_left"), search="", values=values, slider_ids=slider_ids,
+                                   position=positions[0], measure="pelvic_tilt_deg", view="trunk", link=[],
+                                   state=state)
+        t1 = time.perf_counter()
+        views = callbacks.update_views(out["state"])
+        body = json.dumps({"response": views}, cls=plotly.utils.PlotlyJSONEncoder).encode()
+        t2 = time.perf_counter()
+        state = out["state"]
+        failed += not views[f"{ids.RESULT}.data"]["ok"]
+        sync_ms.append(1e3 * (t1 - t0))
+        update_ms.append(1e3 * (t2 - t1))
+        total_ms.append(1e3 * (t2 - t0))
+        sizes.append(len(body))
+        gz_sizes.append(len(gzip.compress(body, 6)))
+
+    # where the update's time goes (one more cold update, timed by stage)
+    compute.clear_caches()
+    warm_up()
+    st = {"tone": {"psoas_major_left": 0.333}, "position": positions[0], "measure": "pelvic_tilt_deg"}
+    t = time.perf_counter()
+    res = compute.solve(st["tone"], positions[0])
+    t_sim = time.perf_counter()
+    compute.explain(st["tone"], positions[0], "pelvic_tilt_deg")
+    t_expl = time.perf_counter()
+    callbacks.update_views(st)
+    t_rest = time.perf_counter()
+
+    result = {
+        "runs": args.runs,
+        "failed_solves": failed,
+        "sync_state_ms": {"median": statistics.median(sync_ms), "p95": pct(sync_ms, 0.95)},
+        "update_views_ms": {"median": statistics.median(update_ms), "p95": pct(update_ms, 0.95)},
+        "slider_change_total_ms": {"median": statistics.median(total_ms), "p95": pct(total_ms, 0.95)},
+        "payload_bytes": {"median": int(statistics.median(sizes)), "max": max(sizes)},
+        "payload_gzip_bytes": {"median": int(statistics.median(gz_sizes)), "max": max(gz_sizes)},
+        "breakdown_ms": {"simulate": 1e3 * (t_sim - t), "explain_one_measure": 1e3 * (t_expl - t_sim),
+                         "figures_and_tables": 1e3 * (t_rest - t_expl)},
+        "solve_ok": bool(res.ok),
+        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "system": platform.platform()},
+    }
+    print(f"dashboard update over {args.runs} slider changes (server side, uncached solves):")
+    print(f"  next_state    median {result['sync_state_ms']['median']:6.1f} ms   p95 {result['sync_state_ms']['p95']:6.1f} ms")
+    print(f"  update_views  median {result['update_views_ms']['median']:6.1f} ms   p95 {result['update_views_ms']['p95']:6.1f} ms")
+    print(f"  total         median {result['slider_change_total_ms']['median']:6.1f} ms   "
+          f"p95 {result['slider_change_total_ms']['p95']:6.1f} ms   (target p95 <= 50 ms)")
+    print(f"  payload       median {result['payload_bytes']['median'] / 1e3:6.1f} KB   max "
+          f"{result['payload_bytes']['max'] / 1e3:6.1f} KB   gzip {result['payload_gzip_bytes']['median'] / 1e3:.1f} KB"
+          "   (target <= 300 KB)")
+    b = result["breakdown_ms"]
+    print(f"  one cold update: simulate {b['simulate']:.1f} ms, explain {b['explain_one_measure']:.1f} ms, "
+          f"figures and tables {b['figures_and_tables']:.1f} ms")
+    if failed:
+        print(f"  note: {failed} of {args.runs} solves did not converge (shown as messages, still timed)")
+    Path(args.output).write_text(json.dumps(result, indent=2) + "\n")
+    print(f"wrote {args.output}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,416 @@
+"""Callbacks: thin. Validate input, call the API (through :mod:`dashboard.compute`) and the
+figure builders, return what to show. No module-level mutable state: the view state lives in
+``dcc.Store`` and the URL.
+
+The pure functions (:func:`next_state`, :func:`update_views`, ...) take and return plain data,
+so tests and ``benchmarks/bench_dashboard.py`` call them without a browser; :func:`register`
+wires them to the app.
+
+Flow: any control or the URL -> :func:`next_state` (no physics: the new state, the URL, the
+control values, messages) -> the state store -> :func:`update_views` (one simulate and one
+explain, memoised; every view at once).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import time
+from typing import Any, Mapping, Sequence
+
+from dash import ALL, ClientsideFunction, Input, Output, State, ctx, html, no_update
+
+from musclesim import plot
+
+from . import components, compute, figures, ids
+from .presets import available_presets, preset_by_id, verdict
+from .state import clean_tight, clean_tone, default_state, format_query, parse_query, validate_tight, validate_tone
+
+
+# --------------------------------------------------------------------------- state
+
+
+def _env():
+    model = compute.get_model()
+    positions = compute.positions()
+    measures = compute.measures()
+    presets = tuple(p.id for p in available_presets(positions))
+    return model, positions, measures, presets
+
+
+def _tone_of(model, state: Mapping, mid: str) -> float:
+    return float(state.get("tone", {}).get(mid, model.default_tone[mid]))
+
+
+def next_state(trigger: Any, *, search: str | None, values: Sequence[Any], slider_ids: Sequence[Mapping],
+               position: str | None, measure: str | None, view: str | None, link: Sequence[str] | None,
+               state: Mapping | None, tight_muscle: str | None = None, tight_deg: Any = None) -> dict:
+    """The new view state after ``trigger`` (a component id, or None on page load).
+
+    Returns ``{"state", "search", "values", "position", "measure", "view", "tight_deg",
+    "messages"}``: ``values`` are the tone sliders' values in ``slider_ids`` order, ``tight_deg``
+    the tightness slider's (for the muscle chosen in the tightness list). Bad input (from the URL,
+    or a typed number out of range) never raises: it becomes a message, and the baseline (URL) or
+    the previous value (a slider) is kept.
+    """
+    model, positions, measures, presets = _env()
+    messages: list[str] = []
+    st = dict(state) if state else default_state(positions, measures)
+    st.setdefault("tone", {})
+    st.setdefault("tight", {})
+    linked = bool(link and "link" in link)
+    trig_type = trigger.get("type") if isinstance(trigger, Mapping) else None
+    if trigger is None or trigger == ids.URL or state is None:
+        st, messages = parse_query(search, model, positions, measures, presets)
+    elif trig_type == ids.TONE:
+        current = {sid["muscle"]: v for sid, v in zip(slider_ids, values)}
+        mid = trigger["muscle"]
+        new = current.get(mid)
+        tone = {m: _tone_of(model, st, m) for m in model.muscle_ids}
+        try:
+            if new is None:
+                raise ValueError("empty")
+            value = validate_tone(model, {mid: new})[mid]
+        except (ValueError, TypeError, KeyError) as exc:
+            msg = getattr(exc, "message", None) or str(exc)
+            messages.append(f"Tone for {mid.replace('_', ' ')}: {msg if msg != 'empty' else 'enter a number'}; "
+                            "kept the previous value.")
+        else:
+            tone[mid] = value
+            partner = compute.partners().get(mid)
+            if linked and partner:
+                tone[partner] = value
+        st["tone"] = clean_tone(model, tone)
+        st["reveal"] = False
+    elif trigger == ids.TIGHT_DEG and tight_muscle:
+        try:
+            if tight_deg is None:
+                raise ValueError("enter a number of degrees")
+            targets = validate_tight(model, {tight_muscle: tight_deg})
+        except (ValueError, TypeError, KeyError) as exc:
+            messages.append(f"Tightness: {getattr(exc, 'message', None) or exc}; kept the previous value.")
+        else:
+            tight = dict(st["tight"])
+            for mid, deg in targets.items():
+                for m in {mid, compute.partners().get(mid) if linked else None} - {None}:
+                    tight[m] = deg
+            st["tight"] = clean_tight(tight)
+            st["reveal"] = False
+    elif trigger == ids.TIGHT_CLEAR:
+        st["tight"] = {}
+        st["reveal"] = False
+    elif trigger == ids.RESET:
+        st.update(tone={}, tight={}, preset=None, reveal=False)
+    elif trig_type == ids.PRESET_LOAD:
+        p = preset_by_id(trigger["preset"])
+        if p is not None and p.id in presets:
+            st["tone"] = clean_tone(model, validate_tone(model, p.tone))
+            st["tight"] = clean_tight(validate_tight(model, p.tightness)) if p.tightness else {}
+            st["position"] = p.position
+            st["preset"] = p.id
+            st["reveal"] = False
+            first = next((m for m in p.measures if m in measures), None)
+            if first:
+                st["measure"] = first
+    elif trigger == ids.POSITION:
+        if position in positions:
+            st["position"] = position
+            st["reveal"] = False
+    elif trigger == ids.MEASURE:
+        if measure in measures:
+            st["measure"] = measure
+    elif trigger == ids.VIEW:
+        if view in ("trunk", "body"):
+            st["view"] = view
+    elif trigger == ids.PRESENT:
+        st["present"] = not st.get("present", False)
+    elif trigger == ids.PREDICT:
+        st["predict"] = not st.get("predict", False)
+        st["reveal"] = False
+    elif trigger == ids.REVEAL:
+        st["reveal"] = True
+    out_values = [_tone_of(model, st, sid["muscle"]) for sid in slider_ids]
+    return {"state": st, "search": format_query(st, model, positions), "values": out_values,
+            "position": st["position"], "measure": st["measure"], "view": st.get("view", "trunk"),
+            "tight_deg": tight_of(model, st, tight_muscle), "messages": messages}
+
+
+def tight_of(model, state: Mapping, name: str | None) -> float:
+    """The tightness (degrees) the slider shows for ``name``: its muscles' largest."""
+    if not name:
+        return 0.0
+    mids = model.names().get(name, ())
+    return max((float(state.get("tight", {}).get(m, 0.0)) for m in mids), default=0.0)
+
+
+# --------------------------------------------------------------------------- the update
+
+
+def _summary(res, state: Mapping, units: Mapping[str, str]) -> dict:
+    """The compact result kept in the browser (for export and A/B compare)."""
+    def num(v):
+        return None if v is None or not math.isfinite(v) else round(float(v), 4)
+
+    return {"tone": dict(state.get("tone", {})), "tightness_deg": dict(state.get("tight", {})),
+            "position": state["position"], "ok": bool(res.ok),
+            "message": res.message, "metrics": {k: num(v) for k, v in res.metrics.items()},
+            "baseline": {k: num(v) for k, v in res.baseline_metrics.items()},
+            "units": {k: units.get(k, "") for k in res.metrics},
+            "activation": {k: round(float(v), 4) for k, v in res.activation.items()},
+            "force_N": {k: round(float(v), 1) for k, v in res.muscle_force_N.items()}}
+
+
+def preset_verdict(preset_id: str) -> dict | None:
+    """The model's verdict on a preset's claim (solving the preset and its reference)."""
+    p = preset_by_id(preset_id)
+    if p is None or p.position not in compute.positions():
+        return None
+    model = compute.get_model()
+    tone = clean_tone(model, validate_tone(model, p.tone))
+    tight = clean_tight(validate_tight(model, p.tightness)) if p.tightness else {}
+    res = compute.solve(tone, p.position, tight)
+    ref = compute.solve(tone, p.compare_position, tight) if p.compare_position else compute.baseline(p.position)
+    units = {k: v.unit for k, v in compute.measure_info().items()}
+    return verdict(p, res, ref, units)
+
+
+def update_views(state: Mapping) -> dict:
+    """Everything the page shows for ``state``: one simulate and one explain (both memoised).
+
+    Returns ``{"id.prop": value}`` for every output of the update callback (see
+    :data:`UPDATE_OUTPUTS`).
+    """
+    t0 = time.perf_counter()
+    model, positions, measures, _ = _env()
+    st = dict(state or default_state(positions, measures))
+    position = st.get("position") if st.get("position") in positions else positions[0]
+    measure = st.get("measure") if st.get("measure") in measures else measures[0]
+    tone = st.get("tone") or {}
+    tight = st.get("tight") or {}
+    base = compute.baseline(position)
+    res = compute.solve(tone, position, tight)
+    hidden = bool(st.get("predict")) and not st.get("reveal")
+    failed = "" if res.ok else res.message
+    expl = None if hidden or failed else compute.explain(tone, position, measure, tight)
+    info = compute.measure_info()
+    units = {k: v.unit for k, v in info.items()}
+
+    sag, front = figures.body_figures(res, base, view=st.get("view", "trunk"), hidden=hidden,
+                                      large=bool(st.get("present")))
+    rows = plot.measure_rows(res.metrics, res.baseline_metrics, info) if not hidden else \
+        plot.measure_rows(base.metrics, base.metrics, info)
+    if hidden:
+        wf = figures.hidden_figure("Hidden until the reveal.")
+        drv = figures.hidden_figure("Hidden until the reveal.", height=260)
+    else:
+        wf, drv = figures.why_figures(expl)
+    G = compute.graph()
+    from .layout import _graph_base
+
+    patch, n_frames, frame_names = figures.graph_patch(G, _graph_base(), res, base, expl.path if expl else (),
+                                                       hidden=hidden or not (tone or tight))
+    preset = preset_by_id(st["preset"]) if st.get("preset") else None
+    if preset is not None:
+        v = preset_verdict(preset.id)
+        modified = (clean_tone(model, validate_tone(model, preset.tone)) != tone or preset.position != position
+                    or (clean_tight(validate_tight(model, preset.tightness)) if preset.tightness else {}) != tight)
+        active = [components.preset_card(preset, v, hidden=hidden, modified=modified, button=False)]
+    else:
+        active = [html.P("No preset loaded: the claims below come from the seed articles; load one to test it.")]
+    classes = ["app"] + (["present"] if st.get("present") else []) + (["predict"] if st.get("predict") else []) + \
+        (["hidden-result"] if hidden else []) + (["revealed"] if st.get("predict") and st.get("reveal") else [])
+    ms_server = (time.perf_counter() - t0) * 1000
+    status = (f"Baseline (resting tone), {position}." if not (tone or tight) else
+              f"{'Solved' if res.ok else 'Failed'}: {res.message} ({ms_server:.0f} ms).")
+    if hidden:
+        status = "Predict first: the result is hidden until you press Reveal."
+    return {
+        f"{ids.SAGITTAL}.figure": sag,
+        f"{ids.FRONTAL}.figure": front,
+        f"{ids.MEASURES_TABLE}.children": components.measures_table(rows, hidden=hidden),
+        f"{ids.PI_LL}.children": components.pi_ll_flag(res.metrics, hidden=hidden),
+        f"{ids.KEY_MEASURES}.children": components.key_measures(rows, hidden=hidden),
+        f"{ids.WHY_TEXT}.children": components.why_text(expl, measure, hidden=hidden, failed=failed),
+        f"{ids.WATERFALL}.figure": wf,
+        f"{ids.DRIVERS}.figure": drv,
+        f"{ids.GRAPH}.figure": patch,
+        f"{ids.GRAPH_STEP}.max": max(n_frames - 1, 0),
+        f"{ids.GRAPH_STEP}.value": max(n_frames - 1, 0),
+        f"{ids.GRAPH_FRAME}.children": frame_names[-1] if frame_names else "no propagation (baseline)",
+        f"{ids.RESULT}.data": _summary(res, st, units),
+        f"{ids.ACTIVE_PRESET}.children": active,
+        f"{ids.ROOT}.className": " ".join(classes),
+        f"{ids.STATUS}.children": status,
+        f"{ids.PREDICT}.children": "Predict: on" if st.get("predict") else "Predict first",
+        f"{ids.PRESENT}.children": "Exit presentation" if st.get("present") else "Presentation",
+        f"{ids.TIGHT_LIST}.children": components.tightness_list(tight, compute.tightness_joints()),
+    }
+
+
+#: Outputs of :func:`update_views`, in callback order.
+UPDATE_OUTPUTS = (
+    (ids.SAGITTAL, "figure"), (ids.FRONTAL, "figure"), (ids.MEASURES_TABLE, "children"), (ids.PI_LL, "children"),
+    (ids.KEY_MEASURES, "children"), (ids.WHY_TEXT, "children"), (ids.WATERFALL, "figure"), (ids.DRIVERS, "figure"),
+    (ids.GRAPH, "figure"), (ids.GRAPH_STEP, "max"), (ids.GRAPH_STEP, "value"), (ids.GRAPH_FRAME, "children"),
+    (ids.RESULT, "data"), (ids.ACTIVE_PRESET, "children"), (ids.ROOT, "className"), (ids.STATUS, "children"),
+    (ids.PREDICT, "children"), (ids.PRESENT, "children"), (ids.TIGHT_LIST, "children"),
+)
+
+
+# --------------------------------------------------------------------------- small views
+
+
+def node_view(node: str | None) -> list:
+    G = compute.graph()
+    if not node or node not in G:
+        return components.node_details(None, [])
+    return components.node_details(node, plot.node_relations(G, node), G.nodes[node].get("kind", ""))
+
+
+def prediction_feedback(choice: str | None, state: Mapping | None, result: Mapping | None) -> str:
+    if not state or not state.get("predict"):
+        return "Turn on “Predict first” to hide the result while the class predicts."
+    measure = state.get("measure", "pelvic_tilt_deg")
+    label = plot.measure_label(measure)
+    if not state.get("reveal"):
+        return (f"Which way will {label} move? " + (f"Prediction noted: {choice}. Press Reveal." if choice else
+                                                      "Choose, then press Reveal."))
+    if not result or result.get("metrics", {}).get(measure) is None:
+        return "No result to compare with."
+    d = result["metrics"][measure] - result["baseline"][measure]
+    unit = plot.unit_symbol(result.get("units", {}).get(measure, ""))
+    actual = "same" if abs(d) < plot.CHANGE_TOL else ("up" if d > 0 else "down")
+    said = {"up": "goes up", "down": "goes down", "same": "stays the same"}
+    verdict_txt = "" if not choice else (" — your prediction matches." if choice == actual else
+                                         f" — you predicted it {said[choice]}.")
+    return f"The model: {label} {said[actual]} ({d:+.1f} {unit}){verdict_txt}"
+
+
+def export_csv(summary: Mapping) -> str:
+    """Measures (value, baseline, change, unit) then tones, as CSV text."""
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(["kind", "name", "value", "baseline", "change", "unit"])
+    for k, v in summary["metrics"].items():
+        b = summary["baseline"].get(k)
+        ch = None if v is None or b is None else round(v - b, 4)
+        w.writerow(["measure", k, v, b, ch, summary.get("units", {}).get(k, "")])
+    model = compute.get_model()
+    for mid in model.muscle_ids:
+        w.writerow(["tone", mid, summary["tone"].get(mid, model.default_tone[mid]), model.default_tone[mid],
+                    round(summary["tone"].get(mid, model.default_tone[mid]) - model.default_tone[mid], 4), ""])
+    for mid, a in summary.get("activation", {}).items():
+        w.writerow(["activation", mid, a, "", "", ""])
+    for mid, deg in summary.get("tightness_deg", {}).items():
+        w.writerow(["tightness", mid, deg, 0, deg, "deg"])
+    w.writerow(["position", summary.get("position", ""), "", "", "", ""])
+    return buf.getvalue()
+
+
+def export_json(summary: Mapping) -> str:
+    model = compute.get_model()
+    out = dict(summary)
+    out["tone_all"] = {m: summary["tone"].get(m, model.default_tone[m]) for m in model.muscle_ids}
+    out["model"] = model.name
+    return json.dumps(out, indent=2, allow_nan=False)
+
+
+# --------------------------------------------------------------------------- wiring
+
+
+def register(app) -> None:
+    """Attach the callbacks to ``app``."""
+
+    @app.callback(
+        Output(ids.URL, "search"), Output({"type": ids.TONE, "muscle": ALL}, "value"),
+        Output(ids.POSITION, "value"), Output(ids.MEASURE, "value"), Output(ids.VIEW, "value"),
+        Output(ids.STATE, "data"), Output(ids.BANNER, "children"), Output(ids.TIGHT_DEG, "value"),
+        Input(ids.URL, "search"), Input({"type": ids.TONE, "muscle": ALL}, "value"), Input(ids.RESET, "n_clicks"),
+        Input({"type": ids.PRESET_LOAD, "preset": ALL}, "n_clicks"), Input(ids.POSITION, "value"),
+        Input(ids.MEASURE, "value"), Input(ids.VIEW, "value"), Input(ids.PRESENT, "n_clicks"),
+        Input(ids.PREDICT, "n_clicks"), Input(ids.REVEAL, "n_clicks"),
+        Input(ids.TIGHT_MUSCLE, "value"), Input(ids.TIGHT_DEG, "value"), Input(ids.TIGHT_CLEAR, "n_clicks"),
+        State(ids.LINK, "value"), State({"type": ids.TONE, "muscle": ALL}, "id"), State(ids.STATE, "data"),
+    )
+    def _sync(search, values, _reset, preset_clicks, position, measure, view, _present, _predict, _reveal,
+              tight_muscle, tight_deg, _clear, link, slider_ids, state):
+        trigger = ctx.triggered_id
+        if isinstance(trigger, Mapping) and trigger.get("type") == ids.PRESET_LOAD and not any(preset_clicks or []):
+            trigger = "ignored"  # buttons re-rendered, not clicked
+        out = next_state(trigger, search=search, values=values, slider_ids=slider_ids, position=position,
+                         measure=measure, view=view, link=link, state=state, tight_muscle=tight_muscle,
+                         tight_deg=tight_deg)
+        return (out["search"] if out["search"] != (search or "") else no_update, out["values"], out["position"],
+                out["measure"], out["view"], out["state"], components.banner(out["messages"]), out["tight_deg"])
+
+    @app.callback(*[Output(i, p, allow_duplicate=(i == ids.GRAPH)) for i, p in UPDATE_OUTPUTS],
+                  Input(ids.STATE, "data"), prevent_initial_call="initial_duplicate")
+    def _update(state):
+        if state is None:
+            return tuple(no_update for _ in UPDATE_OUTPUTS)
+        out = update_views(state)
+        return tuple(out[f"{i}.{p}"] for i, p in UPDATE_OUTPUTS)
+
+    @app.callback(Output({"type": ids.PRESET_VERDICT, "preset": ALL}, "children"),
+                  Input(ids.URL, "pathname"), State({"type": ids.PRESET_VERDICT, "preset": ALL}, "id"))
+    def _verdicts(_path, verdict_ids):
+        out = []
+        for vid in verdict_ids:
+            v = preset_verdict(vid["preset"])
+            out.append(components.verdict_badge(v) if v else "not available")
+        return out
+
+    @app.callback(Output(ids.NODE_DETAILS, "children"), Output(ids.NODE_SELECT, "value"),
+                  Input(ids.GRAPH, "clickData"), Input(ids.NODE_SELECT, "value"))
+    def _node(click, selected):
+        node = selected
+        if ctx.triggered_id == ids.GRAPH and click:
+            pt = (click.get("points") or [{}])[0]
+            node = pt.get("customdata") if isinstance(pt.get("customdata"), str) else None
+            if node is None:
+                return no_update, no_update
+        return node_view(node), node if node != selected else no_update
+
+    @app.callback(Output(ids.PREDICTION_FEEDBACK, "children"),
+                  Input(ids.PREDICTION, "value"), Input(ids.STATE, "data"), Input(ids.RESULT, "data"))
+    def _prediction(choice, state, result):
+        return prediction_feedback(choice, state, result)
+
+    @app.callback(Output(ids.SCENARIO_A, "data"), Input(ids.STORE_A, "n_clicks"), Input(ids.CLEAR_A, "n_clicks"),
+                  State(ids.RESULT, "data"), prevent_initial_call=True)
+    def _store_a(_store, _clear, result):
+        return None if ctx.triggered_id == ids.CLEAR_A else result
+
+    @app.callback(Output(ids.COMPARE, "children"), Input(ids.SCENARIO_A, "data"), Input(ids.RESULT, "data"))
+    def _compare(a, b):
+        units = {k: v.unit for k, v in compute.measure_info().items()}
+        return components.compare_table(a, b, list(compute.measures()), units)
+
+    @app.callback(Output(ids.DOWNLOAD, "data"), Input(ids.EXPORT_CSV, "n_clicks"), Input(ids.EXPORT_JSON, "n_clicks"),
+                  State(ids.RESULT, "data"), prevent_initial_call=True)
+    def _export(_csv, _json, result):
+        if not result:
+            return no_update
+        if ctx.triggered_id == ids.EXPORT_CSV:
+            return {"content": export_csv(result), "filename": "musclesim_scenario.csv", "type": "text/csv"}
+        return {"content": export_json(result), "filename": "musclesim_scenario.json", "type": "application/json"}
+
+    # the graph's propagation frames are stepped in the browser (no server round trip)
+    app.clientside_callback(ClientsideFunction("musclesim", "showFrame"),
+                            Output(ids.GRAPH, "figure", allow_duplicate=True), Output(ids.GRAPH_FRAME, "children",
+                                                                                      allow_duplicate=True),
+                            Input(ids.GRAPH_STEP, "value"), State(ids.GRAPH, "figure"), prevent_initial_call=True)
+    app.clientside_callback(ClientsideFunction("musclesim", "togglePlay"),
+                            Output(ids.GRAPH_TIMER, "disabled"), Output(ids.GRAPH_PLAY, "children"),
+                            Output(ids.GRAPH_STEP, "value", allow_duplicate=True),
+                            Input(ids.GRAPH_PLAY, "n_clicks"), State(ids.GRAPH_TIMER, "disabled"),
+                            State(ids.GRAPH_STEP, "value"), State(ids.GRAPH_STEP, "max"), prevent_initial_call=True)
+    app.clientside_callback(ClientsideFunction("musclesim", "nextFrame"),
+                            Output(ids.GRAPH_STEP, "value", allow_duplicate=True),
+                            Output(ids.GRAPH_TIMER, "disabled", allow_duplicate=True),
+                            Output(ids.GRAPH_PLAY, "children", allow_duplicate=True),
+                            Input(ids.GRAPH_TIMER, "n_intervals"), Input(ids.GRAPH_NEXT, "n_clicks"),
+                            State(ids.GRAPH_STEP, "value"), State(ids.GRAPH_STEP, "max"),
+                            State(ids.GRAPH_TIMER, "disabled"), prevent_initial_call=True)

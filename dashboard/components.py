@@ -1,0 +1,244 @@
+"""HTML fragments built from data (tables, cards, messages): pure, no callbacks."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Mapping, Sequence
+
+from dash import dcc, html
+
+from musclesim import plot
+
+from . import ids
+from .presets import Preset, describe_row
+
+#: The measures shown as big numbers in presentation mode.
+KEY_MEASURES = ("pelvic_tilt_deg", "lumbar_lordosis_deg", "thoracic_kyphosis_deg", "head_forward_mm")
+VERDICT_CLASS = {"reproduced": "verdict-yes", "partly reproduced": "verdict-partly", "not reproduced": "verdict-no",
+                 "outside the model's scope": "verdict-scope", "no stable posture": "verdict-no"}
+
+
+def _num(v: float | None, unit: str, signed: bool = False) -> str:
+    if v is None or (isinstance(v, float) and not math.isfinite(v)):
+        return "—"
+    u = plot.unit_symbol(unit)
+    digits = 0 if unit in ("N", "mm") else 1
+    s = f"{v:+.{digits}f}" if signed else f"{v:.{digits}f}"
+    return f"{s}{u}" if u == "°" else f"{s} {u}".rstrip()
+
+
+def banner(messages: Sequence[str]) -> list:
+    """The message banner's children (empty when there is nothing to say)."""
+    if not messages:
+        return []
+    return [html.Strong("Could not use the link as given: "), html.Ul([html.Li(m) for m in messages])]
+
+
+def measures_table(rows: Sequence[Mapping], *, hidden: bool = False) -> html.Table:
+    """Every measure: value, change from baseline, normal band (source on hover), flag."""
+    head = html.Thead(html.Tr([html.Th("measure", scope="col"), html.Th("value", scope="col"),
+                               html.Th("change", scope="col"), html.Th("normal band", scope="col"),
+                               html.Th("flag", scope="col")]))
+    body = []
+    for r in rows:
+        band = r["normal"]
+        band_txt = f"{band[0]:g} – {band[1]:g}" if band else "—"
+        if hidden:
+            value, change, flag, cls = "?", "?", "", ""
+        else:
+            value = _num(r["value"], r["unit"])
+            changed = r["change"] is not None and abs(r["change"]) >= plot.CHANGE_TOL
+            change = _num(r["change"], r["unit"], signed=True) if changed else "="
+            flag = {"high": "▲ above normal", "low": "▼ below normal", "n/a": "no posture"}.get(r["flag"], "")
+            cls = ("out-of-band " if r["flag"] in ("high", "low") else "") + ("changed" if changed else "")
+        body.append(html.Tr([
+            html.Th(r["label"], scope="row", title=r["meaning"]),
+            html.Td(value, className="num"), html.Td(change, className="num"),
+            html.Td(band_txt, title=r["normal_source"] or "no normal band", className="num"),
+            html.Td(flag, className="flag"),
+        ], className=cls.strip(), **{"data-measure": r["name"]}))
+    return html.Table([head, html.Tbody(body)], className="measures")
+
+
+def pi_ll_flag(metrics: Mapping[str, float], *, hidden: bool = False) -> list:
+    if hidden:
+        return [html.Span("PI − LL: hidden until reveal")]
+    v, bad = plot.pi_ll_mismatch(metrics)
+    if v is None:
+        return []
+    if bad:
+        return [html.Span("⚠ PI − LL mismatch: ", className="warn"),
+                html.Span(f"{v:+.1f}° (beyond ±10°, Schwab's non-pathologic limit)")]
+    return [html.Span(f"PI − LL {v:+.1f}°: within ±10° (no spinopelvic mismatch)")]
+
+
+def key_measures(rows: Sequence[Mapping], *, hidden: bool = False) -> list:
+    """Big-number tiles for presentation mode."""
+    by = {r["name"]: r for r in rows}
+    tiles = []
+    for name in KEY_MEASURES:
+        r = by.get(name)
+        if r is None:
+            continue
+        val = "?" if hidden else _num(r["value"], r["unit"])
+        if hidden or r["change"] is None:
+            ch = ""
+        elif abs(r["change"]) < plot.CHANGE_TOL:
+            ch = "= baseline"
+        else:
+            ch = _num(r["change"], r["unit"], signed=True)
+        tiles.append(html.Div([html.Div(r["label"], className="tile-label"), html.Div(val, className="tile-value"),
+                               html.Div(ch, className="tile-change" + (" same" if ch == "= baseline" else ""))],
+                              className="tile" + (" out-of-band" if r["flag"] in ("high", "low") and not hidden else ""),
+                              **{"data-measure": name}))
+    return tiles
+
+
+def why_text(expl: Any, measure: str, *, hidden: bool = False, failed: str = "") -> list:
+    label = plot.measure_label(measure)
+    if hidden:
+        return [html.P(f"The explanation of {label} appears after the reveal.")]
+    if failed:
+        return [html.P(["No stable posture for this tone, so there is nothing to explain: ", html.Em(failed)])]
+    if expl is None:
+        return [html.P(f"{label.capitalize()} is at its baseline value: move a slider or load a preset, then "
+                       "this panel explains the change.")]
+    if abs(expl.change) < plot.CHANGE_TOL:
+        return [html.P(f"{label.capitalize()} stays at {expl.value:.1f} {plot.unit_symbol(expl.unit)} in this scenario: "
+                       "there is no change to explain. Choose another measure to see why it moved.")]
+    items = [html.P(expl.text, className="why-sentence")]
+    if expl.path:
+        items.append(html.P(["Path through the graph: ", html.Code(" → ".join(expl.path))], className="why-path"))
+    if abs(expl.nonlinear_remainder) > 0.1 * max(abs(expl.change), 1e-9):
+        items.append(html.P(f"The drivers add up to a linear estimate of {expl.linear_estimate:+.2f}; the full solve "
+                            f"differs by {expl.nonlinear_remainder:+.2f} (the response is not linear at this size).",
+                            className="note"))
+    return items
+
+
+def preset_card(preset: Preset, verdict: Mapping | None, *, hidden: bool = False, modified: bool = False,
+                button: bool = True) -> html.Div:
+    """A preset: title, claim, articles, evidence grade and note, the model's verdict."""
+    parts: list = [html.H4(preset.title), html.P(preset.claim, className="claim")]
+    parts.append(html.P(["Articles: ", *[html.Code(a, className="article") for a in preset.articles]],
+                        className="articles"))
+    parts.append(html.P([html.Span(f"Evidence: {preset.evidence_grade}", className=f"grade grade-{preset.evidence_grade}"),
+                         " ", preset.evidence_note], className="evidence"))
+    if preset.disagreement:
+        parts.append(html.P(["Articles disagree: ", preset.disagreement], className="disagree"))
+    if verdict is not None:
+        if hidden:
+            parts.append(html.P("Model verdict: hidden until the reveal.", className="verdict verdict-hidden"))
+        else:
+            parts.append(html.P(["Model verdict: ", html.Strong(verdict["verdict"])],
+                                className="verdict " + VERDICT_CLASS.get(verdict["verdict"], "")))
+            parts.append(html.Ul([html.Li(describe_row(r)) for r in verdict["rows"]], className="verdict-rows"))
+            if modified:
+                parts.append(html.P("You changed the tones since loading this preset: the verdict is for the preset "
+                                    "as loaded.", className="note"))
+    if button:
+        parts.append(html.Button("Load", id=ids.preset_load(preset.id), className="btn",
+                                 **{"aria-label": f"Load preset: {preset.title}"}))
+    return html.Div(parts, className="preset-card", **{"data-preset": preset.id})
+
+
+def verdict_badge(verdict: Mapping) -> list:
+    return [html.Span(verdict["verdict"], className="verdict " + VERDICT_CLASS.get(verdict["verdict"], ""))]
+
+
+def node_details(node: str | None, rows: Sequence[Mapping], kind: str = "") -> list:
+    """Relations of one graph node and their evidence."""
+    if not node:
+        return [html.P("Click a node in the graph (or choose one here) to see its relations and the evidence.")]
+    if not rows:
+        return [html.P(f"{node}: no edges.")]
+    rel = [r for r in rows if r["edge"] == "relation"]
+    other = [r for r in rows if r["edge"] != "relation"]
+    items = [html.H4(f"{node} ({kind})" if kind else node)]
+    if rel:
+        lis = []
+        for r in rel:
+            txt = [html.Strong(r["kind"]), f" with {r['other']}"]
+            if r["contradicted"]:
+                txt.append(html.Span(" — documented, but " + (r["note"] or "contradicted by the geometry"),
+                                     className="warn"))
+            elif r["note"]:
+                txt.append(html.Span(f" — documented; {r['note']}", className="note"))
+            lis.append(html.Li(txt + [html.Ul([html.Li(e) for e in r["evidence"]])]))
+        items += [html.P("Relations:"), html.Ul(lis)]
+    if other:
+        items += [html.P("Edges:"), html.Ul([html.Li(f"{r['edge']} {r['other']}" + (f" ({r['kind']})" if r["kind"] else "")
+                                                     + ("; " + "; ".join(r["evidence"]) if r["evidence"] else ""))
+                                             for r in other])]
+    return items
+
+
+def compare_table(a: Mapping | None, b: Mapping | None, names: Sequence[str], units: Mapping[str, str]) -> list:
+    """Scenario A (stored) against the current scenario B."""
+    if not a:
+        return [html.P("Press “Store as A” to keep the current scenario; then change the tones and compare.")]
+    if not b:
+        return [html.P("No current result.")]
+    rows = plot.compare_rows(a["metrics"], b["metrics"], names)
+    head = html.Thead(html.Tr([html.Th("measure", scope="col"), html.Th("A", scope="col"), html.Th("B (now)", scope="col"),
+                               html.Th("B − A", scope="col")]))
+    body = [html.Tr([html.Th(r["label"], scope="row"), html.Td(_num(r["a"], units.get(r["name"], "")), className="num"),
+                     html.Td(_num(r["b"], units.get(r["name"], "")), className="num"),
+                     html.Td(_num(r["diff"], units.get(r["name"], ""), signed=True), className="num")])
+            for r in rows]
+    return [html.P([html.Strong("A: "), tone_summary(a), html.Br(), html.Strong("B: "), tone_summary(b)]),
+            html.Table([head, html.Tbody(body)], className="measures compare")]
+
+
+def tone_summary(summary: Mapping) -> str:
+    tone = summary.get("tone") or {}
+    txt = ", ".join(f"{k} {v:g}" for k, v in tone.items()) or "baseline tone"
+    tight = summary.get("tightness_deg") or {}
+    if tight:
+        txt += "; tight: " + ", ".join(f"{k} {v:g}°" for k, v in tight.items())
+    return f"{txt}; {summary.get('position', '')}"
+
+
+def tightness_list(tight: Mapping[str, float], joints: Mapping[str, str]) -> list:
+    """The contractures in force, with the joint each is measured at."""
+    if not tight:
+        return [html.P("No tightness set.", className="note")]
+    return [html.Ul([html.Li(f"{m.replace('_', ' ')}: {v:g}° of motion lost" + (f" at the {joints[m]}" if m in joints else ""))
+                     for m, v in tight.items()])]
+
+
+def help_section(teaching_md: str | None) -> html.Details:
+    guide = dcc.Markdown(teaching_md, className="teaching") if teaching_md else html.P(
+        "The teaching guide is docs/teaching.md in the musclesim repository.")
+    return html.Details([
+        html.Summary("Help and teaching guide"),
+        dcc.Markdown(HELP_TEXT),
+        html.P(["Teaching guide (three ready lessons): ", html.A("docs/teaching.md", href="/teaching.md", target="_blank"),
+                " — also shown below."]),
+        html.Details([html.Summary("Teaching guide"), guide]),
+    ], id=ids.HELP, className="help")
+
+
+HELP_TEXT = """
+**Moving a muscle.** Each slider sets a muscle's *resting tone* (0 = silent, 1 = fully active); the number
+box next to it takes typed values. Tab to a slider and use the arrow keys (0.01 a step). With *Link left and
+right* on, moving one side moves the other too. *Reset* returns to the baseline.
+
+**Reading the result.** The side view shows the solved posture (baseline in grey behind) with the changed
+angles labelled; muscle colour and width show force. The measures table gives every measure with its
+normal band (hover the band for its source); values outside it are flagged. The *Why* panel explains one
+measure: which muscles drove it, how the moments at the key joint changed, and the path through the graph.
+
+**The graph.** Bones and joints in the middle, muscles on both sides, measures on the right; press *Play*
+to watch a change spread from the muscle you moved to the bones and measures. Click a node (or pick it from
+the list) for its relations and the evidence behind them.
+
+**Class use.** Every setting is in the page address: copy it to share the exact view. *Predict first* hides
+the result until you press *Reveal*. *Store as A* keeps a scenario for side-by-side comparison.
+*Presentation* enlarges the essentials for a projector. *CSV* / *JSON* download the numbers; each figure's
+camera button saves a PNG.
+
+**Limits.** The model is sagittal: the frontal view, obliquity and leg-length measures are not modelled
+yet. The articles' claims are claims; the verdicts come from the model, the evidence grades from the
+research literature.
+"""

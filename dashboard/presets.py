@@ -1,0 +1,175 @@
+"""Article presets (``musclesim/data/presets.toml``) and their live verdicts.
+
+A preset is a scenario built from a seed article's claim: tones, a position, the claim in a
+paraphrased line, the article file names, the literature's evidence grade, and the measures the
+claim is about with the direction it expects. :func:`verdict` solves nothing: it compares the
+signs of changes in results the caller computed with the claim, so the verdict is always the
+model's, never typed in.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib  # type: ignore[no-redef]
+
+PRESETS_FILE = Path(__file__).resolve().parents[1] / "musclesim" / "data" / "presets.toml"
+#: A change smaller than this (in the measure's unit; N for forces) counts as no change.
+NO_CHANGE = {"deg": 0.2, "mm": 1.0, "N": 5.0, "N·m": 0.5}
+DIRECTIONS = ("up", "down")
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """One measure (or muscle force) a claim is about, and the direction it claims."""
+
+    direction: str
+    measure: str = ""
+    muscle_force: str = ""
+
+    @property
+    def key(self) -> str:
+        return self.measure or f"force:{self.muscle_force}"
+
+
+@dataclass(frozen=True)
+class Preset:
+    id: str
+    title: str
+    position: str
+    tone: Mapping[str, float]
+    claim: str
+    articles: tuple[str, ...]
+    evidence_grade: str
+    evidence_note: str
+    expect: tuple[Expectation, ...]
+    compare_position: str = ""
+    disagreement: str = ""
+    tightness: Mapping[str, float] = field(default_factory=dict)  # degrees of motion lost, by name
+
+    @property
+    def measures(self) -> tuple[str, ...]:
+        return tuple(e.measure for e in self.expect if e.measure)
+
+
+def _presets_path() -> Path:
+    try:
+        from importlib.resources import files
+
+        p = files("musclesim").joinpath("data", "presets.toml")
+        if p.is_file():
+            return Path(str(p))
+    except (ModuleNotFoundError, AttributeError):  # pragma: no cover
+        pass
+    return PRESETS_FILE
+
+
+@lru_cache(maxsize=4)
+def load_presets(path: str | None = None) -> tuple[Preset, ...]:
+    """Every preset in the presets file (in file order), checked for shape."""
+    p = Path(path) if path else _presets_path()
+    with open(p, "rb") as fh:
+        raw = tomllib.load(fh)
+    out = []
+    for k, item in enumerate(raw.get("preset", [])):
+        where = f"{p.name}: preset[{k}]"
+        for key in ("id", "title", "position", "tone", "claim", "articles", "evidence_grade", "evidence_note", "expect"):
+            if key not in item:
+                raise ValueError(f"{where}: missing {key!r}")
+        expects = []
+        for e in item["expect"]:
+            if e.get("direction") not in DIRECTIONS or not (e.get("measure") or e.get("muscle_force")):
+                raise ValueError(f"{where}: each expect needs a measure or muscle_force and a direction up/down; got {e}")
+            expects.append(Expectation(e["direction"], e.get("measure", ""), e.get("muscle_force", "")))
+        out.append(Preset(item["id"], item["title"], item["position"], dict(item["tone"]), item["claim"],
+                          tuple(item["articles"]), item["evidence_grade"], item["evidence_note"], tuple(expects),
+                          item.get("compare_position", ""), item.get("disagreement", ""),
+                          dict(item.get("tightness", {}))))
+    ids = [p.id for p in out]
+    if len(set(ids)) != len(ids):
+        raise ValueError(f"{p}: duplicate preset ids")
+    return tuple(out)
+
+
+def available_presets(positions: Sequence[str], path: str | None = None) -> tuple[Preset, ...]:
+    """The presets whose positions (and comparison position) the model offers."""
+    return tuple(p for p in load_presets(path)
+                 if p.position in positions and (not p.compare_position or p.compare_position in positions))
+
+
+def preset_by_id(preset_id: str, path: str | None = None) -> Preset | None:
+    return next((p for p in load_presets(path) if p.id == preset_id), None)
+
+
+def _value(result: Any, e: Expectation) -> float | None:
+    if e.measure:
+        v = result.metrics.get(e.measure) if hasattr(result.metrics, "get") else None
+    else:
+        v = result.muscle_force_N.get(e.muscle_force)
+    return None if v is None else float(v)
+
+
+def verdict(preset: Preset, result: Any, reference: Any, units: Mapping[str, str] | None = None) -> dict:
+    """The model's verdict on ``preset``'s claim.
+
+    ``result`` is the preset solved; ``reference`` what the claim compares it with (the baseline
+    in the same position, or the same tone in ``compare_position``). Each expectation is
+    ``reproduced`` (the change has the claimed sign), ``opposite``, ``no change`` (smaller than
+    :data:`NO_CHANGE`), ``not modelled`` (the model has no such measure) or ``no posture`` (the
+    solve failed). The overall verdict: ``reproduced`` when all testable ones are,
+    ``not reproduced`` when none is, ``partly reproduced`` otherwise, and ``outside the model's
+    scope`` when nothing is testable.
+    """
+    units = units or {}
+    rows = []
+    for e in preset.expect:
+        unit = units.get(e.measure, "") if e.measure else "N"
+        if not (getattr(result, "ok", True) and getattr(reference, "ok", True)):
+            rows.append({"key": e.key, "direction": e.direction, "change": None, "unit": unit, "status": "no posture",
+                         "message": getattr(result, "message", "")})
+            continue
+        v, b = _value(result, e), _value(reference, e)
+        if v is None or b is None:
+            rows.append({"key": e.key, "direction": e.direction, "change": None, "unit": unit, "status": "not modelled"})
+            continue
+        d = v - b
+        if not math.isfinite(d):
+            status = "no posture"
+        elif abs(d) < NO_CHANGE.get(unit, 0.2):
+            status = "no change"
+        elif (d > 0) == (e.direction == "up"):
+            status = "reproduced"
+        else:
+            status = "opposite"
+        rows.append({"key": e.key, "direction": e.direction, "change": d, "unit": unit, "status": status,
+                     "value": v, "reference": b})
+    testable = [r for r in rows if r["status"] in ("reproduced", "opposite", "no change")]
+    if any(r["status"] == "no posture" for r in rows):
+        overall = "no stable posture"
+    elif not testable:
+        overall = "outside the model's scope"
+    elif all(r["status"] == "reproduced" for r in testable):
+        overall = "reproduced" if len(testable) == len(rows) else "partly reproduced"
+    elif any(r["status"] == "reproduced" for r in testable):
+        overall = "partly reproduced"
+    else:
+        overall = "not reproduced"
+    return {"preset": preset.id, "verdict": overall, "rows": rows}
+
+
+def describe_row(row: Mapping) -> str:
+    """One line for a verdict row: ``pelvic tilt: claimed up, model +3.8° -> reproduced``."""
+    from musclesim.plot import measure_label, unit_symbol
+
+    key = row["key"]
+    label = f"{key[6:].replace('_', ' ')} force" if key.startswith("force:") else measure_label(key)
+    if row["change"] is None:
+        return f"{label}: claimed {row['direction']}; {row['status']}"
+    return f"{label}: claimed {row['direction']}, model {row['change']:+.1f} {unit_symbol(row['unit'])} → {row['status']}"

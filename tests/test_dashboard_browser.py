@@ -1,0 +1,438 @@
+"""The dashboard in a real browser (Playwright with Debian's Chromium; ../shared/TESTING.md).
+
+The app is served in-process by werkzeug on a free port; every test opens its own browser
+context (a separate user) and fails on any console error or uncaught page error. Screenshots of
+the main views go to docs/screenshots/.
+
+Where /usr/bin/chromium is missing these tests skip, saying how to install it; with CI=true a
+missing browser is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path(os.environ.get("MUSCLESIM_CHROMIUM", "/usr/bin/chromium"))
+LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+               "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+SHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
+TIMEOUT_MS = 20_000
+
+if not CHROMIUM.exists():
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"CI=true but {CHROMIUM} is missing: install it with `apt-get install -y chromium`",
+                    pytrace=False)
+    pytest.skip(f"browser tests need Chromium at {CHROMIUM}: `apt-get update && apt-get install -y chromium` "
+                "(Debian), or set MUSCLESIM_CHROMIUM", allow_module_level=True)
+
+sync_api = pytest.importorskip("playwright.sync_api")
+
+
+# --------------------------------------------------------------------------- fixtures
+
+
+@pytest.fixture(scope="module")
+def msd_server():
+    """The dashboard on 127.0.0.1:<free port>, in a thread; yields its base URL."""
+    import logging
+
+    from werkzeug.serving import make_server
+
+    from dashboard.app import create_app, warm_up
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no access log in the test output
+
+    app = create_app()
+    warm_up()
+    server = make_server("127.0.0.1", 0, app.server, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def msd_browser():
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+class _Errors(list):
+    """Console errors and uncaught page errors of the pages it watches."""
+
+    def watch(self, page):
+        page.on("console", lambda m: self.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
+        page.on("pageerror", lambda e: self.append(f"page error: {e}"))
+        return page
+
+    def check(self):
+        found, self[:] = list(self), []
+        assert not found, "browser errors:\n" + "\n".join(found)
+
+
+@pytest.fixture
+def msd_errors():
+    """Errors of the pages a test opens itself; the test fails on any."""
+    errors = _Errors()
+    yield errors
+    errors.check()
+
+
+@pytest.fixture(scope="module")
+def msd_context(msd_browser):
+    """One browser context for the module (its HTTP cache makes page loads faster)."""
+    ctx = msd_browser.new_context(viewport={"width": 1440, "height": 900}, accept_downloads=True)
+    yield ctx
+    ctx.close()
+
+
+@pytest.fixture
+def msd_page(msd_context, msd_errors):
+    """A new 1440x900 page (a cold load of the app)."""
+    page = msd_errors.watch(msd_context.new_page())
+    page.set_default_timeout(TIMEOUT_MS)
+    yield page
+    page.close()
+
+
+@pytest.fixture(scope="module")
+def _msd_shared(msd_context, msd_server):
+    errors = _Errors()
+    page = errors.watch(msd_context.new_page())
+    page.set_default_timeout(TIMEOUT_MS)
+    open_view(page, msd_server)
+    yield page, errors
+    page.close()
+
+
+@pytest.fixture
+def msd_app(_msd_shared):
+    """The app already open in a page shared by several tests (a cold load costs seconds on a
+    small machine); :func:`navigate` gives each test its own starting state through the URL, as
+    the browser's back/forward buttons would. Fails the test on any browser error."""
+    page, errors = _msd_shared
+    errors.check()  # errors from an earlier test belong to that test
+    yield page
+    errors.check()
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def open_view(page, base: str, query: str = "") -> None:
+    page.goto(base + "/" + query)
+    page.wait_for_selector("#measures-table table")
+    settle(page)
+
+
+def settle(page) -> None:
+    """Wait until Dash has no callback in flight (chained callbacks leave short gaps: check twice)."""
+    for _ in range(2):
+        page.wait_for_function("() => !document.querySelector('._dash-loading-callback')")
+        page.wait_for_timeout(120)
+
+
+def navigate(page, query: str) -> None:
+    """Go to ``query`` inside the open app (history.pushState + popstate, like back/forward)."""
+    page.evaluate("(q) => { history.pushState({}, '', q || location.pathname); "
+                  "dispatchEvent(new PopStateEvent('popstate')); }", query)
+    page.wait_for_timeout(50)
+    settle(page)
+
+
+def measure_value(page, name: str) -> str:
+    return page.locator(f'#measures-table tr[data-measure="{name}"] td').first.inner_text().strip()
+
+
+def figure_texts(page, selector: str) -> list[str]:
+    """The annotation texts of a plotly figure (SVG text: no innerText)."""
+    return page.locator(f"{selector} .annotation-text").evaluate_all("els => els.map(e => e.textContent)")
+
+
+def slider_thumb(page, muscle: str):
+    return page.locator(f'[data-muscle="{muscle}"] [role="slider"]')
+
+
+def baseline_tilt_text() -> str:
+    import musclesim as ms
+
+    from dashboard import compute
+
+    return f"{compute.baseline('standing').metrics['pelvic_tilt_deg']:.1f}°"
+
+
+def shot(page, name: str, full_page: bool = False) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=full_page)
+
+
+# --------------------------------------------------------------------------- tests
+
+
+def test_page_loads_without_console_errors(msd_server, msd_page):
+    from dashboard import compute
+
+    open_view(msd_page, msd_server)
+    model = compute.get_model()
+    assert msd_page.title().startswith("musclesim")
+    # a slider and a labelled number box per muscle
+    assert msd_page.locator('[role="slider"][aria-label$="resting tone (0 to 1)"]').count() == len(model.muscle_ids)
+    assert msd_page.locator('input[type="number"][aria-label$="resting tone (0 to 1)"]').count() == len(model.muscle_ids)
+    assert measure_value(msd_page, "pelvic_tilt_deg") == baseline_tilt_text()
+    assert msd_page.locator("#message-banner").inner_text().strip() == ""
+    # every measure is listed
+    assert msd_page.locator("#measures-table tbody tr").count() == len(compute.measures())
+    assert msd_page.locator("#sagittal-figure .scatterlayer .trace").count() > len(model.muscle_ids)
+    assert "Frontal plane" in " ".join(figure_texts(msd_page, "#frontal-figure"))
+    assert msd_page.locator("#graph-figure .scatterlayer .trace").count() > 8
+    shot(msd_page, "main", full_page=True)
+
+
+def test_keyboard_moves_left_psoas_and_updates_tilt(msd_app):
+    page = msd_app
+    navigate(page, "")
+    page.locator("#link-sides input").uncheck()  # move the left side only
+    try:
+        before = measure_value(page, "pelvic_tilt_deg")
+        sag_before = figure_texts(page, "#sagittal-figure")
+        thumb = slider_thumb(page, "psoas_major_left")
+        thumb.focus()
+        for _ in range(3):
+            thumb.press("PageUp")
+        page.wait_for_function(
+            "(b) => document.querySelector('#measures-table tr[data-measure=\"pelvic_tilt_deg\"] td')"
+            ".innerText.trim() !== b", arg=before)
+        settle(page)
+        assert float(thumb.get_attribute("aria-valuenow")) > 0.2
+        assert float(slider_thumb(page, "psoas_major_right").get_attribute("aria-valuenow")) == pytest.approx(0.05)
+        assert measure_value(page, "pelvic_tilt_deg") != before
+        assert "psoas_major_left=" in page.url and "psoas_major_right" not in page.url
+        sag_after = figure_texts(page, "#sagittal-figure")
+        assert sag_after != sag_before, "the body figure did not change"
+        assert any("pelvic tilt" in t and re.search(r"\([+-]\d", t) for t in sag_after), sag_after
+        assert "Pelvic tilt" in page.locator("#why-text").inner_text()  # the why panel explains it
+        shot(page, "psoas_left_keyboard")
+    finally:
+        page.locator("#link-sides input").check()
+
+
+def test_linked_sides_move_together(msd_app):
+    page = msd_app
+    navigate(page, "")
+    assert page.locator("#link-sides input").is_checked()
+    thumb = slider_thumb(page, "iliacus_left")
+    thumb.focus()
+    thumb.press("PageUp")
+    page.wait_for_function("() => location.search.includes('iliacus=')")
+    settle(page)
+    right = float(slider_thumb(page, "iliacus_right").get_attribute("aria-valuenow"))
+    assert right == pytest.approx(float(thumb.get_attribute("aria-valuenow")))
+
+
+def test_tightness_by_keyboard(msd_app):
+    page = msd_app
+    navigate(page, "")
+    page.locator("#tightness-section > summary").click()
+    thumb = page.locator('#tightness-section [role="slider"]')
+    assert "degrees of motion lost" in thumb.get_attribute("aria-label")
+    thumb.focus()
+    thumb.press("PageUp")
+    page.wait_for_function("() => location.search.includes('tight.')")
+    settle(page)
+    assert "of motion lost" in page.locator("#tightness-list").inner_text()
+    assert measure_value(page, "pelvic_tilt_deg") != baseline_tilt_text()
+    page.locator("#tightness-clear").click()
+    page.wait_for_function("() => !location.search.includes('tight.')")
+    page.locator("#tightness-section > summary").click()
+
+
+def test_preset_loads_and_claim_shows(msd_app):
+    from dashboard.presets import preset_by_id
+
+    page = msd_app
+    p = preset_by_id("desk_sitter")
+    navigate(page, "")
+    page.locator('[data-preset="desk_sitter"] button').click()
+    page.wait_for_function("() => location.search.includes('preset=desk_sitter')")
+    settle(page)
+    active = page.locator("#active-preset").inner_text()
+    assert p.claim in active
+    assert p.articles[0] in active
+    assert "Evidence: " + p.evidence_grade in active
+    assert re.search(r"Model verdict: (reproduced|partly reproduced|not reproduced|outside the model's scope|"
+                     r"no stable posture)", active)
+    assert float(slider_thumb(page, "psoas_major_left").get_attribute("aria-valuenow")) == pytest.approx(0.4)
+    page.locator("#active-preset").scroll_into_view_if_needed()
+    shot(page, "preset_desk_sitter")
+
+
+def test_url_state_reproduces_the_view(msd_server, msd_page):
+    from dashboard import compute
+
+    open_view(msd_page, msd_server, "?psoas_major_left=0.6&measure=lumbar_lordosis_deg&view=body")
+    res = compute.solve({"psoas_major_left": 0.6}, "standing")
+    assert float(slider_thumb(msd_page, "psoas_major_left").get_attribute("aria-valuenow")) == pytest.approx(0.6)
+    assert measure_value(msd_page, "pelvic_tilt_deg") == f"{res.metrics['pelvic_tilt_deg']:.1f}°"
+    assert "lumbar lordosis" in msd_page.locator("#why-measure-select").inner_text()
+    assert msd_page.locator("#body-view-select input[value=body]").is_checked()
+    assert "Lumbar lordosis" in msd_page.locator("#why-text").inner_text()
+    assert "psoas_major_left=0.6" in msd_page.url
+
+
+def test_two_users_do_not_share_state(msd_server, msd_app, msd_browser, msd_errors):
+    ctx_b = msd_browser.new_context(viewport={"width": 1440, "height": 900})  # a second user
+    try:
+        a = msd_app
+        b = msd_errors.watch(ctx_b.new_page())
+        b.set_default_timeout(TIMEOUT_MS)
+        navigate(a, "?psoas_major_left=0.6")
+        open_view(b, msd_server)
+        tilt_a, tilt_b = measure_value(a, "pelvic_tilt_deg"), measure_value(b, "pelvic_tilt_deg")
+        assert tilt_a != tilt_b
+        b.locator('[data-preset="flat_back"] button').click()  # B changes its scenario...
+        b.wait_for_function("() => location.search.includes('preset=flat_back')")
+        settle(b)
+        thumb = slider_thumb(a, "rectus_abdominis_left")  # ...while A moves a slider
+        thumb.focus()
+        thumb.press("PageUp")
+        a.wait_for_function("() => location.search.includes('rectus_abdominis=')")
+        settle(a)
+        assert "preset" not in a.url and "psoas_major_left=0.6" in a.url
+        assert a.locator("#active-preset").inner_text().startswith("No preset loaded")
+        assert float(slider_thumb(a, "hamstrings_left").get_attribute("aria-valuenow")) == pytest.approx(0.04)
+        assert "flat_back" in b.url and "rectus_abdominis" not in b.url
+        assert float(slider_thumb(b, "psoas_major_left").get_attribute("aria-valuenow")) == pytest.approx(0.0)
+        assert float(slider_thumb(b, "rectus_abdominis_left").get_attribute("aria-valuenow")) == pytest.approx(0.02)
+    finally:
+        ctx_b.close()
+
+
+BAD_URLS = [
+    ("?psoas_major_left=7", "must be a number in [0, 1]"),
+    ("?nosuch_muscle=0.5", "unknown muscle or group 'nosuch_muscle'"),
+    ("?psoas_major_left=banana&%%%=&&=", "must be a number in [0, 1]"),
+    ("?%C0%AF%%%garbage&position=moon", "unknown position 'moon'"),
+]
+
+
+def test_bad_url_state_shows_message_and_baseline(msd_server, msd_page):
+    """The first bad link is opened cold; the others arrive as browser navigation, which the app
+    reads through the same URL callback."""
+    baseline = baseline_tilt_text()
+    for k, (query, expected) in enumerate(BAD_URLS):
+        if k == 0:
+            open_view(msd_page, msd_server, query)
+        else:
+            navigate(msd_page, query)
+        banner = msd_page.locator("#message-banner")
+        assert banner.is_visible(), query
+        assert expected.lower() in banner.inner_text().lower(), query
+        assert "baseline" in banner.inner_text() or "using standing" in banner.inner_text().lower()
+        assert measure_value(msd_page, "pelvic_tilt_deg") == baseline, query
+        if k == 0:
+            shot(msd_page, "bad_url")
+    navigate(msd_page, "?psoas_major_left=0.6")  # a good link clears the message
+    assert msd_page.locator("#message-banner").inner_text().strip() == ""
+    assert measure_value(msd_page, "pelvic_tilt_deg") != baseline
+
+
+def test_presentation_mode_fits_a_projector(msd_app):
+    page = msd_app
+    page.set_viewport_size({"width": 1280, "height": 720})
+    try:
+        navigate(page, "?psoas_major=0.4&iliacus=0.4&preset=desk_sitter")
+        page.locator("#presentation-toggle").click()
+        page.wait_for_function("() => document.getElementById('app-root').classList.contains('present')")
+        settle(page)
+        page.wait_for_timeout(400)  # plotly resizes to the larger panel
+        page.evaluate("window.scrollTo(0, 0)")
+        assert "present=1" in page.url
+        assert not page.locator("#tone-controls").is_visible()
+        assert not page.locator("#graph-figure").is_visible()
+        assert page.locator("#key-measures .tile").count() == 4
+        for sel in ("#sagittal-figure", "#key-measures", "#active-preset .claim", "#why-text"):
+            box = page.locator(sel).bounding_box()
+            assert box and box["y"] >= 0 and box["y"] + box["height"] <= 721, f"{sel} does not fit 1280x720: {box}"
+        assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+        assert page.evaluate("parseFloat(getComputedStyle(document.querySelector('.tile-value')).fontSize)") >= 30
+        shot(page, "presentation")
+        page.locator("#presentation-toggle").click()
+        page.wait_for_function("() => !document.getElementById('app-root').classList.contains('present')")
+    finally:
+        page.set_viewport_size({"width": 1440, "height": 900})
+
+
+def test_predict_then_reveal(msd_app):
+    page = msd_app
+    navigate(page, "?psoas_major_left=0.6&predict=1")
+    assert measure_value(page, "pelvic_tilt_deg") == "?"
+    assert "after the reveal" in page.locator("#why-text").inner_text()
+    assert page.locator("#reveal-button").is_visible()
+    page.locator("#prediction-choice input[value=up]").check()
+    shot(page, "predict_hidden")
+    page.locator("#reveal-button").click()
+    page.wait_for_function("() => location.search.includes('reveal=1')")
+    settle(page)
+    assert measure_value(page, "pelvic_tilt_deg") != "?"
+    assert "The model: pelvic tilt" in page.locator("#prediction-feedback").inner_text()
+    navigate(page, "")
+    assert not page.locator("#reveal-button").is_visible()
+
+
+def test_graph_steps_and_node_details(msd_app):
+    page = msd_app
+    navigate(page, "?psoas_major_left=0.6")
+    label = page.locator("#graph-frame-label")
+    page.wait_for_function("() => document.getElementById('graph-frame-label').innerText === 'posture 100%'")
+    page.locator("#graph-next").click()  # wraps to the first frame
+    page.wait_for_function("() => document.getElementById('graph-frame-label').innerText.startsWith('coupling 0')")
+    page.locator("#graph-next").click()
+    page.wait_for_function("() => !document.getElementById('graph-frame-label').innerText.startsWith('coupling 0')")
+    frame = label.inner_text()
+    page.locator("#graph-play").click()  # plays on from here
+    page.wait_for_function("(f) => document.getElementById('graph-frame-label').innerText !== f", arg=frame)
+    page.locator("#graph-play").click()  # pause
+    assert "Play" in page.locator("#graph-play").inner_text()
+    # inspect a node from the keyboard-friendly list
+    page.locator("#graph-node-select").click()
+    page.keyboard.type("psoas_major_left")
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => document.getElementById('graph-node-details').innerText.includes('Relations')")
+    details = page.locator("#graph-node-details").inner_text()
+    assert "antagonist" in details or "synergist" in details
+    page.locator("#graph-figure").scroll_into_view_if_needed()
+    shot(page, "graph")
+
+
+def test_compare_and_export(msd_app):
+    import json
+
+    page = msd_app
+    navigate(page, "?psoas_major_left=0.6")
+    page.locator("#store-a-button").click()
+    page.wait_for_function("() => document.getElementById('compare-table').innerText.includes('B − A')")
+    page.locator('[data-preset="flat_back"] button').click()
+    page.wait_for_function("() => location.search.includes('preset=flat_back')")
+    settle(page)
+    compare = page.locator("#compare-table").inner_text()
+    assert "psoas_major_left 0.6" in compare and "hamstrings_left 0.3" in compare
+    with page.expect_download() as dl:
+        page.locator("#export-csv").click()
+    text = Path(dl.value.path()).read_text()
+    assert text.startswith("kind,name,value,baseline,change,unit")
+    assert "measure,pelvic_tilt_deg," in text and "tone,hamstrings_left,0.3," in text
+    with page.expect_download() as dl:
+        page.locator("#export-json").click()
+    data = json.loads(Path(dl.value.path()).read_text())
+    assert data["tone"]["hamstrings_left"] == 0.3 and "pelvic_tilt_deg" in data["metrics"]
+    page.locator("#compare-table").scroll_into_view_if_needed()
+    shot(page, "compare")
+    page.locator("#clear-a-button").click()

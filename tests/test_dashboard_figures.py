@@ -1,0 +1,341 @@
+"""Figure builders (musclesim.plot, dashboard.figures), URL state, presets and the dashboard's
+update function, without a browser."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from types import SimpleNamespace
+
+import plotly.graph_objects as go
+import pytest
+
+import musclesim as ms
+from musclesim import plot
+
+SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
+
+
+@pytest.fixture(scope="module")
+def model():
+    return ms.load_model()
+
+
+@pytest.fixture(scope="module")
+def base(model):
+    return ms.simulate(model)
+
+
+@pytest.fixture(scope="module")
+def res(model):
+    r = ms.simulate(model, tone={"psoas_major_left": 0.5})
+    assert r.ok, r.message
+    return r
+
+
+@pytest.fixture(scope="module")
+def expl(res, base):
+    return ms.explain(res, base, measures=["pelvic_tilt_deg"])["pelvic_tilt_deg"]
+
+
+@pytest.fixture(scope="module")
+def G(model):
+    return ms.interaction_graph(model)
+
+
+# --------------------------------------------------------------------------- body views
+
+
+def test_sagittal_has_a_trace_per_muscle_and_the_asis_psis_line(model, res, base):
+    fig = plot.sagittal_figure(res, base)
+    assert isinstance(fig, go.Figure)  # validated by plotly
+    muscles = [t.meta for t in fig.data if t.meta]
+    assert sorted(muscles) == sorted(model.muscle_ids)
+    line = next(t for t in fig.data if t.name == "ASIS–PSIS line")
+    lms = res.geometry["landmarks"]
+    assert (line.x[0], line.y[0]) == pytest.approx(lms["pelvis.psis"], abs=1e-4)
+    assert (line.x[1], line.y[1]) == pytest.approx(lms["pelvis.asis"], abs=1e-4)
+    # the baseline is ghosted behind (drawn first)
+    assert fig.data[0].name.startswith("baseline")
+
+
+def test_sagittal_line_width_and_colour_follow_force(res, base):
+    fig = plot.sagittal_figure(res, base, as_dict=True)
+    traces = {t["meta"]: t for t in fig["data"] if t.get("meta")}
+    forces = res.muscle_force_N
+    by_force = sorted((m for m in traces if m.endswith("_left")), key=lambda m: forces[m])
+    weakest, strongest = by_force[0], by_force[-1]
+    assert forces[strongest] > forces[weakest]
+    assert traces[strongest]["line"]["width"] > traces[weakest]["line"]["width"]
+    assert traces[strongest]["line"]["color"] != traces[weakest]["line"]["color"]
+    assert plot.force_width(0) < plot.force_width(100) < plot.force_width(plot.FORCE_SCALE_N) == plot.force_width(1e6)
+
+
+def test_sagittal_annotates_the_changed_angles(res, base):
+    fig = plot.sagittal_figure(res, base, as_dict=True)
+    texts = {a.get("name"): a["text"] for a in fig["layout"]["annotations"] if a.get("name")}
+    assert set(texts) == {m for m, _ in plot.ANNOTATED_MEASURES}
+    tilt = res.metrics["pelvic_tilt_deg"]
+    change = res.change["pelvic_tilt_deg"]
+    assert f"{tilt:.1f}°" in texts["pelvic_tilt_deg"]
+    assert f"({change:+.1f})" in texts["pelvic_tilt_deg"]
+
+
+def test_a_failed_solve_draws_the_baseline_and_says_why(base):
+    failed = SimpleNamespace(ok=False, message="not converged after 40 iterations")
+    fig = plot.sagittal_figure(failed, base, as_dict=True)
+    assert any("not converged after 40 iterations" in a["text"] for a in fig["layout"]["annotations"])
+    assert any(t.get("meta") for t in fig["data"])  # the baseline body is drawn
+    go.Figure(fig)
+
+
+def test_frontal_is_a_clear_placeholder_until_the_model_has_a_frontal_plane(res, base):
+    fig = plot.frontal_figure(res, base, as_dict=True)
+    assert "frontal" not in res.geometry  # today's sagittal model
+    assert "Frontal plane" in fig["layout"]["annotations"][0]["text"]
+    assert fig["data"] == []
+
+
+def test_frontal_lights_up_when_geometry_has_a_frontal_projection(res, base):
+    """Stand-in frontal geometry (the sagittal points): the same builder draws it unchanged."""
+    def with_frontal(r):
+        geo = dict(r.geometry)
+        geo["frontal"] = r.geometry
+        return SimpleNamespace(ok=True, geometry=geo, muscle_force_N=r.muscle_force_N, activation=r.activation,
+                               metrics={**r.metrics, "pelvic_obliquity_deg": 1.5}, change={"pelvic_obliquity_deg": 1.5})
+
+    fig = plot.frontal_figure(with_frontal(res), with_frontal(base))
+    assert len([t for t in fig.data if t.meta]) == len(res.muscle_force_N)
+    assert "pelvic obliquity" in fig.layout.annotations[0].text
+
+
+# --------------------------------------------------------------------------- measures
+
+
+def test_measure_rows_flag_out_of_band_values_and_the_pi_ll_mismatch():
+    from musclesim.metrics import MEASURES
+
+    metrics = {k: (sum(v.normal) / 2 if v.normal else 0.0) for k, v in MEASURES.items()}
+    metrics["pelvic_tilt_deg"] = MEASURES["pelvic_tilt_deg"].normal[1] + 1.0
+    metrics["lumbar_lordosis_deg"] = MEASURES["lumbar_lordosis_deg"].normal[0] - 1.0
+    rows = {r["name"]: r for r in plot.measure_rows(metrics, metrics)}
+    assert list(rows) == list(MEASURES)
+    assert rows["pelvic_tilt_deg"]["flag"] == "high"
+    assert rows["lumbar_lordosis_deg"]["flag"] == "low"
+    assert rows["sacral_slope_deg"]["flag"] == ""
+    assert rows["pelvic_tilt_deg"]["change"] == 0.0
+    assert plot.pi_ll_mismatch({"pelvic_incidence_deg": 52.0, "lumbar_lordosis_deg": 61.0}) == (-9.0, False)
+    assert plot.pi_ll_mismatch({"pelvic_incidence_deg": 52.0, "lumbar_lordosis_deg": 70.0}) == (-18.0, True)
+    assert plot.measure_rows({"pelvic_tilt_deg": math.nan}, None)[0]["flag"] == "n/a"
+
+
+def test_measures_bar_figure_is_valid(res):
+    fig = plot.measures_bar_figure(plot.measure_rows(res.metrics, res.baseline_metrics))
+    assert len(fig.data[0].y) == len(res.metrics)
+
+
+# --------------------------------------------------------------------------- why panel
+
+
+def test_waterfall_bars_add_up_to_the_explanation(expl):
+    fig = plot.waterfall_figure(expl)
+    wf = fig.data[0]
+    rel = [y for y, m in zip(wf.y, wf.measure) if m == "relative"]
+    assert len(rel) == len(expl.moments)
+    assert sum(rel) == pytest.approx(sum(v for _, v in expl.moments), abs=5e-3)
+    assert wf.measure[-1] == "total" and wf.y[-1] == pytest.approx(sum(v for _, v in expl.moments), abs=5e-3)
+    assert expl.joint in fig.layout.title.text
+
+
+def test_drivers_figure_shows_the_explanation_shares(expl):
+    fig = plot.drivers_figure(expl)
+    assert list(fig.data[0].x) == pytest.approx([v for _, v in expl.drivers], abs=1e-3)
+    assert list(fig.data[0].y) == [plot.muscle_label(m) for m, _ in expl.drivers]
+
+
+def test_why_placeholders_when_nothing_changed():
+    assert "No change" in plot.waterfall_figure(None).layout.annotations[0].text
+    assert plot.drivers_figure(None).data == ()
+
+
+# --------------------------------------------------------------------------- graph view
+
+
+def test_graph_relation_kinds_have_distinct_styles_and_a_legend(G):
+    fig = plot.graph_figure(G)
+    styles = {}
+    for t in fig.data:
+        if t.meta in plot.RELATION_STYLE:
+            styles[t.meta] = (t.line.color, t.line.dash)
+            assert t.showlegend is not False and t.name.startswith(
+                {"contradicted": "documented"}.get(t.meta, t.meta))
+    assert {"agonist", "synergist", "antagonist"} <= set(styles)
+    assert len(set(styles.values())) == len(styles), styles
+    rel = plot.relation_edges(G)
+    for kind in ("agonist", "synergist", "antagonist"):
+        trace = next(t for t in fig.data if t.meta == kind)
+        assert sum(1 for v in trace.x if v is None) == len(rel[kind])  # one arc per muscle pair
+
+
+def test_graph_layout_is_deterministic_and_anatomical(G, model):
+    pos = plot.graph_layout(G)
+    assert pos == plot.graph_layout(G)
+    assert set(pos) == set(G.nodes)
+    assert pos["foot"][1] < pos["thigh"][1] < pos["pelvis"][1] < pos["L3"][1] < pos["head_neck"][1]
+    assert pos["foot"][0] == pos["head_neck"][0] == 0
+    for inst in model.instances:
+        x = pos[inst.id][0]
+        assert (x < 0) if inst.side in ("left", "midline") else (x > 0), inst.id
+    ys = sorted(pos[i.id][1] for i in model.instances if i.side == "left")
+    assert min(b - a for a, b in zip(ys, ys[1:])) > 0.5  # labels do not overlap
+
+
+def test_graph_frames_spread_from_the_changed_muscle(G, res, base):
+    frames = plot.graph_frames(G, res, base, max_frames=10)
+    assert 2 <= len(frames) <= 10
+    names = [f["name"] for f in frames]
+    assert names[0] == "coupling 0" and names[-1] == "posture 100%"
+    pos = plot.graph_layout(G)
+    muscles = [n for n in sorted(pos) if G.nodes[n]["kind"] == "muscle"]
+    measures = [n for n in sorted(pos) if G.nodes[n]["kind"] == "measure"]
+    k = plot.GRAPH_NODE_TRACES.index("muscles")
+    first = dict(zip(muscles, frames[0]["data"][k]["marker"]["color"]))
+    assert first["psoas_major_left"] > 0.9  # the muscle whose tone was raised, alone at first
+    assert sum(1 for v in first.values() if v) == 1
+    last = dict(zip(muscles, frames[-1]["data"][k]["marker"]["color"]))
+    assert sum(1 for v in last.values() if v) > 1  # coupling reached its partners
+    km = plot.GRAPH_NODE_TRACES.index("measures")
+    tilt_before = dict(zip(measures, frames[0]["data"][km]["marker"]["color"]))["pelvic_tilt_deg"]
+    tilt_after = dict(zip(measures, frames[-1]["data"][km]["marker"]["color"]))["pelvic_tilt_deg"]
+    assert tilt_before == 0 and math.copysign(1, tilt_after) == math.copysign(1, res.change["pelvic_tilt_deg"])
+
+
+def test_graph_figure_with_frames_is_valid_and_animates(G, res, base, expl):
+    fig = plot.graph_figure(G, res, base, path=expl.path)
+    assert len(fig.frames) >= 2
+    assert fig.layout.updatemenus and fig.layout.sliders
+    path = next(t for t in fig.data if t.name == "explanation path")
+    assert len(path.x) == len(expl.path)
+
+
+def test_node_relations_carry_evidence(G):
+    rows = plot.node_relations(G, "psoas_major_left")
+    rel = [r for r in rows if r["edge"] == "relation"]
+    assert rel and all(r["evidence"] for r in rel)
+    assert any(".txt" in e for r in rel for e in r["evidence"])  # a documented relation names its article
+
+
+# --------------------------------------------------------------------------- dashboard pieces
+
+
+def test_dashboard_graph_patch_is_small(G, res, base, expl):
+    from dashboard import figures
+
+    base_fig = figures.graph_base_figure(G)
+    patch, n, names = figures.graph_patch(G, base_fig, res, base, expl.path)
+    size = len(json.dumps(patch.to_plotly_json(), default=str))
+    assert n == len(names) >= 2 and size < 60_000
+
+
+def test_url_state_round_trip_and_bad_input(model):
+    from dashboard.state import format_query, parse_query
+
+    positions, measures = ms.POSITIONS, list(ms.MEASURES)
+    st, errors = parse_query("?psoas_major=0.3&iliacus_left=0.2&measure=lumbar_lordosis_deg&present=1", model,
+                             positions, measures)
+    assert not errors
+    assert st["tone"] == {"psoas_major_left": 0.3, "psoas_major_right": 0.3, "iliacus_left": 0.2}
+    q = format_query(st, model, positions)
+    assert "psoas_major=0.3" in q and "iliacus_left=0.2" in q and "present=1" in q
+    assert parse_query(q, model, positions, measures) == (st, [])
+    for bad, words in (("?psoas_major_left=7", "[0, 1]"), ("?nope=0.1", "unknown muscle"),
+                       ("?psoas_major_left=x&%%%", "[0, 1]"), ("?position=moon", "unknown position")):
+        st, errors = parse_query(bad, model, positions, measures)
+        assert st["tone"] == {} and any(words in e.lower() for e in errors), (bad, errors)
+
+
+def test_presets_are_valid_and_never_carry_a_typed_verdict(model):
+    from dashboard.presets import PRESETS_FILE, load_presets
+    from dashboard.state import validate_tone
+
+    presets = load_presets()
+    assert {"desk_sitter", "crunch_overtraining", "one_sided_psoas", "tight_calves", "flat_back", "sway_back",
+            "knees_propped"} <= {p.id for p in presets}
+    assert "verdict" not in PRESETS_FILE.read_text().replace("verdict is never", "")
+    for p in presets:
+        validate_tone(model, p.tone)  # the API's own rules
+        assert p.claim and p.articles and p.evidence_grade in ("none", "weak", "indirect", "mixed", "moderate")
+        for e in p.expect:
+            assert e.measure in ms.MEASURES or e.measure in plot.FRONTAL_MEASURES or e.muscle_force in model.muscle_ids
+        if SEEDS.is_dir():
+            assert all((SEEDS / a).is_file() for a in p.articles), p.id
+
+
+def test_verdict_compares_signs_with_the_claim():
+    from dashboard.presets import Expectation, Preset, verdict
+
+    p = Preset("x", "x", "standing", {}, "c", ("a.txt",), "weak", "n",
+               (Expectation("up", "pelvic_tilt_deg"), Expectation("down", "lumbar_lordosis_deg")))
+    ref = SimpleNamespace(ok=True, metrics={"pelvic_tilt_deg": 10.0, "lumbar_lordosis_deg": 50.0}, muscle_force_N={})
+    units = {"pelvic_tilt_deg": "deg", "lumbar_lordosis_deg": "deg"}
+
+    def run(tilt, lordosis):
+        r = SimpleNamespace(ok=True, metrics={"pelvic_tilt_deg": tilt, "lumbar_lordosis_deg": lordosis},
+                            muscle_force_N={})
+        return verdict(p, r, ref, units)["verdict"]
+
+    assert run(12, 45) == "reproduced"
+    assert run(12, 55) == "partly reproduced"
+    assert run(8, 55) == "not reproduced"
+    assert run(10.05, 50.0) == "not reproduced"  # no change is not a reproduction
+    missing = Preset("y", "y", "standing", {}, "c", ("a.txt",), "weak", "n", (Expectation("up", "pelvic_obliquity_deg"),))
+    assert verdict(missing, SimpleNamespace(ok=True, metrics={}, muscle_force_N={}), ref)["verdict"] == \
+        "outside the model's scope"
+
+
+def test_one_update_is_small_and_complete():
+    from dashboard import callbacks
+
+    state = {"tone": {"psoas_major_left": 0.45}, "position": ms.POSITIONS[0], "measure": "pelvic_tilt_deg",
+             "present": False, "predict": False, "reveal": False, "preset": "desk_sitter", "view": "trunk"}
+    out = callbacks.update_views(state)
+    assert set(out) == {f"{i}.{p}" for i, p in callbacks.UPDATE_OUTPUTS}
+    import plotly
+
+    size = len(json.dumps(out, cls=plotly.utils.PlotlyJSONEncoder))
+    assert size < 300_000, size
+    assert out["result-store.data"]["metrics"]["pelvic_tilt_deg"] is not None
+
+
+def test_linked_slider_moves_both_sides(model):
+    from dashboard import callbacks, ids
+
+    sids = [ids.tone(m) for m in model.muscle_ids]
+    values = [model.default_tone[m] for m in model.muscle_ids]
+    values[model.muscle_ids.index("psoas_major_left")] = 0.4
+    kw = dict(search="", values=values, slider_ids=sids, position=ms.POSITIONS[0], measure="pelvic_tilt_deg",
+              view="trunk", state={"tone": {}, "position": ms.POSITIONS[0], "measure": "pelvic_tilt_deg"})
+    linked = callbacks.next_state(ids.tone("psoas_major_left"), link=["link"], **kw)
+    assert linked["state"]["tone"] == {"psoas_major_left": 0.4, "psoas_major_right": 0.4}
+    assert linked["search"] == "?psoas_major=0.4"
+    alone = callbacks.next_state(ids.tone("psoas_major_left"), link=[], **kw)
+    assert alone["state"]["tone"] == {"psoas_major_left": 0.4}
+    values[model.muscle_ids.index("psoas_major_left")] = 7
+    bad = callbacks.next_state(ids.tone("psoas_major_left"), link=[], **{**kw, "values": values})
+    assert bad["messages"] and bad["state"]["tone"] == {}
+
+
+def test_tightness_in_the_url_and_the_update(model):
+    from dashboard import callbacks, ids
+    from dashboard.state import format_query, parse_query
+
+    positions, measures = ms.POSITIONS, list(ms.MEASURES)
+    st, errors = parse_query("?tight.psoas_major=10&hamstrings=0.2", model, positions, measures)
+    assert not errors and st["tight"] == {"psoas_major_left": 10.0, "psoas_major_right": 10.0}
+    assert "tight.psoas_major=10" in format_query(st, model, positions)
+    st_bad, errors = parse_query("?tight.psoas_major=90&hamstrings=0.2", model, positions, measures)
+    assert st_bad["tight"] == {} and st_bad["tone"] == {} and "[0, 45]" in errors[0]
+    out = callbacks.update_views(st)
+    assert "psoas major left: 10° of motion lost" in str(out[f"{ids.TIGHT_LIST}.children"])
+    assert out[f"{ids.RESULT}.data"]["tightness_deg"] == st["tight"]
