@@ -120,6 +120,8 @@ def simulate_many(model: Model, tones: Sequence[Mapping[str, float] | None], pos
     t0 = tone_vector(model, None)
     acts = couple_batch(t, t0, _coupling(model)) if coupling else t
     base = baseline(model, position)
+    if position != "standing":  # lying positions: no compiled path; solve one by one
+        return _lying_batch(model, tones, position, coupling, base)
     chunks = [acts[i:i + chunk_size] for i in range(0, len(acts), chunk_size)] or [acts]
     if executor is None:
         parts = [_solve_chunk(model, c, position) for c in chunks]
@@ -172,3 +174,13 @@ def _solve_chunk(model: Model, acts: np.ndarray, position: str) -> dict:
             metrics[k][good] = v
     return {"ok": np.asarray(ok, bool), "reached": np.asarray(reached, float), "iterations": np.asarray(its, int),
             "residual": np.asarray(res, float), "metrics": metrics}
+
+
+def _lying_batch(model: Model, tones, position: str, coupling: bool, base) -> BatchResult:
+    from .simulation import simulate
+
+    res = [simulate(model, t, position, coupling=coupling, frames=False) for t in tones]
+    metrics = {k: np.array([r.metrics[k] for r in res]) for k in MEASURES}
+    return BatchResult(tones, position, metrics, dict(base.metrics), np.array([r.ok for r in res]),
+                       np.array([r.iterations for r in res]), np.array([r.residual_Nm for r in res]),
+                       np.array([1.0 if r.ok else 0.0 for r in res]), tuple(r.message for r in res))

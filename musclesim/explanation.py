@@ -74,6 +74,9 @@ def explain(result: Result, baseline: Result, measures: list[str] | None = None,
 
     if not (result.ok and baseline.ok):
         raise ValueError("cannot explain a result that did not converge to a stable posture: " + result.message)
+    if result.position != "standing" or baseline.position != result.position:
+        raise ValueError(f"explanations are available for standing results compared with the standing baseline; "
+                         f"got {result.position!r} against {baseline.position!r}")
     mech = result._state["mech"] if model is None else prepare(model)
     names = list(result.metrics) if measures is None else list(measures)
     for name in names:

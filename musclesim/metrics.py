@@ -100,7 +100,7 @@ def measure(chain: Chain, points: np.ndarray, joints: np.ndarray, q: np.ndarray,
 
 def measure_batch(chain: Chain, points: np.ndarray, joints: np.ndarray, q: np.ndarray, force_N: np.ndarray,
                   moment_arm_m: np.ndarray, lam: np.ndarray, trunk_dir: np.ndarray,
-                  hip_extension_limit_deg: float) -> dict[str, np.ndarray]:
+                  hip_extension_limit_deg: float, gravity_dir: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """All measures for a batch of solved poses, as arrays (B,).
 
     ``points`` (B, Np, 2) are the chain's points, ``joints`` (B, S, 2) each segment's proximal
@@ -147,13 +147,13 @@ def measure_batch(chain: Chain, points: np.ndarray, joints: np.ndarray, q: np.nd
         "ankle_dorsiflexion_deg": deg[:, dof["ankle"]],
         "hip_extension_reserve_left_deg": reserve,
         "hip_extension_reserve_right_deg": reserve.copy(),
-        "lumbar_compression_N": lumbar_compression_N(chain, points, joints, force_N, moment_arm_m),
+        "lumbar_compression_N": lumbar_compression_N(chain, points, joints, force_N, moment_arm_m, gravity_dir),
         "balance_effort_Nm": np.abs(lam[:, 0]) + np.abs(lam[:, 1]) + np.abs(lam[:, 2] * trunk_dir[:, l5]),
     }
 
 
 def lumbar_compression_N(chain: Chain, points: np.ndarray, joints: np.ndarray, force_N: np.ndarray,
-                         moment_arm_m: np.ndarray) -> np.ndarray:
+                         moment_arm_m: np.ndarray, gravity_dir: np.ndarray | None = None) -> np.ndarray:
     """Axial compression at L5-S1 (N, per pose of a batch): weight above and muscle pulls along L5's axis.
 
     The axis runs from the L5-S1 to the L4-L5 joint centre. Each muscle crossing L5-S1 pulls the
@@ -165,7 +165,8 @@ def lumbar_compression_N(chain: Chain, points: np.ndarray, joints: np.ndarray, f
     axis = joints[:, chain.seg_names.index("L4")] - joints[:, chain.seg_names.index("L5")]
     axis /= np.linalg.norm(axis, axis=1)[:, None]
     above = chain.anc[:, j0] != 0  # segments moved by the L5-S1 joint
-    total = chain.seg_mass_kg[above].sum() * chain.gravity * axis[:, 1]
+    g = np.array([0.0, -1.0]) if gravity_dir is None else np.asarray(gravity_dir, dtype=float)
+    total = chain.seg_mass_kg[above].sum() * chain.gravity * -(axis @ g)  # weight above, along the axis
     upper, lower, muscle = _pieces_spanning(chain, j0)
     u = points[:, lower] - points[:, upper]
     u /= np.linalg.norm(u, axis=2)[..., None]

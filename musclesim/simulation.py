@@ -21,8 +21,8 @@ from .metrics import measure
 from .model import Model
 from .tone import couple, coupling_matrix, tone_vector
 
-#: Positions this sagittal model offers (lying and sitting come with the whole-body model).
-POSITIONS = ("standing",)
+#: Positions this model offers (see :mod:`musclesim.positions`).
+POSITIONS = ("standing", "supine")
 
 
 @dataclass(frozen=True)
@@ -102,19 +102,22 @@ def _freeze(d: dict) -> Mapping:
 
 
 def _check_position(position: str) -> None:
-    if position not in POSITIONS:
-        raise UnknownPositionError(position, POSITIONS)
+    if not isinstance(position, str) or position not in POSITIONS:
+        raise UnknownPositionError(str(position), POSITIONS)
 
 
 def baseline(model: Model, position: str = "standing") -> Result:
-    """The model at its resting tone (cached on the model)."""
+    """The model at its resting tone in ``position`` (cached on the model)."""
     _check_position(position)
     key = ("baseline", position)
     if key not in model._cache:
-        mech = prepare(model)
-        act = tone_vector(model, None)
-        eq = solve(mech, act)
-        model._cache[key] = _result(mech, position, {}, act, eq, None, frames=())
+        if position != "standing":
+            model._cache[key] = _simulate_lying(model, None, None, position, True, False, base=None)
+        else:
+            mech = prepare(model)
+            act = tone_vector(model, None)
+            eq = solve(mech, act)
+            model._cache[key] = _result(mech, position, {}, act, eq, None, frames=())
     return model._cache[key]
 
 
@@ -215,6 +218,8 @@ def simulate(model: Model, tone: Mapping[str, float] | None = None, position: st
         ``position`` is not one of :data:`POSITIONS`.
     """
     _check_position(position)
+    if position != "standing":
+        return _simulate_lying(model, tone, tightness, position, coupling, frames, base=baseline(model, position))
     mech = prepare(model)
     t = tone_vector(model, tone)
     t0 = tone_vector(model, None)
@@ -326,3 +331,105 @@ def _geometry(mech: Mechanics, q: np.ndarray) -> dict:
     mass = c.seg_mass_kg / c.seg_mass_kg.sum()
     com = tuple((mass @ np.array(p[:S])).tolist())
     return {"joints": joints, "segments": segments, "landmarks": landmarks, "muscles": muscles, "com": com}
+
+
+def _lying_tone(model: Model, tone, scale: float) -> tuple[np.ndarray, np.ndarray]:
+    """(requested tone, resting tone) when lying: muscles not set rest at ``scale`` x standing tone."""
+    from .tone import resolve
+
+    t0 = tone_vector(model, None) * scale
+    t = t0.copy()
+    idx = {m: i for i, m in enumerate(model.muscle_ids)}
+    for m, v in resolve(model, tone).items():
+        t[idx[m]] = v
+    return t, t0
+
+
+def _with_all_contacts(z: np.ndarray, contact, pos, n: int) -> np.ndarray:
+    """State vector for the full contact set from one for a subset (released contacts at 0 N)."""
+    forces = dict(zip(contact.contacts, z[n + 2:]))
+    return np.concatenate((z[:n + 2], [forces.get(c_, 0.0) for c_ in pos.contacts]))
+
+
+def _simulate_lying(model: Model, tone, tightness, position: str, coupling: bool, frames: bool,
+                    base: Result | None) -> Result:
+    """Lying positions: floor contacts instead of regulation (:mod:`musclesim.positions`)."""
+    from .chain import kinematics
+    from .metrics import MEASURES, measure_batch
+    import dataclasses
+
+    from .positions import POSITIONS as POS, initial_guess, residual, solve_with_lift_off
+
+    pos = POS[position]
+    mech = prepare(model)
+    n = mech.n
+    t, t0 = _lying_tone(model, tone, pos.tone_scale)
+    act = couple(t, t0, _coupling(model))[0] if coupling else t
+    lt0 = mech.chain.l_tendon_m
+    lt1 = tendon_lengths(model, tightness)
+    z = base._state["z"] if base is not None else initial_guess(mech, pos)
+    a0 = base._state["act"] if base is not None else act
+    contact = base._state["position"] if base is not None else pos
+    steps = [1.0] if base is None else [k / 4 for k in range(1, 5)]
+    iterations, ok, stable, message = 0, False, False, ""
+    out_frames: list[Frame] = []
+    ids = model.muscle_ids
+    for k, frac in enumerate(steps, start=1):
+        a = a0 + frac * (act - a0)
+        lt = lt0 + frac * (lt1 - lt0)
+        # start each step from all contacts: a point that lifted may touch down again
+        z_full = _with_all_contacts(z, contact, pos, mech.n)
+        z, ok, stable, it, message, contact = solve_with_lift_off(with_tendons(mech, lt), pos, a, lt, z_full)
+        iterations += it
+        if not (ok and stable):
+            break
+        if frames and len(steps) > 1:
+            out_frames.append(Frame("posture", k, frac, _freeze(dict(zip(ids, a.tolist()))),
+                                    _freeze(dict(zip(mech.chain.dof_names, np.degrees(z[:n]).tolist())))))
+    r, det = residual(mech, contact, z, act, lt1, detail=True)
+    good = ok and stable
+    c = mech.chain
+    if good:
+        # measures in the body's frame relative to the floor (an examination table): normal -> x, along -> y
+        nrm, phi = det["normal"], det["phi"]
+        tan = np.array([np.sin(phi), np.cos(phi)])
+        R = np.stack((nrm, tan))
+        pts = det["points"] @ R.T
+        jts = det["joints"] @ R.T
+        vals = measure_batch(c, pts[None], jts[None], z[None, :n], det["force_N"][None], det["moment_arm_m"][None],
+                             np.zeros((1, 3)), np.zeros((1, n)), model.joint("hip").range_deg[0],
+                             gravity_dir=np.array([-1.0, 0.0]))
+        metrics = {k: float(v[0]) for k, v in vals.items()}
+        metrics["com_anterior_mm"] = float("nan")  # standing measure: no meaning lying
+        metrics["balance_effort_Nm"] = 0.0
+    else:
+        metrics = {k: float("nan") for k in MEASURES}
+        if ok and not stable:
+            message = message or "unstable"
+    F = det["force_N"]
+    rr = det["moment_arm_m"]
+    moments = {}
+    for j, joint in enumerate(c.dof_names):
+        row = {m: float(F[i] * rr[i, j]) for i, m in enumerate(ids) if abs(rr[i, j]) > 1e-9}
+        row["gravity"] = float(det["Q_gravity"][j])
+        row["passive"] = float(det["Q_passive"][j])
+        row["floor contact"] = float(det["Q_contact"][j])
+        moments[joint] = _freeze(row)
+    forces = dict(zip(contact.contacts, det["contact_N"]))
+    contacts = {f"contact:{s_}.{lm}_N": float(forces.get((s_, lm, h_), 0.0)) for s_, lm, h_ in pos.contacts}
+    eq = Equilibrium(z[:n], np.zeros(3), bool(ok), bool(good), iterations, float(np.max(np.abs(r[:n]))),
+                     float(np.max(np.abs(r[n:]))), float("nan"), message)
+    res = Result(
+        model_name=model.name, position=position, tone=_freeze(dict(tone or {})), tightness=_freeze(dict(tightness or {})),
+        activation=_freeze(dict(zip(ids, act.tolist()))), metrics=_freeze(metrics),
+        baseline_metrics=base.metrics if base is not None else _freeze(dict(metrics)),
+        pose_deg=_freeze(dict(zip(c.dof_names, np.degrees(z[:n]).tolist()))), moments=_freeze(moments),
+        muscle_force_N=_freeze(dict(zip(ids, F.tolist()))),
+        moment_arms_m=_freeze({m: _freeze({j: float(rr[i, jj]) for jj, j in enumerate(c.dof_names)
+                                            if abs(rr[i, jj]) > 1e-9}) for i, m in enumerate(ids)}),
+        regulation=_freeze(contacts), converged=bool(ok), stable=bool(good), iterations=iterations,
+        residual_Nm=eq.residual_Nm, message=message, frames=tuple(out_frames),
+        _state={"eq": eq, "act": act, "mech": with_tendons(mech, lt1), "graph": model._cache.get("graph"), "z": z,
+                "position": contact},
+    )
+    return res

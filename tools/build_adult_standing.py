@@ -182,23 +182,26 @@ LEG_Z = 0.085
 segment("foot", "", "", mf["foot"], DE_LEVA, add(ANKLE, (0.045, -0.040)),
         "de Leva 1996: foot COM 44 % of heel-toe length from the heel; heel 5 cm behind the ankle [M]",
         {"ankle_centre": (ANKLE, LEG_Z), "medial_malleolus": (ANKLE, LEG_Z - 0.02),
-         "heel": (add(ANKLE, (-0.055, -0.080)), LEG_Z), "toe": (add(ANKLE, (0.200, -0.080)), LEG_Z)},
-        "foot length 0.26 m (de Leva 1996), malleoli at the ankle centre [M]", bilateral=True, z=LEG_Z)
+         "heel": (add(ANKLE, (-0.055, -0.080)), LEG_Z), "toe": (add(ANKLE, (0.200, -0.080)), LEG_Z),
+         "heel_back": (add(ANKLE, (-0.065, -0.045)), LEG_Z)},
+        "foot length 0.26 m (de Leva 1996), malleoli at the ankle centre; heel_back: where the heel rests when lying [M]", bilateral=True, z=LEG_Z)
 segment("shank", "foot", "ankle", mf["shank"], DE_LEVA, add(ANKLE, (0.0, 0.435 * (1 - 0.4459))),
         "de Leva 1996: shank COM 44.59 % from the knee",
-        {"knee_centre": (KNEE, LEG_Z), "tibial_tuberosity": (add(KNEE, (0.035, -0.060)), LEG_Z)},
-        "joint centres from de Leva segment lengths; tuberosity 6 cm below the knee [M]", bilateral=True, z=LEG_Z)
+        {"knee_centre": (KNEE, LEG_Z), "tibial_tuberosity": (add(KNEE, (0.035, -0.060)), LEG_Z),
+         "calf_back": (add(KNEE, (-0.060, -0.150)), LEG_Z)},
+        "joint centres from de Leva segment lengths; tuberosity 6 cm below the knee; calf surface [M]", bilateral=True, z=LEG_Z)
 segment("thigh", "shank", "knee", mf["thigh"], DE_LEVA, add(HIP, (0.0, -0.425 * 0.4095)),
         "de Leva 1996: thigh COM 40.95 % from the hip",
         {"hip_centre": (HIP, LEG_Z), "greater_trochanter": (add(HIP, (-0.010, -0.010)), LEG_Z + 0.085),
-         "lesser_trochanter": (add(HIP, (-0.005, -0.060)), LEG_Z - 0.015)},
-        "trochanters relative to the femoral head [M]", bilateral=True, z=LEG_Z)
+         "lesser_trochanter": (add(HIP, (-0.005, -0.060)), LEG_Z - 0.015),
+         "thigh_back": (add(HIP, (-0.070, -0.200)), LEG_Z), "knee_back": (add(KNEE, (-0.060, 0.060)), LEG_Z)},
+        "trochanters relative to the femoral head; posterior thigh surface at mid-thigh and just above the knee [M]", bilateral=True, z=LEG_Z)
 segment("pelvis", "thigh", "hip", mf["lower_trunk"], DE_LEVA + ", lower trunk (omphalion to hips)",
         add(HIP, (0.005, 0.070)), "estimate: lower-trunk COM above the hip axis (classical plumb line through the greater trochanter)",
         {"asis": (ASIS, PELVIS_WIDTH / 2), "psis": (PSIS, 0.045), "pubic_symphysis": (PUBIS, 0.0),
          "s1_endplate_anterior": (S1_ANT, 0.0), "s1_endplate_posterior": (S1_POST, 0.0), "s1_endplate_mid": (S1_MID, 0.0),
          "iliac_crest": (add(HIP, (-0.010, 0.165)), 0.140), "ischial_tuberosity": (add(HIP, (-0.050, -0.060)), 0.060),
-         "hip_axis": (HIP, 0.0)},
+         "hip_axis": (HIP, 0.0), "sacrum_back": (add(PSIS, (-0.010, -0.050)), 0.0)},
         f"ASIS/PSIS/hip centre: {HARRINGTON}, pelvis depth 0.16 m, width 0.25 m, ASIS-PSIS tilted 13 deg (Preece 2008); "
         f"S1 plate from PI 52 = PT 12 + SS 40 with hip-axis to S1 distance 0.11 m [M]; crest and ischium [M]")
 vmass = mf["middle_trunk"] * 0.40 / 5
@@ -227,11 +230,12 @@ segment("thorax_upper", "thorax_lower", "T7T8", mf["upper_trunk"] + mf["arms"],
         add(T7T8, (0.030, 0.100)), "estimate: upper trunk and arm mass centre ~3 cm anterior to T4-T5 (arms hang on the plumb line through the hip)",
         {"t4_endplate_anterior": (endplate(T4_SUP_MID, T4_SUP_SLOPE)[0], 0.0),
          "t4_endplate_posterior": (endplate(T4_SUP_MID, T4_SUP_SLOPE)[1], 0.0),
-         "c7": (C7, 0.0)},
+         "c7": (C7, 0.0), "upper_back": (add(T7T8, (-0.075, 0.060)), 0.0)},
         "T1-T7, 28 mm per level; kyphosis 42 deg (men 42.8 +/- 8.8, REFERENCE.md A)")
 segment("head_neck", "thorax_upper", "neck", mf["head_neck"], DE_LEVA,
         HEAD_COM, "estimate: head-neck COM just above and ahead of the tragus",
-        {"tragus": (TRAGUS, 0.070)}, f"craniovertebral angle {CVA_DEG} deg with tragus 0.11 m above C7 (normal CVA > ~50 deg) [M]")
+        {"tragus": (TRAGUS, 0.070), "occiput": (add(TRAGUS, (-0.090, 0.010)), 0.0)},
+        f"occiput 9 cm behind the tragus (where the head rests lying) [M]; craniovertebral angle {CVA_DEG} deg with tragus 0.11 m above C7 (normal CVA > ~50 deg) [M]")
 
 # --------------------------------------------------- joints
 def joint(jid, parent, child, centre, rng, law, law_src, bilateral=False, z=0.0, sign=1):

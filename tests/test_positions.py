@@ -1,0 +1,69 @@
+"""Lying on the back: floor contacts instead of postural regulation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import musclesim as ms
+from musclesim.positions import POSITIONS, residual
+
+
+@pytest.fixture(scope="module")
+def model():
+    return ms.load_model()
+
+
+def test_positions_offered(model):
+    assert set(ms.POSITIONS) == {"standing", "supine"}
+    assert set(POSITIONS) >= set(ms.POSITIONS)
+
+
+def test_supine_rests_on_the_floor_in_equilibrium(model):
+    b = ms.baseline(model, "supine")
+    assert b.ok, b.message
+    forces = [v for k, v in b.regulation.items() if k.startswith("contact:")]
+    assert all(f >= 0 for f in forces)
+    weight = sum(s.mass_fraction * (2 if s.bilateral else 1) for s in model.segments) * model.subject.body_mass_kg * 9.81
+    assert sum(forces) == pytest.approx(weight, rel=1e-6)  # the floor carries the whole weight
+    for joint, row in b.moments.items():
+        assert abs(sum(row.values())) < 1e-6, joint
+
+
+def test_lying_unloads_the_spine_and_flattens_the_curves(model):
+    stand, lie = ms.baseline(model), ms.baseline(model, "supine")
+    assert lie.metrics["lumbar_compression_N"] < 0.5 * stand.metrics["lumbar_compression_N"]
+    assert lie.metrics["lumbar_lordosis_deg"] < stand.metrics["lumbar_lordosis_deg"]
+    assert lie.metrics["pelvic_incidence_deg"] == pytest.approx(stand.metrics["pelvic_incidence_deg"], abs=1e-9)
+
+
+def test_psoas_tone_arches_the_back_when_lying(model):
+    """001_881622d7f40ce67f.txt: a tight psoas pulls the back into an arch when lying on it."""
+    r = ms.simulate(model, {"psoas_major": 0.3}, position="supine")
+    assert r.ok, r.message
+    assert r.change["lumbar_lordosis_deg"] > 1.0
+
+
+def test_lift_off_is_reported(model):
+    r = ms.simulate(model, {"glutes": 0.3}, position="supine")
+    assert r.ok
+    assert "lifted off" in r.message
+    assert r.regulation["contact:head_neck.occiput_N"] == 0.0
+
+
+def test_residual_vanishes_at_the_answer(model):
+    from musclesim.mechanics import prepare
+
+    b = ms.baseline(model, "supine")
+    r = residual(prepare(model), b._state["position"], b._state["z"], b._state["act"],
+                 prepare(model).chain.l_tendon_m)
+    assert np.max(np.abs(r)) < 1e-6
+
+
+def test_batch_and_explain_in_lying_positions(model):
+    tones = [{"psoas_major": 0.2}, None]
+    b = ms.simulate_many(model, tones, position="supine")
+    single = ms.simulate(model, tones[0], position="supine")
+    assert b.metrics["lumbar_lordosis_deg"][0] == pytest.approx(single.metrics["lumbar_lordosis_deg"], abs=1e-9)
+    with pytest.raises(ValueError, match="standing"):
+        ms.explain(single, ms.baseline(model, "supine"))
