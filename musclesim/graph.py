@@ -111,38 +111,32 @@ def _add_geometric_relations(G, model, moment_arms, thr) -> None:
                    documented=False, evidence=[{"kind": "geometry", "joints": shared}])
 
 
-def _expand(model: Model, name: str) -> list[str]:
-    return list(model.groups.get(name, (name,)))
-
-
 def _add_documented_relations(G, model) -> None:
-    insts = {}
-    for inst in model.instances:
-        insts.setdefault(inst.base, []).append(inst)
+    names = model.names()  # muscle ids, bilateral names and groups -> muscle instances
+    inst = {i.id: i for i in model.instances}
     for rel in model.relations:
-        for ba, bb in itertools.product(_expand(model, rel.a), _expand(model, rel.b)):
-            if ba == bb:
+        for a_id, b_id in itertools.product(names[rel.a], names[rel.b]):
+            ia, ib = inst[a_id], inst[b_id]
+            if a_id == b_id or not _same_side(ia, ib):
                 continue
-            for ia, ib in itertools.product(insts[ba], insts[bb]):
-                if not _same_side(ia, ib):
-                    continue
-                geo_kind = {d["relation"] for d in G.get_edge_data(ia.id, ib.id, default={}).values()
-                            if d.get("geometric")}
-                compatible = {"agonist": {"synergist"}, "synergist": {"synergist"}, "antagonist": {"antagonist"}}[rel.kind]
-                contradicted = bool(geo_kind) and not (geo_kind & compatible)
-                why = ""
-                if not geo_kind:
-                    why = "the geometry gives no relation (no shared joint with a significant moment arm for both)"
-                elif contradicted:
-                    why = f"the moment arms make them {', '.join(sorted(geo_kind))}s in this sagittal model"
-                evidence = {"kind": "document", "source": rel.source, "action": rel.action}
-                for u, v in ((ia.id, ib.id), (ib.id, ia.id)):
-                    key = f"document:{rel.kind}"
-                    if G.has_edge(u, v, key):
+            geo_kind = {d["relation"] for d in G.get_edge_data(ia.id, ib.id, default={}).values()
+                        if d.get("geometric")}
+            compatible = {"agonist": {"synergist"}, "synergist": {"synergist"}, "antagonist": {"antagonist"}}[rel.kind]
+            contradicted = bool(geo_kind) and not (geo_kind & compatible)
+            why = ""
+            if not geo_kind:
+                why = "the geometry gives no relation (no shared joint with a significant moment arm for both)"
+            elif contradicted:
+                why = f"the moment arms make them {', '.join(sorted(geo_kind))}s in this sagittal model"
+            evidence = {"kind": "document", "source": rel.source, "action": rel.action}
+            for u, v in ((ia.id, ib.id), (ib.id, ia.id)):
+                key = f"document:{rel.kind}"
+                if G.has_edge(u, v, key):
+                    if evidence not in G.edges[u, v, key]["evidence"]:
                         G.edges[u, v, key]["evidence"].append(evidence)
-                        continue
-                    G.add_edge(u, v, key=key, type="relation", relation=rel.kind, geometric=False, documented=True,
-                               contradicted=contradicted, geometry_note=why, evidence=[evidence])
+                    continue
+                G.add_edge(u, v, key=key, type="relation", relation=rel.kind, geometric=False, documented=True,
+                           contradicted=contradicted, geometry_note=why, evidence=[evidence])
 
 
 def contradicted_relations(G: nx.MultiDiGraph) -> list[dict]:

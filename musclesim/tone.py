@@ -49,8 +49,12 @@ def _names_by_specificity(model: Model, request: Mapping[str, float]):
 
 
 def _is_number(value) -> bool:
-    return not isinstance(value, bool) and isinstance(value, (int, float, np.floating, np.integer)) \
-        and math.isfinite(float(value))
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
+        return False
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:  # an int too large for a float
+        return False
 
 
 def resolve_tightness(model: Model, tightness: Mapping[str, float] | None) -> dict[str, float]:
@@ -111,9 +115,14 @@ def coupling_matrix(model: Model, graph) -> np.ndarray:
             W[idx[a], idx[b]] = gains[d["relation"]]
     norm = np.abs(W).sum(axis=1).max() if W.size else 0.0
     if norm >= 1.0:
-        raise ValueError(
-            f"coupling gains too large: the coupling matrix's row sums reach {norm:.2f} (must be < 1 "
-            f"for the tone iteration to converge); lower [coupling] synergist_gain/antagonist_gain")
+        from .errors import ModelFileError
+
+        gain = "synergist_gain" if abs(model.coupling.synergist_gain) >= abs(model.coupling.antagonist_gain) \
+            else "antagonist_gain"
+        raise ModelFileError(
+            model.path, f"coupling.{gain}", "too large: the tone coupling would not converge",
+            value=getattr(model.coupling, gain),
+            allowed=f"gains whose coupling-matrix row sums stay below 1 (they reach {norm:.2f} with this graph)")
     return W
 
 

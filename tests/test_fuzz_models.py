@@ -273,9 +273,6 @@ def test_bad_tone_values_are_reported(model, value):
     assert "glutes" in str(info.value) and "[0, 1]" in str(info.value)
 
 
-@pytest.mark.xfail(strict=True, raises=OverflowError,
-                   reason="tone.resolve converts with float() before checking the range: an int too large for a "
-                          "float raises OverflowError instead of ToneRangeError (core: musclesim/tone.py)")
 def test_huge_integer_tone_is_a_range_error(model):
     with pytest.raises(ToneRangeError):
         resolve(model, {"glutes": 10 ** 400})
@@ -383,20 +380,7 @@ def _strong_coupling(d):
     d["coupling"]["synergist_gain"] = 0.9
 
 
-@pytest.mark.parametrize("edit", [
-    pytest.param(_relation_on_instance, marks=pytest.mark.xfail(strict=True, raises=KeyError, reason=(
-        "a relation naming one side ('psoas_major_left') validates (validate.py accepts instance ids), but "
-        "graph._expand/_add_documented_relations only know base ids: KeyError 'psoas_major_left' "
-        "(core: musclesim/graph.py)"))),
-    pytest.param(_group_only_on_muscles, marks=pytest.mark.xfail(strict=True, raises=KeyError, reason=(
-        "a relation naming a group declared only in the muscles' `groups` lists (not in [groups]) validates and "
-        "works for tone=, but graph._expand reads model.groups only: KeyError 'abdominals' "
-        "(core: musclesim/graph.py; found by delete_line-32 with 80 cases per kind)"))),
-    pytest.param(_strong_coupling, marks=pytest.mark.xfail(strict=True, raises=ValueError, reason=(
-        "coupling gains whose coupling-matrix row sums reach 1 pass validation (each gain is < 1) and make "
-        "simulate raise a plain ValueError, not a ModelFileError naming coupling.synergist_gain "
-        "(core: musclesim/tone.py coupling_matrix; the row sums need the graph, so validate.py cannot see them)"))),
-])
+@pytest.mark.parametrize("edit", [_relation_on_instance, _group_only_on_muscles, _strong_coupling])
 def test_valid_files_the_core_must_handle(tmp_path, edit):
     """Files that pass validation must solve, or fail with a documented MusclesimError."""
     _, load = _load_edited(tmp_path, edit)
