@@ -30,6 +30,9 @@ _EXPORTS = {
     "explain": "explanation", "Explanation": "explanation",
     "build_graph": "graph", "contradicted_relations": "graph", "graph_to_json": "graph",
     "MEASURES": "metrics",
+    "load_scenario": "scenarios", "run_scenarios": "scenarios", "Scenario": "scenarios",
+    "sweep": "sweeps", "grid": "sweeps", "SweepTable": "sweeps",
+    "sensitivity": "sensitivity_analysis", "Sensitivity": "sensitivity_analysis",
     "errors": None,
 }
 

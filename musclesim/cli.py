@@ -4,6 +4,9 @@
     musclesim models
     musclesim graph [-o graph.json]
     musclesim serve [--host 127.0.0.1] [--port 8050]
+    musclesim scenario FILE... [--json|--csv] [-o OUT]
+    musclesim sweep psoas_major 0:1:21 --metric pelvic_tilt_deg [--grid iliacus 0:0.5:6] [--json|--csv] [-o OUT]
+    musclesim sensitivity pelvic_tilt_deg [-o tornado.html] [--json]
 
 User errors (unknown muscle, tone out of range, bad syntax, missing model) exit with status 2 and
 one line on stderr, never a traceback; an internal error exits 1 with a short report.
@@ -123,6 +126,193 @@ def cmd_graph(args) -> int:
     return 0
 
 
+# --------------------------------------------------------------------------- batch commands
+
+#: Largest number of values a range may expand to.
+MAX_RANGE = 1_000_000
+
+
+def parse_range(text: str, what: str = "range") -> list[float]:
+    """``START:STOP:COUNT`` (evenly spaced, both ends included), ``A,B,C`` or one value; tones in [0, 1]."""
+    import numpy as np
+
+    syntax = f"{what} must be START:STOP:COUNT (e.g. 0:1:21), a list like 0.1,0.2,0.3 or one value in [0, 1]"
+    text = text.strip()
+    try:
+        if ":" in text:
+            parts = text.split(":")
+            if len(parts) != 3:
+                raise UsageError(f"{syntax}; got {text!r}")
+            start, stop = float(parts[0]), float(parts[1])
+            try:
+                count = int(parts[2])
+            except ValueError:
+                raise UsageError(f"{what}: COUNT must be an integer from 1 to {MAX_RANGE}; got {parts[2]!r}") from None
+            if not 1 <= count <= MAX_RANGE:
+                raise UsageError(f"{what}: COUNT must be an integer from 1 to {MAX_RANGE}; got {parts[2]!r}")
+            values = np.linspace(start, stop, count).tolist()
+        else:
+            values = [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise UsageError(f"{syntax}; got {text!r}") from None
+    if not values:
+        raise UsageError(f"{syntax}; got {text!r}")
+    bad = [v for v in values if not (0.0 <= v <= 1.0)]  # also catches NaN
+    if bad:
+        raise UsageError(f"{what}: tones must lie in [0, 1] (resting activation); got {bad[0]:g} in {text!r}")
+    return values
+
+
+def _fmt(args, explicit_json: bool, explicit_csv: bool) -> str:
+    if explicit_json and explicit_csv:
+        raise UsageError("choose one of --json and --csv")
+    if explicit_json:
+        return "json"
+    if explicit_csv:
+        return "csv"
+    if args.output and args.output.lower().endswith(".json"):
+        return "json"
+    if args.output and args.output.lower().endswith(".csv"):
+        return "csv"
+    return "text"
+
+
+def _emit(text: str, output: str | None, what: str) -> None:
+    """Print ``text`` or write it atomically to ``output``."""
+    if output:
+        from .tables import write_atomic
+
+        write_atomic(output, text if text.endswith("\n") else text + "\n")
+        print(f"wrote {what} to {output}")
+    else:
+        print(text)
+
+
+def _report_failures(ok, label: str) -> None:
+    failed = int(len(ok) - sum(bool(x) for x in ok))
+    if failed:
+        print(f"musclesim: note: {failed} of {len(ok)} {label} found no standing posture (ok=false in the table)",
+              file=sys.stderr)
+
+
+def cmd_scenario(args) -> int:
+    from .scenarios import run_scenarios
+
+    fmt = _fmt(args, args.json, args.csv)
+    table = run_scenarios(args.files, progress=None)
+    text = {"json": lambda: table.to_json(), "csv": lambda: table.to_csv().rstrip("\n"),
+            "text": table.text}[fmt]()
+    _emit(text, args.output, f"{len(table)} rows")
+    _report_failures([s for s, first in zip(table.column("ok"), _firsts(table.column("scenario"))) if first],
+                     "scenarios")
+    return 0
+
+
+def _firsts(names) -> list[bool]:
+    """True at the first row of each run of equal values."""
+    out, prev = [], object()
+    for n in names:
+        out.append(n != prev)
+        prev = n
+    return out
+
+
+def cmd_sweep(args) -> int:
+    import musclesim as ms
+    from .sweeps import grid, sweep
+
+    fmt = _fmt(args, args.json, args.csv)
+    model = ms.load_model(args.model)
+    values = parse_range(args.range, f"range of {args.name}")
+    fixed = _parse_set(args.fixed or [])
+    metrics = args.metric or None
+    common = dict(metrics=metrics, fixed=fixed, position=args.position, coupling=not args.no_coupling, progress=None)
+    if args.grid:
+        other, other_range = args.grid
+        if other == args.name:
+            raise UsageError(f"--grid needs a second name, different from {args.name!r}")
+        table = grid(model, args.name, values, other, parse_range(other_range, f"range of {other}"), **common)
+    else:
+        table = sweep(model, args.name, values, **common)
+    if fmt == "json":
+        text = table.to_json()
+    elif fmt == "csv":
+        text = table.to_csv().rstrip("\n")
+    else:
+        text = _wide_text(table)
+    _emit(text, args.output, f"{len(table)} rows")
+    if args.plot:
+        from .analysis_plots import grid_figure, sweep_figure, write_html
+
+        fig = grid_figure(table, table.metrics[0]) if args.grid else sweep_figure(table)
+        write_html(fig, args.plot, title=table.title)
+        print(f"wrote the figure to {args.plot}")
+    _report_failures(table.ok, "scenarios")
+    return 0
+
+
+def _wide_text(table) -> str:
+    wide = table.wide()
+    cols = wide.columns
+    width = {c: max(9, len(c)) for c in cols}
+    lines = ["  ".join(f"{c:>{width[c]}s}" for c in cols)]
+    for row in wide:
+        cells = []
+        for c in cols:
+            v = row[c]
+            if isinstance(v, bool):
+                cells.append(f"{'ok' if v else 'failed':>{width[c]}s}")
+            elif isinstance(v, float):
+                cells.append(f"{'-' if math.isnan(v) else f'{v:.3f}' if c in table.varied else f'{v:.2f}':>{width[c]}s}")
+            else:
+                cells.append(f"{v!s:>{width[c]}s}")
+        lines.append("  ".join(cells))
+    return "\n".join(lines)
+
+
+def cmd_sensitivity(args) -> int:
+    import musclesim as ms
+    from .sensitivity_analysis import sensitivity
+
+    model = ms.load_model(args.model)
+    lo_hi = parse_range(args.range, "--range")
+    if len(lo_hi) != 2 or not lo_hi[0] < lo_hi[1]:
+        raise UsageError(f"--range must be LOW,HIGH with LOW < HIGH in [0, 1] (e.g. 0,0.3); got {args.range!r}")
+    muscles = [m.strip() for m in args.muscles.split(",") if m.strip()] if args.muscles else None
+    if args.trajectories < 2:
+        raise UsageError(f"--trajectories must be at least 2; got {args.trajectories}")
+    s = sensitivity(model, args.measure, muscles, position=args.position, coupling=not args.no_coupling,
+                    method=args.method, tone_range=(lo_hi[0], lo_hi[1]), trajectories=args.trajectories,
+                    seed=args.seed, progress=None)
+    data = json.dumps(s.as_dict(), indent=1)
+    if args.output:
+        if args.output.lower().endswith(".json"):
+            _emit(data, args.output, "the sensitivity table")
+        else:
+            from .analysis_plots import tornado_figure, write_html
+
+            write_html(tornado_figure(s, n=args.top), args.output, title=f"sensitivity of {args.measure}")
+            print(f"wrote the tornado plot to {args.output}")
+    if args.json:
+        print(data)
+    elif not (args.output and args.output.lower().endswith(".json")):
+        unit = s.unit
+        print(f"sensitivity of {s.measure} (baseline {s.baseline:.2f} {unit}), ranked by {s.key} ({s.method}, "
+              f"tone {s.tone_range[0]:g}..{s.tone_range[1]:g}, {s.n_scenarios} scenarios)")
+        keys = [k for k in s.indices if k != "n_effects"]
+        print(f"  {'#':>2s} {'muscle':24s} {'d/dtone':>9s} {f'at {s.tone_range[0]:g}':>8s} "
+              f"{f'at {s.tone_range[1]:g}':>8s} " + " ".join(f"{k:>8s}" for k in keys))
+        for r in list(s.table())[: args.top or None]:
+            f = lambda v: "       -" if v is None or math.isnan(v) else f"{v:+8.2f}"  # noqa: E731
+            print(f"  {r['rank']:2d} {r['muscle']:24s} {f(r['derivative']):>9s} {f(r['low'])} {f(r['high'])} "
+                  + " ".join(f(r[k]) for k in keys))
+        print(f"  (d/dtone: {unit} per unit activation at rest; 'at': change with that muscle alone at that tone; "
+              f"{s.key}: global index)")
+        for note in s.notes:
+            print(f"  note: {note}")
+    return 0
+
+
 def cmd_serve(args) -> int:
     try:
         from dashboard.app import serve
@@ -156,7 +346,47 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8050)
     serve.set_defaults(func=cmd_serve)
+
+    scen = sub.add_parser("scenario", help="run scenario files (TOML) and print a tidy table")
+    scen.add_argument("files", nargs="+", metavar="FILE", help="scenario files (see examples/scenarios/)")
+    _add_output(scen)
+    scen.set_defaults(func=cmd_scenario)
+
+    sw = sub.add_parser("sweep", help="sweep one muscle's tone (or two over a grid) and tabulate measures")
+    sw.add_argument("name", metavar="NAME", help="muscle id, bilateral name or group")
+    sw.add_argument("range", metavar="RANGE", help="START:STOP:COUNT (e.g. 0:1:21) or a list 0.1,0.2")
+    sw.add_argument("--metric", action="append", metavar="MEASURE", help="measure to report (repeatable; default all)")
+    sw.add_argument("--grid", nargs=2, metavar=("NAME2", "RANGE2"), help="sweep a second muscle too (all pairs)")
+    sw.add_argument("--fixed", action="append", metavar="NAME=VALUE", help="tone held fixed (repeatable)")
+    sw.add_argument("--position", default="standing")
+    sw.add_argument("--model", default=None)
+    sw.add_argument("--no-coupling", action="store_true")
+    sw.add_argument("--plot", metavar="HTML", help="also save a plotly figure to this HTML file")
+    _add_output(sw)
+    sw.set_defaults(func=cmd_sweep)
+
+    se = sub.add_parser("sensitivity", help="rank muscles by their effect on a measure (tornado plot)")
+    se.add_argument("measure", metavar="MEASURE")
+    se.add_argument("-o", "--output", help="write the tornado plot (HTML), or the table if OUT ends in .json")
+    se.add_argument("--json", action="store_true", help="print the table as JSON")
+    se.add_argument("--method", choices=("morris", "sobol"), default="morris",
+                    help="global method (sobol needs the analysis extra: SALib)")
+    se.add_argument("--muscles", metavar="A,B,...", help="factors (default: every bilateral muscle)")
+    se.add_argument("--range", default="0,0.3", metavar="LOW,HIGH", help="tone range of the design (default 0,0.3)")
+    se.add_argument("--trajectories", type=int, default=30, help="Morris trajectories (default 30)")
+    se.add_argument("--seed", type=int, default=0)
+    se.add_argument("--top", type=int, default=0, help="show only the top N muscles")
+    se.add_argument("--position", default="standing")
+    se.add_argument("--model", default=None)
+    se.add_argument("--no-coupling", action="store_true")
+    se.set_defaults(func=cmd_sensitivity)
     return p
+
+
+def _add_output(parser) -> None:
+    parser.add_argument("--json", action="store_true", help="JSON: a list of row objects")
+    parser.add_argument("--csv", action="store_true", help="CSV with a header row")
+    parser.add_argument("-o", "--output", help="write to this file (atomically) instead of stdout")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -5,7 +5,8 @@ The bar appears only for runs that last over a second and only when stderr is a 
 tqdm's when tqdm is installed (the ``analysis`` extra), else one line on stderr rewritten in place.
 
 Running a batch in pieces gives the same numbers as one call: :func:`musclesim.simulate_many`
-solves every scenario independently (its coupling iteration and its continuation run per row).
+solves every scenario independently (its coupling iteration and its continuation run per row),
+and the pieces are its own chunks.
 """
 
 from __future__ import annotations
@@ -16,8 +17,12 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-#: Scenarios per piece when a progress bar is shown (about half a second of work each).
-PIECE = 500
+from .batch import CHUNK
+
+#: Scenarios per piece when a progress bar is shown: simulate_many's own chunk size, so the pieces
+#: are exactly its chunks and the numbers do not depend on whether a bar is shown (the batched
+#: arithmetic can differ in the last bits between batches of different sizes).
+PIECE = CHUNK
 #: Seconds a run must last before the bar appears.
 DELAY_S = 1.0
 

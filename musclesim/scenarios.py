@@ -12,18 +12,22 @@ A scenario file::
     [tone]                            # resting activation 0..1 by muscle id, bilateral name or group
     glutes = 0.25
 
-    [tightness]                       # accepted for forward compatibility; must be empty for now
+    [tightness]                       # contracture: degrees of motion lost at the muscle's main joint
+    hamstrings = 10                   # (0..45; see musclesim.simulate(tightness=...))
 
-``preset = "<id>"`` takes the tone, position and description of that preset from
+``preset = "<id>"`` takes the tone, tightness, position and description of that preset from
 ``musclesim/data/presets.toml``, the file the dashboard reads too (one source of truth for the
-article presets). The file's own ``tone`` entries are added on top of the preset's (a name in both
-takes the file's value), and its ``position`` and ``description`` replace the preset's.
+article presets). The file's own ``tone`` and ``tightness`` entries are added on top of the
+preset's (a name in both takes the file's value), and its ``position`` and ``description``
+replace the preset's.
 
 Every mistake raises :class:`~musclesim.errors.ScenarioFileError` naming the file, the field,
 the bad value and what is allowed (close names are suggested), before anything is solved.
 
 :func:`run_scenarios` solves many files together (one :func:`musclesim.simulate_many` call per
-model, position and coupling setting) and returns a tidy :class:`~musclesim.tables.Table`.
+model, position and coupling setting; scenarios with tightness one by one with
+:func:`musclesim.simulate`, as the batch solver takes tone only) and returns a tidy
+:class:`~musclesim.tables.Table`.
 """
 
 from __future__ import annotations
@@ -87,6 +91,17 @@ def _read_presets(path: str) -> dict[str, dict]:
 def preset_ids() -> tuple[str, ...]:
     """Ids of the article presets in ``musclesim/data/presets.toml`` (file order)."""
     return tuple(_read_presets(str(PRESETS_FILE)))
+
+
+def preset_info(preset_id: str) -> Mapping:
+    """One article preset as written in ``musclesim/data/presets.toml`` (title, claim, tone,
+    position, articles, evidence grade and note, expectations). Raises :class:`KeyError`."""
+    presets = _read_presets(str(PRESETS_FILE))
+    if preset_id not in presets:
+        from .errors import UnknownNameError
+
+        raise UnknownNameError(preset_id, presets)
+    return presets[preset_id]
 
 
 def _toml(path: Path) -> dict:
@@ -154,9 +169,11 @@ def load_scenario(path: str | Path) -> Scenario:
 
 def scenario_from_dict(data: Mapping, file: str | Path | None = None, name: str = "scenario") -> Scenario:
     """Validate the contents of a scenario file given as a mapping (see :func:`load_scenario`)."""
+    from .errors import MusclesimError
     from .io import DEFAULT_MODEL
     from .metrics import MEASURES
     from .simulation import POSITIONS
+    from .tone import resolve_tightness
 
     file = Path(file) if file is not None else None
 
@@ -181,6 +198,7 @@ def scenario_from_dict(data: Mapping, file: str | Path | None = None, name: str 
 
     # the preset first: the file's own fields go on top of it
     tone: dict[str, object] = {}
+    tight: dict[str, object] = {}
     position = "standing"
     preset_id = text("preset")
     if preset_id:
@@ -190,6 +208,7 @@ def scenario_from_dict(data: Mapping, file: str | Path | None = None, name: str 
                       allowed=_listing(list(presets)))
         pre = presets[preset_id]
         tone.update(pre.get("tone", {}))
+        tight.update(pre.get("tightness", {}))
         position = pre.get("position", position)
         if not description:
             description = f"{pre.get('title', preset_id)}. {pre.get('claim', '')}".strip()
@@ -205,12 +224,10 @@ def scenario_from_dict(data: Mapping, file: str | Path | None = None, name: str 
         raise err("tone", "must be a table of muscle or group name = resting activation in [0, 1]", value=own_tone)
     tone.update(own_tone)
 
-    tightness = data.get("tightness", {})
-    if not isinstance(tightness, Mapping):
-        raise err("tightness", "must be a table of muscle name = value", value=tightness)
-    if tightness:
-        raise err("tightness", "tightness is not modelled yet (keep the table empty; set resting tone with [tone] "
-                  "instead)", value=dict(tightness))
+    own_tight = data.get("tightness", {})
+    if not isinstance(own_tight, Mapping):
+        raise err("tightness", "must be a table of muscle or group name = degrees of motion lost", value=own_tight)
+    tight.update(own_tight)
 
     measures_raw = data.get("measures", None)
     if measures_raw is None:
@@ -235,8 +252,19 @@ def scenario_from_dict(data: Mapping, file: str | Path | None = None, name: str 
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or not 0 <= v <= 1:
             raise err(f"tone.{nm}", f"tone must be a number in [0, 1] (resting activation){origin}", value=v)
         clean[nm] = float(v)
+    clean_tight: dict[str, float] = {}
+    for nm, v in tight.items():
+        origin = "" if nm in own_tight else f" (in preset {preset_id!r})"
+        if nm not in names:
+            raise err(f"tightness.{nm}", f"unknown muscle or group{origin}{_hint(nm, names)}",
+                      allowed=_tone_names(model))
+        try:
+            resolve_tightness(model, {nm: v})
+        except MusclesimError as exc:
+            raise err(f"tightness.{nm}", f"{exc}{origin}") from None
+        clean_tight[nm] = float(v)
     return Scenario(name, file, model_spec, position, clean, measures, description, preset_id, coupling,
-                    dict(tightness))
+                    clean_tight)
 
 
 def run_scenarios(scenarios: Sequence[str | Path | Scenario], *, executor=None,
@@ -260,19 +288,27 @@ def run_scenarios(scenarios: Sequence[str | Path | Scenario], *, executor=None,
     groups: dict[tuple, list[int]] = {}
     for i, s in enumerate(loaded):
         model = _load_model(s.model, s.path)
-        groups.setdefault((id(model), s.position, s.coupling), []).append(i)
+        groups.setdefault((id(model), s.position, s.coupling, bool(s.tightness)), []).append(i)
     per: dict[int, tuple] = {}
-    for (_, position, coupling), idx in groups.items():
+    for (_, position, coupling, tight), idx in groups.items():
         first = loaded[idx[0]]
         model = _load_model(first.model, first.path)
+        if tight:  # the batch solver takes tone only: one by one
+            from .simulation import simulate
+
+            for i in idx:
+                r = simulate(model, loaded[i].tone, position, tightness=loaded[i].tightness, coupling=coupling,
+                             frames=False)
+                per[i] = (model.name, _One(r.metrics, r.baseline_metrics, r.ok, r.message))
+            continue
         batch = simulate_in_pieces(model, [loaded[i].tone for i in idx], position, coupling=coupling,
                                    executor=executor, progress=progress, desc="scenarios")
         for j, i in enumerate(idx):
-            per[i] = (model.name, batch, j)
+            per[i] = (model.name, _One({k: v[j] for k, v in batch.metrics.items()}, batch.baseline_metrics,
+                                       batch.ok[j], batch.messages[j]))
     cols: dict[str, list] = {}
     for i, s in enumerate(loaded):
-        model_name, batch, j = per[i]
-        one = _Row(batch, j)
+        model_name, one = per[i]
         part = measure_rows_columns(one, s.measures, {"scenario": [s.name], "model": [model_name],
                                                       "position": [s.position]})
         for k, v in part.items():
@@ -282,16 +318,16 @@ def run_scenarios(scenarios: Sequence[str | Path | Scenario], *, executor=None,
     return table
 
 
-class _Row:
-    """Row ``j`` of a batch, shaped like a batch of one (for :func:`measure_rows_columns`)."""
+class _One:
+    """One solved scenario, shaped like a batch of one (for :func:`measure_rows_columns`)."""
 
-    def __init__(self, batch, j: int):
+    def __init__(self, metrics: Mapping[str, float], baseline_metrics: Mapping[str, float], ok: bool, message: str):
         import numpy as np
 
-        self.metrics = {k: np.asarray(v)[j:j + 1] for k, v in batch.metrics.items()}
-        self.baseline_metrics = batch.baseline_metrics
-        self.ok = np.asarray(batch.ok)[j:j + 1]
-        self.messages = (batch.messages[j],)
+        self.metrics = {k: np.array([float(v)]) for k, v in metrics.items()}
+        self.baseline_metrics = baseline_metrics
+        self.ok = np.array([bool(ok)])
+        self.messages = (message,)
 
     def __len__(self) -> int:
         return 1
@@ -319,6 +355,7 @@ class ScenarioTable(Table):
                 continue
             band = MEASURES[r["measure"]].normal
             flag = "" if not band or band[0] <= r["value"] <= band[1] else "  out of band"
-            out.append(f"  {r['measure']:34s} {r['baseline']:9.2f} {r['value']:9.2f} {r['change']:+8.2f}  "
+            change = 0.0 if abs(r["change"]) < 5e-3 else r["change"]  # no "-0.00"
+            out.append(f"  {r['measure']:34s} {r['baseline']:9.2f} {r['value']:9.2f} {change:+8.2f}  "
                        f"{f'{band[0]:g}..{band[1]:g}' if band else ''}{flag}")
         return "\n".join(out)

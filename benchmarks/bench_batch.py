@@ -1,0 +1,88 @@
+"""Benchmark of batch solving: scenarios per second of ``simulate_many`` at 1, 100 and 10,000 scenarios.
+
+    python benchmarks/bench_batch.py            # full run, writes benchmarks/results_batch.json
+    python benchmarks/bench_batch.py --quick    # fewer repetitions, a few seconds (writes nothing unless -o)
+
+The scenarios are a fixed random mix (seed 0): the resting tone of psoas_major, iliacus, glutes,
+hamstrings and abdominals each drawn uniformly in [0, 0.3], tone coupling on, standing. Each size
+is timed several times after a warm-up (compilation and the baseline solve are not counted); the
+median rate is reported with the slowest and fastest runs. Timings are for reading, not for
+asserting: machines are noisy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+NAMES = ("psoas_major", "iliacus", "glutes", "hamstrings", "abdominals")
+#: (scenarios, repetitions) of the full run; the quick run uses fewer repetitions.
+SIZES = ((1, 50), (100, 15), (10_000, 5))
+
+
+def scenarios(n: int, seed: int = 0) -> list[dict]:
+    import numpy as np
+
+    x = np.random.default_rng(seed).uniform(0.0, 0.3, size=(n, len(NAMES)))
+    return [dict(zip(NAMES, map(float, row))) for row in x]
+
+
+def machine() -> dict:
+    import numba
+
+    return {"python": platform.python_version(), "machine": platform.machine(), "cpus": os.cpu_count(),
+            "numba": numba.__version__, "numba_threads": numba.config.NUMBA_NUM_THREADS,
+            "system": platform.platform()}
+
+
+def main(argv: list[str] | None = None) -> dict:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("-o", "--output", default=None, help="JSON results (default benchmarks/results_batch.json "
+                                                         "for a full run)")
+    args = ap.parse_args(argv)
+    output = args.output or (None if args.quick else str(HERE / "results_batch.json"))
+
+    import musclesim as ms
+
+    model = ms.load_model()
+    ms.simulate_many(model, scenarios(50, seed=1))  # warm-up: compile, baseline, coupling matrix
+    results = {"machine": machine(), "scenario_mix": f"{', '.join(NAMES)} uniform in [0, 0.3], seed 0",
+               "sizes": {}}
+    for n, repeat in SIZES:
+        repeat = max(2, repeat // 5) if args.quick else repeat
+        tones = scenarios(n)
+        times = []
+        for _ in range(repeat):
+            t = time.perf_counter()
+            batch = ms.simulate_many(model, tones)
+            times.append(time.perf_counter() - t)
+        med = statistics.median(times)
+        results["sizes"][str(n)] = {
+            "scenarios": n, "runs": repeat, "median_s": med, "min_s": min(times), "max_s": max(times),
+            "scenarios_per_s": n / med, "failed_fraction": float(1 - batch.ok.mean()),
+        }
+    print("| scenarios | runs | median time (s) | scenarios/s (median) | range (scenarios/s) | no posture |")
+    print("|---:|---:|---:|---:|---:|---:|")
+    for r in results["sizes"].values():
+        n = r["scenarios"]
+        print(f"| {n:,} | {r['runs']} | {r['median_s']:.4f} | {r['scenarios_per_s']:,.0f} | "
+              f"{n / r['max_s']:,.0f}-{n / r['min_s']:,.0f} | {100 * r['failed_fraction']:.1f}% |")
+    m = results["machine"]
+    print(f"\n({m['cpus']} CPUs, {m['machine']}, Python {m['python']}, numba {m['numba']} "
+          f"with {m['numba_threads']} threads)")
+    if output:
+        Path(output).write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+        print(f"wrote {output}", file=sys.stderr)
+    return results
+
+
+if __name__ == "__main__":
+    main()
