@@ -143,7 +143,8 @@ def simulate_many(model: Model, tones: Sequence[Mapping[str, float] | None], pos
 def _solve_chunk(model: Model, acts: np.ndarray, position: str) -> dict:
     """Solve one chunk of activation rows; the unit of work sent to an executor."""
     from . import kernels
-    from .mechanics import CONTINUATION_STEPS, MAX_HALVINGS, MAX_ITER, evaluate, follow, prepare, total_force
+    from .mechanics import (CONTINUATION_STEPS, MAX_HALVINGS, MAX_ITER, evaluate, follow, jump_limits, prepare,
+                            total_force)
     from .simulation import baseline
 
     mech = prepare(model)
@@ -154,7 +155,7 @@ def _solve_chunk(model: Model, acts: np.ndarray, position: str) -> dict:
         lt1s = np.ascontiguousarray(np.broadcast_to(mech.chain.l_tendon_m, acts.shape))
         ok, reached, Z, its, res, _ = kernels.follow_batch_kernel(
             t0, np.ascontiguousarray(acts), lt1s, base.q, base.lam, np.ascontiguousarray(base.jacobian),
-            CONTINUATION_STEPS, MAX_HALVINGS, MAX_ITER, *mech._packed())
+            CONTINUATION_STEPS, MAX_HALVINGS, MAX_ITER, jump_limits(), *mech._packed())
     else:
         ok, reached = np.zeros(N, bool), np.zeros(N)
         Z, its, res = np.zeros((N, n + mech.k)), np.zeros(N, int), np.zeros(N)

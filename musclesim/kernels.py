@@ -342,7 +342,7 @@ def min_reduced_eig(J, n, k):
 
 
 @njit
-def follow_kernel(t0, act, lt1, q0, lam0, J0, base_steps, max_halvings, max_iter, anc, seg_parent, seg_c0, dof_seg,
+def follow_kernel(t0, act, lt1, q0, lam0, J0, base_steps, max_halvings, max_iter, floors_jump, anc, seg_parent, seg_c0, dof_seg,
                   pt_seg, pt_r0, pair_i0, pair_i1, pair_m, F0, lopt, ltendon, lref, slack, seg_mass, dof_bil, pc0,
                   pkl, ps, pa, pb, ext_idx, flx_idx, ints, floats):
     """Continuation from the baseline (t0, q0, lam0, tendon lengths ``ltendon``) to activation ``act``
@@ -376,6 +376,9 @@ def follow_kernel(t0, act, lt1, q0, lam0, J0, base_steps, max_halvings, max_iter
             same = False
     if same:
         h = 1.0
+    jump_factor, jump_floor = floors_jump[0], floors_jump[1]
+    last_dq = floors_jump[2]  # allowance for the first step (rad)
+    last_h = h
     while frac < 1.0:
         target = min(1.0, frac + h)
         final = target >= 1.0
@@ -386,12 +389,23 @@ def follow_kernel(t0, act, lt1, q0, lam0, J0, base_steps, max_halvings, max_iter
                                           seg_mass, dof_bil, pc0, pkl, ps, pa, pb, ext_idx, flx_idx, ints, floats)
         its += it
         good = _converged(R, n, tol_m, tol_g)
+        if good:  # a step that moved much more than the last one may have jumped to another branch
+            dq = 0.0
+            for i in range(n):
+                dq = max(dq, abs(z[i] - q[i]))
+            if dq > jump_factor * last_dq * (target - frac) / last_h + jump_floor:
+                good = False
         if good and final:
             min_eig = min_reduced_eig(Jn, n, k)
             good = min_eig > 0
             Jf = Jn
             has_J = hasn
         if good:
+            dq = 0.0
+            for i in range(n):
+                dq = max(dq, abs(z[i] - q[i]))
+            last_dq = dq
+            last_h = target - frac
             frac = target
             q = z[:n].copy()
             lam = z[n:].copy()
@@ -422,7 +436,7 @@ else:  # pragma: no cover
 
 
 @njit_parallel
-def follow_batch_kernel(t0, acts, lt1s, q0, lam0, J0, base_steps, max_halvings, max_iter, anc, seg_parent, seg_c0,
+def follow_batch_kernel(t0, acts, lt1s, q0, lam0, J0, base_steps, max_halvings, max_iter, floors_jump, anc, seg_parent, seg_c0,
                         dof_seg, pt_seg, pt_r0, pair_i0, pair_i1, pair_m, F0, lopt, ltendon, lref, slack, seg_mass,
                         dof_bil, pc0, pkl, ps, pa, pb, ext_idx, flx_idx, ints, floats):
     """:func:`follow_kernel` for every row of ``acts`` (N, M), in parallel threads.
@@ -441,7 +455,7 @@ def follow_batch_kernel(t0, acts, lt1s, q0, lam0, J0, base_steps, max_halvings, 
     eig = np.zeros(N)
     for i in _prange(N):
         o, fr, ns, fracs, Z, it, Jf, hj, R, me = follow_kernel(
-            t0, acts[i], lt1s[i], q0, lam0, J0, base_steps, max_halvings, max_iter, anc, seg_parent, seg_c0, dof_seg, pt_seg,
+            t0, acts[i], lt1s[i], q0, lam0, J0, base_steps, max_halvings, max_iter, floors_jump, anc, seg_parent, seg_c0, dof_seg, pt_seg,
             pt_r0, pair_i0, pair_i1, pair_m, F0, lopt, ltendon, lref, slack, seg_mass, dof_bil, pc0, pkl, ps, pa, pb,
             ext_idx, flx_idx, ints, floats)
         ok[i] = o

@@ -532,6 +532,11 @@ def _trust(dz: np.ndarray, n: int) -> np.ndarray:
 CONTINUATION_STEPS = 4
 #: ... each of which may be halved this many times before the path is declared lost.
 MAX_HALVINGS = 3
+#: A step whose largest joint-angle change exceeds JUMP_FACTOR x the previous step's (scaled to the
+#: step length) + JUMP_FLOOR_RAD is taken to have jumped to another equilibrium branch and is halved;
+#: the first step may change a joint by up to FIRST_STEP_RAD. (A quasi-Newton step from a stale
+#: Jacobian can leap across a fold; following the path must not.)
+JUMP_FACTOR, JUMP_FLOOR_RAD, FIRST_STEP_RAD = 2.0, 0.005, 0.15
 
 
 @dataclass(frozen=True)
@@ -544,6 +549,11 @@ class Path:
     states: tuple[tuple[np.ndarray, np.ndarray], ...]  # (q, lam) of each state
     final: Equilibrium
     iterations: int
+
+
+def jump_limits() -> np.ndarray:
+    """(JUMP_FACTOR, JUMP_FLOOR_RAD, FIRST_STEP_RAD) for the compiled continuation."""
+    return np.array([JUMP_FACTOR, JUMP_FLOOR_RAD, FIRST_STEP_RAD])
 
 
 def with_tendons(mech: Mechanics, tendon_m: np.ndarray) -> Mechanics:
@@ -577,7 +587,7 @@ def follow(mech: Mechanics, t0: np.ndarray, act: np.ndarray, q0: np.ndarray, lam
     if use:
         ok, reached, ns, fracs, Z, its, Jf, has_J, R, _ = kernels.follow_kernel(
             t0, act, lt1, np.asarray(q0, float), np.asarray(lam0, float), np.ascontiguousarray(J0),
-            CONTINUATION_STEPS, MAX_HALVINGS, MAX_ITER, *mech._packed())
+            CONTINUATION_STEPS, MAX_HALVINGS, MAX_ITER, jump_limits(), *mech._packed())
         states = tuple((Z[i, :n].copy(), Z[i, n:].copy()) for i in range(ns))
         z_end = Z[ns - 1] if ok else Z[ns]
         final = _finish(with_tendons(mech, lt1), act, z_end[:n], z_end[n:], int(its), Jf if has_J else None, R)
@@ -593,13 +603,17 @@ def _follow_numpy(mech, t0, act, q0, lam0, J0, lt1) -> Path:
     q, lam, J = np.asarray(q0, float), np.asarray(lam0, float), J0
     fracs, states, its = [0.0], [(q, lam)], 0
     eq = None
+    last_dq, last_h = FIRST_STEP_RAD, h
     while frac < 1.0:
         target = min(1.0, frac + h)
         final = target >= 1.0
         step_mech = with_tendons(mech, lt0 + target * (lt1 - lt0))
         eq = solve_numpy(step_mech, t0 + target * (act - t0), q, lam, jacobian=J, check=final)
         its += eq.iterations
-        if eq.ok:
+        dq = float(np.max(np.abs(eq.q - q)))
+        jumped = eq.converged and dq > JUMP_FACTOR * last_dq * (target - frac) / last_h + JUMP_FLOOR_RAD
+        if eq.ok and not jumped:
+            last_dq, last_h = dq, target - frac
             frac, q, lam = target, eq.q, eq.lam
             J = eq.jacobian if eq.jacobian is not None else J
             fracs.append(frac)

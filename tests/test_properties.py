@@ -137,7 +137,9 @@ def test_mirrored_inputs_give_identical_sagittal_measures(tone, tight):
     assert a.ok == b.ok, (a.message, b.message)
     if a.ok:
         for k in a.metrics:
-            assert a.metrics[k] == pytest.approx(b.metrics[k], rel=1e-9, abs=1e-7), k
+            # equal to the solver's tolerance (1e-6 N·m on stiffnesses of tens of N·m/rad -> ~1e-7 rad):
+            # left and right sum their forces in a different order, so they are not bit-identical
+            assert a.metrics[k] == pytest.approx(b.metrics[k], rel=1e-9, abs=1e-5), k
 
 
 # ------------------------------------------------------------------------------ determinism
@@ -192,10 +194,6 @@ def test_tiny_change_of_one_name_gives_a_small_change(case):
     _assert_small_change(*case)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "branch jump: with several muscles changed, a 1e-4 tone change can make the continuation land on another "
-    "equilibrium (both solves ok): BRANCH_JUMP moves pelvic tilt 10.04 -> 7.65 deg and knee flexion 2.65 -> 6.66 "
-    "deg for erector_spinae_left 0.0396 -> 0.0397 (core: musclesim/mechanics.py follow/continuation)"))
 @settings(max_examples=n(100), **SETTINGS)
 @given(nudged(IDS, 0.0, 0.4, 6))
 @example(BRANCH_JUMP)
