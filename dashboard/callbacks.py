@@ -193,7 +193,7 @@ def update_views(state: Mapping) -> dict:
     res = compute.solve(tone, position, tight)
     hidden = bool(st.get("predict")) and not st.get("reveal")
     failed = "" if res.ok else res.message
-    expl = None if hidden or failed else compute.explain(tone, position, measure, tight)
+    expl, declined = (None, "") if hidden or failed else compute.explain(tone, position, measure, tight)
     info = compute.measure_info()
     units = {k: v.unit for k, v in info.items()}
 
@@ -229,10 +229,11 @@ def update_views(state: Mapping) -> dict:
     return {
         f"{ids.SAGITTAL}.figure": sag,
         f"{ids.FRONTAL}.figure": front,
-        f"{ids.MEASURES_TABLE}.children": components.measures_table(rows, hidden=hidden),
+        f"{ids.MEASURES_TABLE}.children": components.measures_table(rows, hidden=hidden, failed=bool(failed)),
         f"{ids.PI_LL}.children": components.pi_ll_flag(res.metrics, hidden=hidden),
         f"{ids.KEY_MEASURES}.children": components.key_measures(rows, hidden=hidden),
-        f"{ids.WHY_TEXT}.children": components.why_text(expl, measure, hidden=hidden, failed=failed),
+        f"{ids.WHY_TEXT}.children": components.why_text(expl, measure, hidden=hidden, failed=failed,
+                                                        declined=declined),
         f"{ids.WATERFALL}.figure": wf,
         f"{ids.DRIVERS}.figure": drv,
         f"{ids.GRAPH}.figure": patch,

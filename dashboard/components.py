@@ -18,11 +18,21 @@ VERDICT_CLASS = {"reproduced": "verdict-yes", "partly reproduced": "verdict-part
                  "outside the model's scope": "verdict-scope", "no stable posture": "verdict-no"}
 
 
+def _digits(unit: str) -> int:
+    return 0 if unit in ("N", "mm") else 1
+
+
+def _changed(change: float | None, unit: str) -> bool:
+    """Whether a change shows as non-zero at the precision the page prints."""
+    return change is not None and math.isfinite(change) and round(change, _digits(unit)) != 0 \
+        and abs(change) >= plot.CHANGE_TOL
+
+
 def _num(v: float | None, unit: str, signed: bool = False) -> str:
     if v is None or (isinstance(v, float) and not math.isfinite(v)):
         return "—"
     u = plot.unit_symbol(unit)
-    digits = 0 if unit in ("N", "mm") else 1
+    digits = _digits(unit)
     s = f"{v:+.{digits}f}" if signed else f"{v:.{digits}f}"
     return f"{s}{u}" if u == "°" else f"{s} {u}".rstrip()
 
@@ -34,7 +44,7 @@ def banner(messages: Sequence[str]) -> list:
     return [html.Strong("Could not use the link as given: "), html.Ul([html.Li(m) for m in messages])]
 
 
-def measures_table(rows: Sequence[Mapping], *, hidden: bool = False) -> html.Table:
+def measures_table(rows: Sequence[Mapping], *, hidden: bool = False, failed: bool = False) -> html.Table:
     """Every measure: value, change from baseline, normal band (source on hover), flag."""
     head = html.Thead(html.Tr([html.Th("measure", scope="col"), html.Th("value", scope="col"),
                                html.Th("change", scope="col"), html.Th("normal band", scope="col"),
@@ -47,9 +57,10 @@ def measures_table(rows: Sequence[Mapping], *, hidden: bool = False) -> html.Tab
             value, change, flag, cls = "?", "?", "", ""
         else:
             value = _num(r["value"], r["unit"])
-            changed = r["change"] is not None and abs(r["change"]) >= plot.CHANGE_TOL
+            changed = _changed(r["change"], r["unit"])
             change = _num(r["change"], r["unit"], signed=True) if changed else "="
-            flag = {"high": "▲ above normal", "low": "▼ below normal", "n/a": "no posture"}.get(r["flag"], "")
+            flag = {"high": "▲ above normal", "low": "▼ below normal",
+                    "n/a": "no posture" if failed else "not defined here"}.get(r["flag"], "")
             cls = ("out-of-band " if r["flag"] in ("high", "low") else "") + ("changed" if changed else "")
         body.append(html.Tr([
             html.Th(r["label"], scope="row", title=r["meaning"]),
@@ -83,7 +94,7 @@ def key_measures(rows: Sequence[Mapping], *, hidden: bool = False) -> list:
         val = "?" if hidden else _num(r["value"], r["unit"])
         if hidden or r["change"] is None:
             ch = ""
-        elif abs(r["change"]) < plot.CHANGE_TOL:
+        elif not _changed(r["change"], r["unit"]):
             ch = "= baseline"
         else:
             ch = _num(r["change"], r["unit"], signed=True)
@@ -94,12 +105,14 @@ def key_measures(rows: Sequence[Mapping], *, hidden: bool = False) -> list:
     return tiles
 
 
-def why_text(expl: Any, measure: str, *, hidden: bool = False, failed: str = "") -> list:
+def why_text(expl: Any, measure: str, *, hidden: bool = False, failed: str = "", declined: str = "") -> list:
     label = plot.measure_label(measure)
     if hidden:
         return [html.P(f"The explanation of {label} appears after the reveal.")]
     if failed:
         return [html.P(["No stable posture for this tone, so there is nothing to explain: ", html.Em(failed)])]
+    if declined:
+        return [html.P(["No explanation for this scenario yet: ", html.Em(declined), "."])]
     if expl is None:
         return [html.P(f"{label.capitalize()} is at its baseline value: move a slider or load a preset, then "
                        "this panel explains the change.")]

@@ -61,15 +61,15 @@ def baseline(position: str):
 def _explain(tone_items: tuple[tuple[str, float], ...], position: str, measure: str, tight_items: tuple = ()):
     res, base = _solve(tone_items, position, tight_items), _solve((), position, ())
     if not (res.ok and base.ok) or not (tone_items or tight_items):
-        return None
+        return None, ""
     try:
-        return ms.explain(res, base, measures=[measure]).get(measure)
-    except ValueError:  # the API refuses to explain a failed solve
-        return None
+        return ms.explain(res, base, measures=[measure]).get(measure), ""
+    except ValueError as exc:  # the API declines (a failed solve, or a position it cannot explain yet)
+        return None, str(exc)
 
 
 def explain(tone: dict, position: str, measure: str, tight: dict | None = None):
-    """The :class:`~musclesim.explain.Explanation` of one measure's change (or None)."""
+    """``(Explanation or None, the API's reason when it declined)`` for one measure's change."""
     return _explain(tone_key(tone), position, measure, tone_key(tight or {}))
 
 

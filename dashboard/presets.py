@@ -172,4 +172,5 @@ def describe_row(row: Mapping) -> str:
     label = f"{key[6:].replace('_', ' ')} force" if key.startswith("force:") else measure_label(key)
     if row["change"] is None:
         return f"{label}: claimed {row['direction']}; {row['status']}"
-    return f"{label}: claimed {row['direction']}, model {row['change']:+.1f} {unit_symbol(row['unit'])} → {row['status']}"
+    u = unit_symbol(row["unit"])
+    return f"{label}: claimed {row['direction']}, model {row['change']:+.1f}{u if u == '°' else ' ' + u} → {row['status']}"

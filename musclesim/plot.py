@@ -309,34 +309,78 @@ def _fmt_value(v: float, unit: str) -> str:
 
 
 def _measure_annotations(metrics: Mapping[str, float], change: Mapping[str, float], lms: Mapping,
-                         units: Mapping[str, str], x_text: float) -> list[dict]:
+                         units: Mapping[str, str], box: tuple[float, float, float, float], upright: bool) -> list[dict]:
+    """Labels for the annotated measures, each with an arrow to its landmark: in a column on the
+    left (posterior) side of an upright body, in a row above a lying one."""
+    x0, x1, y0, y1 = box
+    items = [(name, lms[lm]) for name, lm in ANNOTATED_MEASURES
+             if name in metrics and lm in lms and math.isfinite(metrics[name])]
+    if not upright:
+        items.sort(key=lambda it: it[1][0])
+    else:  # labels at their landmarks' heights, pushed apart so two lines of text never overlap
+        wanted = _spread([(name, p[1]) for name, p in items], 0.06 * (y1 - y0))
+        top = y1 - 0.04 * (y1 - y0)
+        over = max((y - top for y in wanted.values()), default=0.0)
+        label_y = {n: y - max(over, 0.0) for n, y in wanted.items()}
     out = []
-    for name, lm in ANNOTATED_MEASURES:
-        if name not in metrics or lm not in lms or not math.isfinite(metrics[name]):
-            continue
-        p = lms[lm]
+    for k, (name, p) in enumerate(items):
         d = change.get(name, 0.0) if change else 0.0
         changed = abs(d) >= CHANGE_TOL
         unit = units.get(name, "")
         text = f"<b>{measure_label(name)}</b><br>{_fmt_value(metrics[name], unit)}"
         if change:
             text += f" ({d:+.1f})" if changed else " (=)"
-        out.append({"x": _r(p[0]), "y": _r(p[1]), "ax": x_text, "ay": _r(p[1]), "axref": "x", "ayref": "y",
+        if upright:
+            ax, ay, xanchor, yanchor = x0 + 0.01 * (x1 - x0), label_y[name], "left", "middle"
+        else:
+            ax, ay, xanchor, yanchor = x0 + (k + 0.5) * (x1 - x0) / max(len(items), 1), y1 - 0.02 * (y1 - y0), \
+                "center", "top"
+        out.append({"x": _r(p[0]), "y": _r(p[1]), "ax": _r(ax), "ay": _r(ay), "axref": "x", "ayref": "y",
                     "xref": "x", "yref": "y", "text": text, "showarrow": True, "arrowhead": 2, "arrowwidth": 1.2,
-                    "arrowcolor": "#b2182b" if changed else "#888", "xanchor": "left", "align": "left",
-                    "font": {"size": 12, "color": "#b2182b" if changed else "#333"},
+                    "arrowcolor": "#b2182b" if changed else "#888", "xanchor": xanchor, "yanchor": yanchor,
+                    "align": "left", "font": {"size": 12, "color": "#b2182b" if changed else "#333"},
                     "bgcolor": "rgba(255,255,255,0.85)", "name": name})
     return out
+
+
+#: Segments shown by the ``"trunk"`` focus of the sagittal view.
+TRUNK_SEGMENTS = ("pelvis", "L5", "L4", "L3", "L2", "L1", "thorax_lower", "thorax_upper", "head_neck")
+#: Room (m) kept beside an upright body (or above a lying one) for the measure labels.
+LABEL_ROOM_M = 0.3
+
+
+def view_box(geos: Sequence[Mapping], focus: str = "body") -> tuple[tuple[float, float, float, float], bool]:
+    """The drawing window ``(x0, x1, y0, y1)`` (m) for one or more geometries, and whether the body
+    is upright (taller than long). ``focus="trunk"`` frames the pelvis, spine and head; the window
+    keeps room for the labels and for the head's outline, so standing and lying bodies both fit."""
+    xs, ys = [], []
+    for geo in geos:
+        segs = geo.get("segments", {})
+        keep = [k for k in segs if focus != "trunk" or k in TRUNK_SEGMENTS] or list(segs)
+        for k in keep:
+            for p in segs[k]:
+                xs.append(p[0])
+                ys.append(p[-1] if len(p) > 2 else p[1])
+        for name, p in geo.get("landmarks", {}).items():
+            if focus != "trunk" or name.split(".")[0] in TRUNK_SEGMENTS:
+                xs.append(p[0])
+                ys.append(p[-1] if len(p) > 2 else p[1])
+    if not xs:
+        return (-0.5, 0.5, 0.0, 1.8), True
+    pad = 0.13  # the head's outline reaches about 0.1 m beyond its segment
+    x0, x1, y0, y1 = min(xs) - pad, max(xs) + pad, min(ys) - pad, max(ys) + pad
+    upright = (y1 - y0) >= (x1 - x0)
+    if upright:
+        x0 -= LABEL_ROOM_M
+    else:
+        y1 += LABEL_ROOM_M
+    return (x0, x1, y0, y1), upright
 
 
 def _units() -> dict[str, str]:
     from .metrics import MEASURES
 
     return {k: v.unit for k, v in MEASURES.items()}
-
-
-#: Axis ranges (m) of the sagittal views: the whole body, or pelvis, spine and head.
-SAGITTAL_VIEWS = {"body": ((-0.55, 0.32), (-0.03, 1.82)), "trunk": ((-0.5, 0.26), (0.8, 1.8))}
 
 
 def sagittal_figure(result: Any, baseline: Any = None, *, title: str | None = None, height: int = 640,
@@ -348,18 +392,21 @@ def sagittal_figure(result: Any, baseline: Any = None, *, title: str | None = No
     drawn on the left's path in this one-chain sagittal model), the centre of mass, and, when
     ``baseline`` is given, the baseline pose ghosted behind. The changed angles (pelvic tilt,
     lordosis, kyphosis, head forward) are annotated with their change from the baseline.
-    ``focus`` picks the window: ``"body"`` (feet to head) or ``"trunk"`` (pelvis to head).
+    ``focus`` picks the window (:func:`view_box`, fitted to the pose, standing or lying):
+    ``"body"`` (feet to head) or ``"trunk"`` (pelvis to head).
 
     A result that did not converge is not drawn as if it were an answer: the figure shows the
     baseline and the solver's message.
     """
     units = _units()
-    (x0, x1), (y0, y1) = SAGITTAL_VIEWS.get(focus, SAGITTAL_VIEWS["body"])
     data: list[dict] = []
     annotations: list[dict] = []
     failed = not _ok(result)
     shown = baseline if failed and baseline is not None else result
     base_geo = baseline.geometry if baseline is not None else None
+    geos = [g for g in (base_geo, shown.geometry if shown is not None and not (failed and baseline is None) else None)
+            if g]
+    (x0, x1, y0, y1), upright = view_box(geos, focus)
     if base_geo is not None and not failed:
         data += _skeleton_traces(base_geo, ghost=True, forces=None, activation=None, base_forces=None)
     if shown is not None and not (failed and baseline is None):
@@ -370,7 +417,7 @@ def sagittal_figure(result: Any, baseline: Any = None, *, title: str | None = No
         if annotate:
             change = dict(shown.change) if baseline is not None and not failed else {}
             annotations += _measure_annotations(shown.metrics, change, geo.get("landmarks", {}), units,
-                                                x0 + 0.01 * (x1 - x0))
+                                                (x0, x1, y0, y1), upright)
     if failed:
         annotations.append({"text": "No stable posture for this tone:<br>" + str(_get(result, "message", "")) +
                                     "<br>(showing the baseline)",
@@ -391,11 +438,11 @@ def sagittal_figure(result: Any, baseline: Any = None, *, title: str | None = No
             "legend": {"orientation": "h", "x": 0, "y": -0.01, "yanchor": "top", "bgcolor": "rgba(255,255,255,0.7)",
                        "font": {"size": 11}},
             "hovermode": "closest",
-            "annotations": annotations + [
+            "annotations": annotations + ([
                 {"text": "anterior →", "xref": "paper", "yref": "paper", "x": 0.01, "y": 0.01, "showarrow": False,
-                 "font": {"size": 11, "color": "#666"}, "xanchor": "left"}],
+                 "font": {"size": 11, "color": "#666"}, "xanchor": "left"}] if upright else []),
             "shapes": [{"type": "line", "x0": x0, "x1": x1, "y0": 0, "y1": 0, "xref": "x", "yref": "y",
-                        "line": {"color": "#999", "width": 2}}],
+                        "line": {"color": "#999", "width": 2}}] if upright and y0 < 0 < y1 else [],
         },
     }
     return _finish(fig, as_dict)
@@ -418,6 +465,7 @@ def frontal_figure(result: Any, baseline: Any = None, *, title: str | None = Non
     units = _units()
     data: list[dict] = []
     bgeo = (baseline.geometry or {}).get("frontal") if baseline is not None else None
+    box, upright = view_box([g for g in (geo, bgeo) if g])
     if bgeo:
         data += _skeleton_traces(bgeo, ghost=True, forces=None, activation=None, base_forces=None)
     data += _skeleton_traces(geo, ghost=False, forces=result.muscle_force_N, activation=result.activation,
@@ -438,8 +486,10 @@ def frontal_figure(result: Any, baseline: Any = None, *, title: str | None = Non
         "layout": {
             "title": {"text": title, "font": {"size": 16}, "x": 0.02}, "height": height,
             "margin": {"l": 10, "r": 10, "t": 40, "b": 10}, "font": {"family": _FONT},
-            "xaxis": {"range": [-0.5, 0.5], "visible": False, "constrain": "domain"},
-            "yaxis": {"range": [-0.05, 1.85], "scaleanchor": "x", "scaleratio": 1, "visible": False},
+            "xaxis": {"range": [box[0] + LABEL_ROOM_M if upright else box[0], box[1]], "visible": False,
+                      "constrain": "domain"},
+            "yaxis": {"range": [box[2], box[3] if upright else box[3] - LABEL_ROOM_M], "scaleanchor": "x",
+                      "scaleratio": 1, "visible": False},
             "plot_bgcolor": "#fbfaf7", "paper_bgcolor": "rgba(0,0,0,0)", "showlegend": False,
             "annotations": anns + [{"text": "subject's right ← → left", "xref": "paper", "yref": "paper", "x": 0.5,
                                     "y": 0.01, "showarrow": False, "font": {"size": 11, "color": "#666"}}],

@@ -339,3 +339,26 @@ def test_tightness_in_the_url_and_the_update(model):
     out = callbacks.update_views(st)
     assert "psoas major left: 10° of motion lost" in str(out[f"{ids.TIGHT_LIST}.children"])
     assert out[f"{ids.RESULT}.data"]["tightness_deg"] == st["tight"]
+
+
+def test_sagittal_window_fits_a_lying_body(res, base):
+    """A body lying along x (as in the supine position) gets a wide window and labels above."""
+    def lying(r):
+        f = lambda p: (p[1], 0.15 - p[0])  # noqa: E731 - a quarter turn: head toward +x
+        g = r.geometry
+        geo = {"segments": {k: [f(p) for p in v] for k, v in g["segments"].items()},
+               "landmarks": {k: f(p) for k, p in g["landmarks"].items()},
+               "muscles": {k: [f(p) for p in v] for k, v in g["muscles"].items()}, "com": f(g["com"])}
+        return SimpleNamespace(ok=True, geometry=geo, muscle_force_N=r.muscle_force_N, activation=r.activation,
+                               metrics=r.metrics, change=r.change)
+
+    fig = plot.sagittal_figure(lying(res), lying(base), as_dict=True)
+    (x0, x1), (y0, y1) = fig["layout"]["xaxis"]["range"], fig["layout"]["yaxis"]["range"]
+    assert x1 - x0 > y1 - y0
+    xs = [x for t in fig["data"] for x in t["x"] if x is not None]
+    ys = [y for t in fig["data"] for y in t["y"] if y is not None]
+    assert x0 <= min(xs) and max(xs) <= x1 and y0 <= min(ys) and max(ys) <= y1  # nothing cut off
+    labels = [a for a in fig["layout"]["annotations"] if a.get("name")]
+    assert all(a["ay"] > max(ys) for a in labels)  # in a row above the body
+    box, upright = plot.view_box([res.geometry])
+    assert upright and box[3] - box[2] > 1.5
