@@ -162,7 +162,9 @@ def _measure_gradients(mech, q, lam, act, names) -> dict[str, np.ndarray]:
     qs = np.vstack((q + E, q - E))
     L = evaluate(mech, qs, act, np.broadcast_to(lam, (2 * n, len(lam))))
     _, _, P, _ = kinematics(mech.chain, qs, derivatives=False)
-    hip_limit = mech.model.joint("hip").range_deg[0]
+    from .simulation import hip_extension_limit_deg
+
+    hip_limit = hip_extension_limit_deg(mech)
     vals = [measure(mech.chain, L.points[i], P[i], qs[i], total_force(mech, L.force_N[i], lam),
                     L.moment_arm_m[i], lam, L.trunk_dir[i], hip_limit) for i in range(2 * n)]
     return {k: np.array([(vals[j][k] - vals[n + j][k]) / (2 * FD_STEP) for j in range(n)]) for k in names}

@@ -265,8 +265,29 @@ def _metrics(mech: Mechanics, q: np.ndarray, lam: np.ndarray, act: np.ndarray, L
     from .chain import kinematics
 
     force = total_force(mech, L.force_N[0], lam)
-    hip_limit = mech.model.joint("hip").range_deg[0]
-    return measure(c, L.points[0], L.joints[0], q, force, L.moment_arm_m[0], lam, L.trunk_dir[0], hip_limit)
+    return measure(c, L.points[0], L.joints[0], q, force, L.moment_arm_m[0], lam, L.trunk_dir[0],
+                   hip_extension_limit_deg(mech))
+
+
+def hip_extension_limit_deg(mech: Mechanics) -> float:
+    """The hip's extension limit (deg, negative = extension) with the hip flexors' tightness.
+
+    The joint's normal limit (model file) moves toward flexion by the largest contracture among
+    the muscles measured at the hip with a flexing moment arm -- the Thomas test's definition of a
+    hip flexor contracture -- so a tight psoas shortens the stride proxy
+    ``hip_extension_reserve_*_deg``.
+    """
+    model = mech.model
+    limit = model.joint("hip").range_deg[0]
+    base = prepare(model).chain.l_tendon_m
+    short = base - mech.chain.l_tendon_m
+    if not np.any(short > 0):
+        return limit
+    joints = tightness_joints(model)
+    arms = baseline(model).moment_arms_m
+    lost = [np.degrees(short[i] / joints[m][1]) for i, m in enumerate(model.muscle_ids)
+            if short[i] > 0 and joints[m][0] == "hip" and arms[m].get("hip", 0.0) > 0]
+    return limit + max(lost, default=0.0)
 
 
 def _result(mech: Mechanics, position: str, tone: dict, act: np.ndarray, eq: Equilibrium,

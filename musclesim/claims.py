@@ -1,0 +1,209 @@
+"""The claims catalogue: the articles' posture claims as executable checks with computed verdicts.
+
+The catalogue is data (``musclesim/data/claims.toml``); this module loads it and computes each
+claim's verdict from the mechanics:
+
+* ``outside scope`` -- the claim is marked so, with the reason (organs, emotions, planes or
+  positions the model does not have);
+* ``contradicted by another article`` -- articles state opposite things and the model cannot
+  decide between them (the claim names the other claim);
+* ``reproduced`` -- every expected change appears in the claimed direction and exceeds the
+  smallest meaningful size (:data:`MIN_EFFECT`);
+* ``not reproduced`` -- otherwise, with the mechanical reason (the measured changes and, for
+  standing, the explanation's top causes).
+
+Verdicts are never typed in: ``expected_verdict`` in the file is what review recorded, and
+``tests/test_claims.py`` fails when the computed verdict differs.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from typing import Mapping
+
+VERDICTS = ("reproduced", "not reproduced", "contradicted by another article", "outside scope")
+#: Smallest change that counts, by unit (smaller changes are "no change").
+MIN_EFFECT = {"deg": 0.1, "mm": 1.0, "N": 5.0, "N·m": 0.5}
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One claim of the catalogue (see the file's header for the fields)."""
+
+    id: str
+    claim: str
+    articles: tuple[str, ...]
+    grade: str
+    evidence: str
+    expected_verdict: str
+    scenario: Mapping = field(default_factory=dict)
+    compare: object = "baseline"
+    expect: tuple[Mapping, ...] = ()
+    scope: str = "in"
+    reason: str = ""
+    contradicted_by: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The computed verdict of a claim, with the numbers behind it."""
+
+    claim: Claim
+    verdict: str
+    reason: str
+    changes: Mapping[str, float] = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        c = self.claim
+        return {"id": c.id, "claim": c.claim, "articles": list(c.articles), "verdict": self.verdict,
+                "expected_verdict": c.expected_verdict, "reason": self.reason, "grade": c.grade,
+                "evidence": c.evidence, "changes": dict(self.changes), "scenario": _plain(c.scenario),
+                "compare": _plain(c.compare)}
+
+
+def _plain(x):
+    if isinstance(x, Mapping):
+        return {k: _plain(v) for k, v in x.items()}
+    return x
+
+
+@lru_cache(maxsize=1)
+def catalogue() -> tuple[Claim, ...]:
+    """All claims, in file order (read once; the data is immutable)."""
+    import tomllib
+
+    text = resources.files("musclesim").joinpath("data/claims.toml").read_text(encoding="utf-8")
+    data = tomllib.loads(text)
+    out = []
+    for raw in data["claim"]:
+        raw = dict(raw)
+        for key in ("articles", "expect", "contradicted_by"):
+            if key in raw:
+                raw[key] = tuple(raw[key])
+        out.append(Claim(**raw))
+    ids = [c.id for c in out]
+    if len(ids) != len(set(ids)):
+        raise ValueError("duplicate claim ids in claims.toml")
+    for c in out:
+        if c.expected_verdict not in VERDICTS:
+            raise ValueError(f"claim {c.id}: expected_verdict {c.expected_verdict!r} not one of {VERDICTS}")
+        for other in c.contradicted_by:
+            if other not in ids:
+                raise ValueError(f"claim {c.id}: contradicted_by names unknown claim {other!r}")
+    return tuple(out)
+
+
+def claim(claim_id: str) -> Claim:
+    """One claim by id. Raises :class:`~musclesim.errors.UnknownNameError` with close ids."""
+    from .errors import UnknownNameError
+
+    for c in catalogue():
+        if c.id == claim_id:
+            return c
+    err = UnknownNameError(claim_id, [c.id for c in catalogue()])
+    raise err
+
+
+def _run(model, spec: Mapping):
+    from .simulation import baseline, simulate
+
+    position = spec.get("position", "standing")
+    if not spec.get("tone") and not spec.get("tightness"):
+        return baseline(model, position)
+    return simulate(model, dict(spec.get("tone", {})), position, tightness=dict(spec.get("tightness", {})))
+
+
+def evaluate(model, c: Claim) -> Verdict:
+    """Compute the verdict of claim ``c`` with ``model``."""
+    from .metrics import MEASURES
+
+    if c.scope == "outside":
+        return Verdict(c, "outside scope", c.reason)
+    if not c.expect:
+        if c.contradicted_by:
+            others = [claim(o) for o in c.contradicted_by]
+            said = "; ".join(f"{o.id} ({', '.join(o.articles)}): {o.claim}" for o in others)
+            return Verdict(c, "contradicted by another article", f"the opposite is stated in {said}")
+        return Verdict(c, "outside scope", c.reason or "no measurable expectation")
+    res = _run(model, c.scenario)
+    position = c.scenario.get("position", "standing")
+    ref = _run(model, {"position": position}) if c.compare == "baseline" else _run(model, {"position": position, **c.compare})
+    if not (res.ok and ref.ok):
+        bad = res if not res.ok else ref
+        return Verdict(c, "not reproduced", f"the model finds no posture for the scenario: {bad.message}")
+    changes, misses = {}, []
+    for e in c.expect:
+        if "measure" in e:
+            name, unit = e["measure"], MEASURES[e["measure"]].unit
+            delta = res.metrics[name] - ref.metrics[name]
+        else:
+            name, unit = f"force of {e['muscle_force']}", "N"
+            delta = res.muscle_force_N[e["muscle_force"]] - ref.muscle_force_N[e["muscle_force"]]
+        changes[name] = float(delta)
+        want = 1.0 if e["direction"] == "up" else -1.0
+        if not (math.isfinite(delta) and want * delta >= MIN_EFFECT.get(unit, 0.0)):
+            misses.append((name, unit, delta, e["direction"], e.get("measure")))
+    if not misses:
+        return Verdict(c, "reproduced", "every expected change appears: " + _fmt(changes), changes)
+    name, unit, delta, direction, measure = misses[0]
+    reason = f"{name} changes by {delta:+.2f} {unit} (claimed: {direction}, at least {MIN_EFFECT.get(unit, 0):g} {unit})"
+    if measure and position == "standing" and abs(delta) >= 1e-3:
+        from .explanation import explain
+
+        try:
+            why = explain(res, ref, measures=[measure])[measure]
+            reason += ". " + why.text
+        except ValueError:
+            pass
+    elif measure and abs(delta) < 1e-3:
+        reason += ". " + _no_change_reason(measure)
+    return Verdict(c, "not reproduced", reason, changes)
+
+
+def _no_change_reason(measure: str) -> str:
+    if measure in ("head_forward_mm", "thoracic_kyphosis_deg"):
+        return ("The postural regulation keeps the rib cage upright and the gaze level, so pulls below the rib "
+                "cage cannot move the thoracic curve or the head; the back extensors take up the pull instead")
+    return "The mechanics gives no change of this measure"
+
+
+def _fmt(changes: Mapping[str, float]) -> str:
+    return ", ".join(f"{k} {v:+.2f}" for k, v in changes.items())
+
+
+def evaluate_all(model=None) -> list[Verdict]:
+    """Verdicts of the whole catalogue (default model if none given)."""
+    if model is None:
+        from .io import load_model
+
+        model = load_model()
+    return [evaluate(model, c) for c in catalogue()]
+
+
+def validation_rows(model) -> list[dict]:
+    """The model against measurements (not articles): each row has the model's number, the
+    published one and the difference (written to docs/validation.md by tools/make_validation.py)."""
+    from .simulation import baseline, simulate
+
+    base = baseline(model).metrics
+    pi = base["pelvic_incidence_deg"]
+    rows = []
+    for label, tone, published in (("anterior tilt (hip flexor tone: psoas 0.3)", {"psoas_major": 0.3}, 10.8 / 11.4),
+                                   ("posterior tilt (glute tone 0.3)", {"glutes": 0.3}, -9.0 / -8.7)):
+        r = simulate(model, tone)
+        ratio = r.change["lumbar_lordosis_deg"] / r.change["pelvic_tilt_deg"]
+        rows.append({"quantity": f"lordosis change / pelvic-tilt change, {label}", "model": ratio,
+                     "published": published, "source": "Levine & Whittle 1996 (voluntary tilts within a person)"})
+    for name, slope, icpt in (("lumbar_lordosis_deg", 0.54, 27.6), ("radiographic_pelvic_tilt_deg", 0.44, -11.4),
+                              ("sacral_slope_deg", 0.54, 11.9)):
+        rows.append({"quantity": f"{name} at PI {pi:.1f} deg", "model": base[name], "published": slope * pi + icpt,
+                     "source": f"Le Huec & Hasegawa 2016 regression ({slope} PI {icpt:+g})"})
+    rows.append({"quantity": "pelvic obliquity per mm of leg-length difference", "model": float("nan"),
+                 "published": float("nan"),
+                 "source": "Cummings 1993 (about linear for 6-22 mm): not computable, the model has no frontal plane"})
+    for r in rows:
+        r["difference"] = r["model"] - r["published"]
+    return rows
