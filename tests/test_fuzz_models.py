@@ -389,3 +389,76 @@ def test_valid_files_the_core_must_handle(tmp_path, edit):
         ms.simulate(model, {"psoas_major": 0.2}, frames=False)
     except MusclesimError:
         pass
+
+
+# ------------------------------------------------------------------------------ scenario files
+SCENARIO = {
+    "description": "psoas and glutes, with a hamstrings contracture",
+    "model": "adult_standing",
+    "position": "standing",
+    "coupling": True,
+    "measures": ["pelvic_tilt_deg", "lumbar_lordosis_deg"],
+    "tone": {"psoas_major": 0.3, "glutes": 0.1},
+    "tightness": {"hamstrings": 10.0},
+}
+SCENARIO_KINDS = ("delete_key", "change_type", "swap_number", "retarget_reference", "empty_container",
+                  "truncate", "insert_garbage", "rename_key")
+N_SCENARIO_PER_KIND = 8  # 8 kinds -> 64 files
+
+
+def _scenario_case(kind: str, k: int) -> tuple[bytes, str]:
+    rng = random.Random(f"scenario-{kind}-{k}")
+    d = copy.deepcopy(SCENARIO)
+    text = to_toml(d)
+    if kind == "truncate":
+        return truncate(rng, text)
+    if kind == "insert_garbage":
+        return insert_garbage(rng, text)
+    if kind == "rename_key":
+        path, _ = _pick(rng, d, lambda p, v: isinstance(p[-1], str))
+        parent = _get(d, path[:-1])
+        new = path[-1] + rng.choice(["s", "_x", "X"])
+        parent[new] = parent.pop(path[-1])
+        what = f"renamed {path} to {new!r}"
+    elif kind == "retarget_reference":
+        path, v = _pick(rng, d, lambda p, v: isinstance(v, str) and p[0] in ("model", "position", "measures")
+                        or (len(p) == 2 and p[0] in ("tone", "tightness")))
+        if len(path) == 2 and path[0] in ("tone", "tightness"):  # a muscle name is a key
+            parent = d[path[0]]
+            new = rng.choice([path[1] + "s", path[1][:-1], "biceps", ""])
+            parent[new] = parent.pop(path[1])
+        else:
+            new = rng.choice([v + "s", v[:-1], "nowhere", ""])
+            _set(d, path, new)
+        what = f"{path} -> {new!r}"
+    else:
+        what = {"delete_key": delete_key, "change_type": change_type, "swap_number": swap_number,
+                "empty_container": empty_container}[kind](rng, d)
+    return to_toml(d).encode("utf-8"), what
+
+
+SCENARIO_CASES = [f"{kind}-{k}" for kind in SCENARIO_KINDS for k in range(N_SCENARIO_PER_KIND)]
+
+
+def test_base_scenario_loads(tmp_path):
+    from musclesim.scenarios import load_scenario
+
+    f = tmp_path / "s.toml"
+    f.write_text(to_toml(copy.deepcopy(SCENARIO)), encoding="utf-8")
+    assert load_scenario(f).coupling is True
+
+
+@pytest.mark.parametrize("case", SCENARIO_CASES)
+def test_mutated_scenario_file_fails_cleanly_or_loads(case, tmp_path):
+    from musclesim.errors import ScenarioFileError
+    from musclesim.scenarios import load_scenario
+
+    kind, k = case.rsplit("-", 1)
+    raw, what = _scenario_case(kind, int(k))
+    f = tmp_path / "scenario.toml"
+    f.write_bytes(raw)
+    try:
+        load_scenario(f)
+    except ScenarioFileError as err:
+        assert err.file == str(f) and str(err).startswith(str(f)), (what, str(err))
+        assert err.field and err.problem, (what, str(err))

@@ -2,7 +2,8 @@
 
 * converges (``ok``, residual < 1e-6 N·m, every measure finite) or says it did not (``ok`` False,
   every measure NaN, a message) -- never an exception, never NaN with ``ok`` True;
-* gives identical sagittal measures for mirrored inputs (left and right swapped);
+* gives identical sagittal measures for mirrored inputs (left and right swapped), to the solver's
+  tolerance;
 * is deterministic (the same input twice gives the same numbers, bit for bit), and
   ``simulate_many`` agrees with it;
 * moves the measures by a small amount for a tiny tone change (1e-4), away from the documented
@@ -21,10 +22,13 @@ Documented instabilities (where the bound does not hold, by the physics or by a 
   vanishes, so pelvic tilt runs steeply (about 1,500 deg per unit of tone, 30 deg at 0.002 down
   to 21.6 deg at 0.01) and has a kink where the hip reaches its extension limit. Continuous, but
   steep: the property uses tones >= 0.05.
-* near the loss of standing (a fold of the equilibrium path) the slope grows without bound; such
-  solves are not ``ok`` or are excluded by the tone range.
-* **branch jumps** (a bug, test marked xfail): with several muscles changed, a 1e-4 change can make
-  the continuation land on another equilibrium; see :data:`BRANCH_JUMP`.
+* near the loss of standing (a fold of the equilibrium path) the slope grows without bound
+  (``hip_extensors`` 0.3223 -> 0.3222 moves knee flexion by 0.07 deg; standing is lost at 0.3225):
+  the property is checked only where the body still stands :data:`MARGIN` (1e-3) of tone further
+  on either side.
+* **branch jumps** (a bug found by these tests, fixed in the continuation): with several muscles
+  changed, a 1e-4 change made the continuation land on another equilibrium; :data:`BRANCH_JUMP`
+  stays as an explicit example.
 """
 
 from __future__ import annotations
@@ -45,11 +49,18 @@ from musclesim.tone import MAX_TIGHTNESS_DEG
 RESIDUAL_TOL_NM = 1e-6
 STEP = 1e-4
 #: Largest change of a measure per unit of tone, by unit (see the module docstring).
-LIPSCHITZ = {"deg": 600.0, "mm": 3000.0, "N": 25000.0, "N·m": 8000.0, "Nm": 8000.0}
+LIPSCHITZ = {"deg": 600.0, "mm": 3000.0, "N": 25000.0, "N·m": 8000.0}
 #: The smallest tone used for the smoothness property (below, the hip extensors are steep).
 SMOOTH_LOW = 0.05
-#: A tiny change of erector_spinae_left (0.0396 -> 0.0397) with these five tones moves pelvic tilt
-#: from 10.04 to 7.65 deg and knee flexion from 2.65 to 6.66 deg; both solves report ok.
+#: The smoothness property is checked only where the body still stands this much tone further
+#: on either side (1e-3): the slope grows like 1/sqrt(distance) toward a loss of standing.
+MARGIN = 1e-3
+#: Mirrored inputs agree to the solver's tolerance (residual < 1e-6 N·m), not bit for bit: the
+#: left and right sums run in a different order. Allowed difference by unit.
+MIRROR_TOL = {"deg": 1e-5, "mm": 1e-4, "N": 1e-3, "N·m": 1e-3}
+#: A tiny change of erector_spinae_left (0.0396 -> 0.0397) with these five tones moved pelvic tilt
+#: from 10.04 to 7.65 deg and knee flexion from 2.65 to 6.66 deg, both solves ok (before the
+#: continuation rejected steps that jump branch).
 BRANCH_JUMP = ({"gastrocnemius_left": 0.14, "external_oblique_right": 0.22, "quadratus_lumborum_left": 0.25,
                 "hamstrings_left": 0.29, "gluteus_medius_right": 0.39, "erector_spinae_left": 0.0396},
                "erector_spinae_left", 0.0397)
@@ -139,7 +150,7 @@ def test_mirrored_inputs_give_identical_sagittal_measures(tone, tight):
         for k in a.metrics:
             # equal to the solver's tolerance (1e-6 N·m on stiffnesses of tens of N·m/rad -> ~1e-7 rad):
             # left and right sum their forces in a different order, so they are not bit-identical
-            assert a.metrics[k] == pytest.approx(b.metrics[k], rel=1e-9, abs=1e-5), k
+            assert abs(a.metrics[k] - b.metrics[k]) <= MIRROR_TOL[ms.MEASURES[k].unit], (k, a.metrics[k], b.metrics[k])
 
 
 # ------------------------------------------------------------------------------ determinism
@@ -170,6 +181,10 @@ def _assert_small_change(tone, name, new_value):
     b = solve({**tone, name: new_value})
     if not (a.ok and b.ok):
         return  # at the edge of standing; the first property covers honesty there
+    lo, hi = sorted((tone[name], new_value))
+    for edge in (max(0.0, lo - MARGIN), min(1.0, hi + MARGIN)):
+        if not solve({**tone, name: edge}).ok:
+            return  # within MARGIN of a loss of standing, where the slope grows without bound
     dt = abs(new_value - tone[name])
     for k, va in a.metrics.items():
         bound = LIPSCHITZ[ms.MEASURES[k].unit] * dt
