@@ -43,6 +43,42 @@ def in_fresh_process(code: str, repeat: int) -> dict:
             "runs": repeat}
 
 
+def side_by_side(model, count: int) -> dict:
+    """The same continuation solved by the compiled kernels and by the numpy reference path.
+
+    Both follow the equilibrium from the baseline with the same algorithm; the numpy path is a
+    straightforward implementation (numpy arrays, analytic Jacobian, Python loops). Reports the
+    median time of each, the speed-up and the largest joint-angle difference (rad).
+    """
+    import numpy as np
+
+    from musclesim.mechanics import follow, prepare
+    from musclesim.simulation import _coupling, baseline
+    from musclesim.tone import couple, tone_vector
+
+    mech = prepare(model)
+    base = baseline(model)._state["eq"]
+    t0 = tone_vector(model, None)
+    rng = np.random.default_rng(0)
+    names = ["psoas_major", "iliacus", "glutes", "hamstrings", "abdominals"]
+    acts = [couple(tone_vector(model, {n: float(rng.uniform(0, 0.3)) for n in names}), t0, _coupling(model))[0]
+            for _ in range(count)]
+    fast, slow, diff, agree = [], [], 0.0, 0
+    for a in acts:
+        t = time.perf_counter()
+        p1 = follow(mech, t0, a, base.q, base.lam, base.jacobian, compiled=True)
+        fast.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        p2 = follow(mech, t0, a, base.q, base.lam, base.jacobian, compiled=False)
+        slow.append(time.perf_counter() - t)
+        if p1.ok and p2.ok:
+            agree += 1
+            diff = max(diff, float(np.max(np.abs(p1.final.q - p2.final.q))))
+    return {"scenarios": count, "both_ok": agree, "compiled_median_ms": 1e3 * statistics.median(fast),
+            "numpy_median_ms": 1e3 * statistics.median(slow),
+            "speedup": statistics.median(slow) / statistics.median(fast), "max_angle_difference_rad": diff}
+
+
 def machine() -> dict:
     return {"python": platform.python_version(), "machine": platform.machine(), "cpus": os.cpu_count(),
             "system": platform.platform()}
@@ -74,13 +110,18 @@ def main() -> None:
         "explain_all_measures": timed(lambda: ms.explain(changed, base), max(10, n // 4)),
         "explain_one_measure": timed(lambda: ms.explain(changed, base, measures=["pelvic_tilt_deg"]), max(10, n // 4)),
     }
+    res["side_by_side"] = side_by_side(model, 10 if args.quick else 40)
     Path(args.output).write_text(json.dumps(res, indent=2))
     print(f"machine: {res['machine']}")
     print("| benchmark | median (ms) | p90 (ms) | runs |")
     print("|---|---:|---:|---:|")
     for k, v in res.items():
-        if k != "machine":
+        if k not in ("machine", "side_by_side"):
             print(f"| {k} | {v['median_ms']:.2f} | {v['p90_ms']:.2f} | {v['runs']} |")
+    sbs = res["side_by_side"]
+    print(f"\nside by side ({sbs['scenarios']} scenarios, {sbs['both_ok']} solved by both): compiled "
+          f"{sbs['compiled_median_ms']:.2f} ms, numpy {sbs['numpy_median_ms']:.2f} ms per continuation, "
+          f"speed-up {sbs['speedup']:.1f}x, largest angle difference {sbs['max_angle_difference_rad']:.1e} rad")
 
 
 if __name__ == "__main__":
