@@ -168,3 +168,32 @@ def test_bad_syntax_is_one_line():
     p = run("run", "--tone", "glutes=0.3")
     assert p.returncode == 2
     assert len(p.stderr.strip().splitlines()) == 1, p.stderr
+
+
+# ------------------------------------------------------------------------------ SECURITY.md stays true
+def test_security_doc_lists_every_server_route():
+    """SECURITY.md names every route the dashboard serves; a new route must be documented there."""
+    pytest.importorskip("dash")
+    from dashboard.app import create_app
+
+    doc = (ROOT / "SECURITY.md").read_text(encoding="utf-8")
+    rules = {r.rule for r in create_app().server.url_map.iter_rules()}
+    shown = {rule: rule.split("<")[0].rstrip("/") or "/" for rule in rules}
+    missing = sorted(rule for rule, stem in shown.items() if stem != "/" and f"`{stem}" not in doc)
+    assert not missing, f"routes not described in SECURITY.md: {missing}"
+
+
+def test_security_doc_matches_the_serve_defaults():
+    import inspect as insp
+
+    from musclesim.cli import build_parser
+
+    serve = build_parser()._subparsers._group_actions[0].choices["serve"]
+    defaults = {a.dest: a.default for a in serve._actions}
+    assert defaults["host"] == "127.0.0.1" and defaults["port"] == 8050
+    from dashboard.app import serve as dash_serve
+
+    params = insp.signature(dash_serve).parameters
+    assert params["host"].default == "127.0.0.1" and params["threads"].default == 8
+    doc = (ROOT / "SECURITY.md").read_text(encoding="utf-8")
+    assert "**127.0.0.1:8050**" in doc and "8 worker threads" in doc
