@@ -153,7 +153,9 @@ def parse_range(text: str, what: str = "range") -> list[float]:
             values = np.linspace(start, stop, count).tolist()
         else:
             values = [float(v) for v in text.split(",") if v.strip()]
-    except ValueError:
+    except UsageError:
+        raise
+    except ValueError:  # float() of something that is not a number
         raise UsageError(f"{syntax}; got {text!r}") from None
     if not values:
         raise UsageError(f"{syntax}; got {text!r}")

@@ -168,7 +168,10 @@ def load_scenario(path: str | Path) -> Scenario:
 
 
 def scenario_from_dict(data: Mapping, file: str | Path | None = None, name: str = "scenario") -> Scenario:
-    """Validate the contents of a scenario file given as a mapping (see :func:`load_scenario`)."""
+    """Validate the contents of a scenario file given as a mapping (see :func:`load_scenario`).
+
+    Raises :class:`~musclesim.errors.ScenarioFileError` naming ``file`` (when given) and the field.
+    """
     from .errors import MusclesimError
     from .io import DEFAULT_MODEL
     from .metrics import MEASURES
@@ -281,6 +284,12 @@ def run_scenarios(scenarios: Sequence[str | Path | Scenario], *, executor=None,
         stem), ``model``, ``position``, ``measure``, ``unit``, ``baseline``, ``value``, ``change``,
         ``ok``, ``message``. A scenario that finds no posture keeps its rows, with ``ok`` False,
         NaN values and the solver's message.
+
+    Raises
+    ------
+    ScenarioFileError
+        For the first file that is missing or invalid (see :func:`load_scenario`); nothing is
+        solved then.
     """
     from .progress import simulate_in_pieces
 

@@ -221,6 +221,19 @@ def sensitivity(model, measure: str, muscles: Sequence[str] | None = None, *, po
     Returns
     -------
     Sensitivity
+
+    Raises
+    ------
+    UnknownMeasureError
+        ``measure`` is not in :data:`musclesim.MEASURES`.
+    UnknownMuscleError
+        A name in ``muscles`` is not a muscle or group.
+    UnknownPositionError
+        ``position`` is not offered.
+    ValueError
+        ``method``, ``tone_range``, ``step`` or ``levels`` out of range.
+    MissingExtraError
+        ``method="sobol"`` without SALib installed (an :class:`ImportError`).
     """
     from .metrics import MEASURES
     from .progress import simulate_in_pieces

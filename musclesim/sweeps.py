@@ -139,6 +139,17 @@ def sweep(model, muscle_or_group: str, values: Sequence[float], metrics: str | S
     SweepTable
         Rows in the order of ``values``; scenarios that find no posture stay, with ``ok`` False.
 
+    Raises
+    ------
+    UnknownMuscleError
+        ``muscle_or_group`` (or a name in ``fixed``) is not a muscle or group (close names suggested).
+    ToneRangeError
+        A value (or a fixed tone) is not a number in [0, 1].
+    UnknownMeasureError
+        A name in ``metrics`` is not a measure.
+    UnknownPositionError
+        ``position`` is not offered.
+
     Examples
     --------
     >>> import musclesim as ms
@@ -165,6 +176,13 @@ def grid(model, a: str, values_a: Sequence[float], b: str, values_b: Sequence[fl
     Scenarios are ordered ``a``-major (``values_a[0]`` with each of ``values_b``, then
     ``values_a[1]``, ...), so ``table.matrix(measure)`` has shape ``(len(values_a), len(values_b))``.
     Other parameters as for :func:`sweep`.
+
+    Raises
+    ------
+    UnknownMuscleError, ToneRangeError, UnknownMeasureError, UnknownPositionError
+        As for :func:`sweep`.
+    ValueError
+        ``a`` and ``b`` are the same name.
     """
     _check_name(model, a)
     _check_name(model, b)
