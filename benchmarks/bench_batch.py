@@ -47,7 +47,9 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("-o", "--output", default=None, help="JSON results (default benchmarks/results_batch.json "
                                                          "for a full run)")
+    ap.add_argument("--sizes", default=None, help="comma-separated batch sizes instead of 1,100,10000 (smoke tests)")
     args = ap.parse_args(argv)
+    sizes = SIZES if not args.sizes else tuple((int(n), 3) for n in args.sizes.split(","))
     output = args.output or (None if args.quick else str(HERE / "results_batch.json"))
 
     import musclesim as ms
@@ -56,7 +58,7 @@ def main(argv: list[str] | None = None) -> dict:
     ms.simulate_many(model, scenarios(50, seed=1))  # warm-up: compile, baseline, coupling matrix
     results = {"machine": machine(), "scenario_mix": f"{', '.join(NAMES)} uniform in [0, 0.3], seed 0",
                "sizes": {}}
-    for n, repeat in SIZES:
+    for n, repeat in sizes:
         repeat = max(2, repeat // 5) if args.quick else repeat
         tones = scenarios(n)
         times = []
@@ -76,8 +78,11 @@ def main(argv: list[str] | None = None) -> dict:
         print(f"| {n:,} | {r['runs']} | {r['median_s']:.4f} | {r['scenarios_per_s']:,.0f} | "
               f"{n / r['max_s']:,.0f}-{n / r['min_s']:,.0f} | {100 * r['failed_fraction']:.1f}% |")
     m = results["machine"]
-    print(f"\n({m['cpus']} CPUs, {m['machine']}, Python {m['python']}, numba {m['numba']} "
-          f"with {m['numba_threads']} threads)")
+    # other work on the machine slows every run: read the rates against the load at the end of the run
+    load = list(os.getloadavg()) if hasattr(os, "getloadavg") else None
+    m["load_average_1_5_15min"] = load
+    print(f"\n({m['cpus']} CPUs, {m['machine']}, Python {m['python']}, numba {m['numba']} with "
+          f"{m['numba_threads']} threads" + (f"; load average {load[0]:.1f} at the end)" if load else ")"))
     if output:
         Path(output).write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
         print(f"wrote {output}", file=sys.stderr)

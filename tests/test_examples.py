@@ -59,3 +59,14 @@ def test_sensitivity_ranking(tmp_path):
         data = json.loads((tmp_path / f"sensitivity_{m}.json").read_text())
         assert len(data["muscles"]) == 20
     assert "Morris mu*" in p.stdout
+
+
+def test_batch_benchmark_smoke(tmp_path):
+    out = tmp_path / "bench.json"
+    p = subprocess.run([sys.executable, str(EXAMPLES.parent / "benchmarks" / "bench_batch.py"), "--quick",
+                        "--sizes", "1,20", "-o", str(out)], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    data = json.loads(out.read_text())
+    assert set(data["sizes"]) == {"1", "20"}
+    assert all(r["scenarios_per_s"] > 0 for r in data["sizes"].values())
+    assert "| scenarios | runs |" in p.stdout
