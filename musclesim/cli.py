@@ -283,9 +283,11 @@ def cmd_sensitivity(args) -> int:
     muscles = [m.strip() for m in args.muscles.split(",") if m.strip()] if args.muscles else None
     if args.trajectories < 2:
         raise UsageError(f"--trajectories must be at least 2; got {args.trajectories}")
+    if args.samples < 2 or args.samples & (args.samples - 1):
+        raise UsageError(f"--samples must be a power of 2 (e.g. 64, 256); got {args.samples}")
     s = sensitivity(model, args.measure, muscles, position=args.position, coupling=not args.no_coupling,
                     method=args.method, tone_range=(lo_hi[0], lo_hi[1]), trajectories=args.trajectories,
-                    seed=args.seed, progress=None)
+                    samples=args.samples, seed=args.seed, progress=None)
     data = json.dumps(s.as_dict(), indent=1)
     if args.output:
         if args.output.lower().endswith(".json"):
@@ -376,6 +378,7 @@ def build_parser() -> argparse.ArgumentParser:
     se.add_argument("--muscles", metavar="A,B,...", help="factors (default: every bilateral muscle)")
     se.add_argument("--range", default="0,0.3", metavar="LOW,HIGH", help="tone range of the design (default 0,0.3)")
     se.add_argument("--trajectories", type=int, default=30, help="Morris trajectories (default 30)")
+    se.add_argument("--samples", type=int, default=64, help="Sobol base samples, a power of 2 (default 64)")
     se.add_argument("--seed", type=int, default=0)
     se.add_argument("--top", type=int, default=0, help="show only the top N muscles")
     se.add_argument("--position", default="standing")

@@ -102,7 +102,10 @@ def test_future_presets_wait_for_their_position():
 
 
 def load_preset_id(path: Path) -> str:
-    import tomllib
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib
 
     return tomllib.loads(path.read_text(encoding="utf-8"))["preset"]
 
