@@ -206,11 +206,11 @@ def update_views(state: Mapping) -> dict:
         drv = figures.hidden_figure("Hidden until the reveal.", height=260)
     else:
         wf, drv = figures.why_figures(expl)
-    G = compute.graph()
-    from .layout import _graph_base
+    from .layout import graph_static
 
-    patch, n_frames, frame_names = figures.graph_patch(G, _graph_base(), res, base, expl.path if expl else (),
-                                                       hidden=hidden or not (tone or tight))
+    patch, n_frames, frame_names = figures.graph_patch(compute.graph(), graph_static(), res, base,
+                                                       expl.path if expl else (), hidden=hidden or not (tone or tight),
+                                                       pos=compute.graph_positions())
     preset = preset_by_id(st["preset"]) if st.get("preset") else None
     if preset is not None:
         v = preset_verdict(preset.id)

@@ -89,6 +89,14 @@ def graph():
 
 
 @lru_cache(maxsize=1)
+def graph_positions() -> dict:
+    """The graph view's node positions (deterministic, computed once)."""
+    from musclesim.plot import graph_layout
+
+    return graph_layout(graph())
+
+
+@lru_cache(maxsize=1)
 def partners() -> dict[str, str]:
     """``{muscle id: the same muscle on the other side}`` for bilateral muscles."""
     by_base: dict[str, list[str]] = {}

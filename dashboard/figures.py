@@ -72,13 +72,13 @@ def trace_index(fig: dict, name: str) -> int:
 
 
 def graph_patch(G, base_fig: dict, result: Any, baseline: Any, path: Sequence[str] = (), *, hidden: bool = False,
-                max_frames: int = 12):
+                max_frames: int = 12, pos: dict | None = None):
     """A :class:`dash.Patch` that puts ``result``'s propagation frames, its final node colours
-    and the explanation ``path`` onto the static graph figure. Returns ``(patch, n_frames,
-    frame_names)``."""
+    and the explanation ``path`` onto the static graph figure ``base_fig`` (whose layout ``pos``
+    may be passed to save recomputing it). Returns ``(patch, n_frames, frame_names)``."""
     from dash import Patch
 
-    pos = plot.graph_layout(G)
+    pos = plot.graph_layout(G) if pos is None else pos
     frames = [] if hidden or not getattr(result, "ok", False) else plot.graph_frames(
         G, result, baseline, max_frames=max_frames, pos=pos)
     node_idx = [trace_index(base_fig, n) for n in plot.GRAPH_NODE_TRACES]

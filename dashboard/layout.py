@@ -218,6 +218,16 @@ def _graph_base() -> dict:
     return json.loads(_graph_base_cached())
 
 
+@lru_cache(maxsize=1)
+def graph_static() -> dict:
+    """What the graph updates need from the static figure: its traces' names and node markers
+    (read-only; never sent to a page as is)."""
+    import json
+
+    fig = json.loads(_graph_base_cached())
+    return {"data": [{"name": t.get("name"), "marker": t.get("marker")} for t in fig["data"]]}
+
+
 def presets_panel(positions) -> html.Section:
     presets = available_presets(positions)
     cards = []

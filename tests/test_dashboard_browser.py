@@ -399,12 +399,26 @@ def test_graph_steps_and_node_details(msd_app):
     frame = label.inner_text()
     page.locator("#graph-play").click()  # plays on from here
     page.wait_for_function("(f) => document.getElementById('graph-frame-label').innerText !== f", arg=frame)
-    page.locator("#graph-play").click()  # pause
-    assert "Play" in page.locator("#graph-play").inner_text()
-    # inspect a node from the keyboard-friendly list
+    if "Pause" in page.locator("#graph-play").inner_text():  # still playing (it stops by itself at the end)
+        page.locator("#graph-play").click()
+    page.wait_for_function("() => document.getElementById('graph-play').innerText.includes('Play')")
+    # click a muscle node in the figure (node traces come last: bones, joints, muscles, measures)
+    page.locator("#graph-figure").scroll_into_view_if_needed()
+    from dashboard import compute
+
+    G, pos = compute.graph(), compute.graph_positions()
+    muscles = [n for n in sorted(pos) if G.nodes[n]["kind"] == "muscle"]
+    point = page.locator("#graph-figure .scatterlayer .trace").nth(-2).locator(".point").nth(
+        muscles.index("thoracic_extensors_left"))  # top of the column: no arcs nearby
+    box = point.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.wait_for_function("() => document.getElementById('graph-node-details').innerText"
+                           ".includes('thoracic_extensors_left (muscle)')")
+    # and from the keyboard-friendly list
     page.locator("#graph-node-select").click()
     page.keyboard.type("psoas_major_left")
-    page.keyboard.press("Enter")
+    page.get_by_role("option", name="psoas_major_left", exact=True).click()
     page.wait_for_function("() => document.getElementById('graph-node-details').innerText.includes('Relations')")
     details = page.locator("#graph-node-details").inner_text()
     assert "antagonist" in details or "synergist" in details
