@@ -18,10 +18,12 @@ about 350 deg (angles), 1,600 mm, 12,000 N and 4,000 N·m. The bounds below are 
 
 Documented instabilities (where the bound does not hold, by the physics or by a known bug):
 
-* tone near 0 for the hip extensors (``hip_extensors`` < 0.01): their short-range stiffness
-  vanishes, so pelvic tilt runs steeply (about 1,500 deg per unit of tone, 30 deg at 0.002 down
-  to 21.6 deg at 0.01) and has a kink where the hip reaches its extension limit. Continuous, but
-  steep: the property uses tones >= 0.05.
+* tone near 0: a muscle's short-range stiffness vanishes with its activation, so the posture
+  runs steeply there. ``hip_extensors`` < 0.01 moves pelvic tilt about 1,500 deg per unit of tone
+  (30 deg at 0.002 down to 21.6 deg at 0.01, with a kink where the hip reaches its extension
+  limit); ``vasti_right`` 0 -> 0.0001 (with erector_spinae_left 0.25, gastrocnemius_left 0.17,
+  four others at 0) moves the sagittal vertical axis by 0.38 mm (3,800 mm per unit). Continuous,
+  but steep: the property uses tones >= :data:`SMOOTH_LOW` (0.05).
 * near the loss of standing (a fold of the equilibrium path) the slope grows without bound
   (``hip_extensors`` 0.3223 -> 0.3222 moves knee flexion by 0.07 deg; standing is lost at 0.3225):
   the property is checked only where the body still stands :data:`MARGIN` (1e-3) of tone further
@@ -50,7 +52,7 @@ RESIDUAL_TOL_NM = 1e-6
 STEP = 1e-4
 #: Largest change of a measure per unit of tone, by unit (see the module docstring).
 LIPSCHITZ = {"deg": 600.0, "mm": 3000.0, "N": 25000.0, "N·m": 8000.0}
-#: The smallest tone used for the smoothness property (below, the hip extensors are steep).
+#: The smallest tone used for the smoothness property (below it the posture is steep; see above).
 SMOOTH_LOW = 0.05
 #: The smoothness property is checked only where the body still stands this much tone further
 #: on either side (1e-3): the slope grows like 1/sqrt(distance) toward a loss of standing.
@@ -210,7 +212,7 @@ def test_tiny_change_of_one_name_gives_a_small_change(case):
 
 
 @settings(max_examples=n(100), **SETTINGS)
-@given(nudged(IDS, 0.0, 0.4, 6))
+@given(nudged(IDS, SMOOTH_LOW, 0.4, 6))
 @example(BRANCH_JUMP)
 def test_tiny_change_of_several_muscles_gives_a_small_change(case):
     _assert_small_change(*case)
