@@ -20,7 +20,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from .errors import MusclesimError
+from .errors import MusclesimError, ToneRangeError
 from .metrics import MEASURES, measure_batch
 from .model import Model
 
@@ -74,14 +74,19 @@ class BatchResult:
         return f"<table><tr><th>tone</th><th>status</th>{head}</tr>{body}</table>{more}"
 
 
-def simulate_many(model: Model, tones: Sequence[Mapping[str, float] | None], position: str = "standing", *,
+def simulate_many(model: Model, tones: Sequence[Mapping[str, float] | None] | np.ndarray, position: str = "standing",
+                  *, tightness: Sequence[Mapping[str, float] | None] | Mapping[str, float] | None = None,
                   coupling: bool = True, executor=None, chunk_size: int = CHUNK) -> BatchResult:
     """Solve many tone scenarios of one model and position.
 
     Parameters
     ----------
     model : Model
-    tones : sequence of mappings (or None for the resting tone), as for :func:`musclesim.simulate`
+    tones : sequence of mappings (or None for the resting tone), as for :func:`musclesim.simulate`;
+        or an array (N, number of muscles) of tones in model order (``model.muscle_ids``), the fast
+        entry point for large sweeps
+    tightness : mapping, or sequence of mappings aligned with ``tones``, optional
+        Contractures in degrees (as for :func:`musclesim.simulate`).
     position : str
     coupling : bool
         Propagate tone changes to related muscles.
@@ -106,12 +111,34 @@ def simulate_many(model: Model, tones: Sequence[Mapping[str, float] | None], pos
     from .simulation import _check_position, _coupling, baseline
     from .tone import couple_batch, tone_vector
 
+    from .simulation import tendon_lengths
+
     _check_position(position)
-    tones = tuple(dict(t or {}) for t in tones)
-    t = np.empty((len(tones), len(model.muscle_ids)))
+    M = len(model.muscle_ids)
+    array_input = isinstance(tones, np.ndarray)
+    if array_input:
+        t = np.asarray(tones, dtype=float)
+        if t.ndim != 2 or t.shape[1] != M:
+            raise ValueError(f"tones as an array must have shape (N, {M}) (one column per muscle id), got {t.shape}")
+        bad = ~np.isfinite(t) | (t < 0) | (t > 1)
+        if bad.any():
+            i, j = map(int, np.argwhere(bad)[0])
+            raise ToneRangeError(f"scenario {i}: {model.muscle_ids[j]}", float(t[i, j]))
+        tones = tuple({m: float(v) for m, v in zip(model.muscle_ids, row)} for row in t)
+    else:
+        tones = tuple(dict(tn or {}) for tn in tones)
+        t = np.empty((len(tones), M))
+    tight = [tightness] * len(tones) if tightness is None or isinstance(tightness, Mapping) else list(tightness)
+    if len(tight) != len(tones):
+        raise ValueError(f"tightness has {len(tight)} entries for {len(tones)} scenarios")
+    base_lt = tendon_lengths(model, None)
+    lt = np.broadcast_to(base_lt, (len(tones), M)).copy()
     for i, tone in enumerate(tones):
         try:
-            t[i] = tone_vector(model, tone)
+            if not array_input:
+                t[i] = tone_vector(model, tone)
+            if tight[i]:
+                lt[i] = tendon_lengths(model, tight[i])
         except MusclesimError as exc:  # name the scenario, keep the class and the hint
             exc.args = (f"scenario {i}: {exc}",)
             if hasattr(exc, "message"):
@@ -121,12 +148,12 @@ def simulate_many(model: Model, tones: Sequence[Mapping[str, float] | None], pos
     acts = couple_batch(t, t0, _coupling(model)) if coupling else t
     base = baseline(model, position)
     if position != "standing":  # lying positions: no compiled path; solve one by one
-        return _lying_batch(model, tones, position, coupling, base)
-    chunks = [acts[i:i + chunk_size] for i in range(0, len(acts), chunk_size)] or [acts]
+        return _lying_batch(model, tones, tight, position, coupling, base)
+    spans = [(i, i + chunk_size) for i in range(0, len(acts), chunk_size)] or [(0, 0)]
     if executor is None:
-        parts = [_solve_chunk(model, c, position) for c in chunks]
+        parts = [_solve_chunk(model, acts[a:b], lt[a:b], position) for a, b in spans]
     else:
-        futures = [executor.submit(_solve_chunk, model, c, position) for c in chunks]
+        futures = [executor.submit(_solve_chunk, model, acts[a:b], lt[a:b], position) for a, b in spans]
         parts = [f.result() for f in futures]
     metrics = {k: np.concatenate([p["metrics"][k] for p in parts]) for k in MEASURES}
     cat = lambda key: np.concatenate([p[key] for p in parts])  # noqa: E731
@@ -140,27 +167,27 @@ def simulate_many(model: Model, tones: Sequence[Mapping[str, float] | None], pos
                        reached, messages)
 
 
-def _solve_chunk(model: Model, acts: np.ndarray, position: str) -> dict:
-    """Solve one chunk of activation rows; the unit of work sent to an executor."""
+def _solve_chunk(model: Model, acts: np.ndarray, tendons: np.ndarray, position: str) -> dict:
+    """Solve one chunk of activation rows (with their tendon rest lengths, i.e. tightness); the
+    unit of work sent to an executor."""
     from . import kernels
-    from .mechanics import (CONTINUATION_STEPS, MAX_HALVINGS, MAX_ITER, evaluate, follow, jump_limits, prepare,
-                            total_force)
-    from .simulation import baseline
+    from .mechanics import (CONTINUATION_STEPS, MAX_HALVINGS, MAX_ITER, evaluate, follow, jump_limits,
+                            muscle_force_N, prepare, total_force, with_tendons)
+    from .simulation import baseline, hip_extension_limit_deg
 
     mech = prepare(model)
     base = baseline(model, position)._state["eq"]
     t0 = np.array([model.default_tone[m] for m in model.muscle_ids])
     n, N = mech.n, len(acts)
     if kernels.available() and not os.environ.get("MUSCLESIM_NO_NUMBA"):
-        lt1s = np.ascontiguousarray(np.broadcast_to(mech.chain.l_tendon_m, acts.shape))
         ok, reached, Z, its, res, _ = kernels.follow_batch_kernel(
-            t0, np.ascontiguousarray(acts), lt1s, base.q, base.lam, np.ascontiguousarray(base.jacobian),
+            t0, np.ascontiguousarray(acts), np.ascontiguousarray(tendons), base.q, base.lam, np.ascontiguousarray(base.jacobian),
             CONTINUATION_STEPS, MAX_HALVINGS, MAX_ITER, jump_limits(), *mech._packed())
     else:
         ok, reached = np.zeros(N, bool), np.zeros(N)
         Z, its, res = np.zeros((N, n + mech.k)), np.zeros(N, int), np.zeros(N)
         for i in range(N):
-            p = follow(mech, t0, acts[i], base.q, base.lam, base.jacobian, compiled=False)
+            p = follow(mech, t0, acts[i], base.q, base.lam, base.jacobian, compiled=False, tendon_m=tendons[i])
             ok[i], reached[i], its[i], res[i] = p.ok, p.reached, p.iterations, p.final.residual_Nm
             Z[i] = np.concatenate((p.final.q, p.final.lam))
     q, lam = Z[:, :n], Z[:, n:]
@@ -168,19 +195,25 @@ def _solve_chunk(model: Model, acts: np.ndarray, position: str) -> dict:
     good = np.flatnonzero(ok)
     if good.size:
         L = evaluate(mech, q[good], acts[good], lam[good])
-        force = total_force(mech, L.force_N, lam[good])
+        lengths = np.linalg.norm(L.points[:, mech.chain.pair_i1] - L.points[:, mech.chain.pair_i0], axis=2) \
+            @ mech.chain.pair_onehot
+        force = total_force(mech, muscle_force_N(mech, acts[good], lengths, tendons[good]), lam[good])
+        tight_rows = np.any(tendons[good] != mech.chain.l_tendon_m, axis=1)
+        limits = np.full(len(good), model.joint("hip").range_deg[0])
+        for k in np.flatnonzero(tight_rows):
+            limits[k] = hip_extension_limit_deg(with_tendons(mech, tendons[good][k]))
         vals = measure_batch(mech.chain, L.points, L.joints, q[good], force, L.moment_arm_m, lam[good],
-                             L.trunk_dir, model.joint("hip").range_deg[0])
+                             L.trunk_dir, limits)
         for k, v in vals.items():
             metrics[k][good] = v
     return {"ok": np.asarray(ok, bool), "reached": np.asarray(reached, float), "iterations": np.asarray(its, int),
             "residual": np.asarray(res, float), "metrics": metrics}
 
 
-def _lying_batch(model: Model, tones, position: str, coupling: bool, base) -> BatchResult:
+def _lying_batch(model: Model, tones, tight, position: str, coupling: bool, base) -> BatchResult:
     from .simulation import simulate
 
-    res = [simulate(model, t, position, coupling=coupling, frames=False) for t in tones]
+    res = [simulate(model, t, position, tightness=k, coupling=coupling, frames=False) for t, k in zip(tones, tight)]
     metrics = {k: np.array([r.metrics[k] for r in res]) for k in MEASURES}
     return BatchResult(tones, position, metrics, dict(base.metrics), np.array([r.ok for r in res]),
                        np.array([r.iterations for r in res]), np.array([r.residual_Nm for r in res]),

@@ -326,9 +326,16 @@ def cmd_serve(args) -> int:
     return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors: ``musclesim: error: ...`` and exit status 2 (no usage dump)."""
+
+    def error(self, message: str):  # noqa: D401 - argparse API
+        self.exit(EXIT_USER, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="musclesim", description="Raise a muscle's tone, see the posture change, and why.")
-    sub = p.add_subparsers(dest="command", required=True)
+    p = _Parser(prog="musclesim", description="Raise a muscle's tone, see the posture change, and why.")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     run = sub.add_parser("run", help="simulate one scenario and print the measures")
     run.add_argument("--set", action="append", metavar="NAME=VALUE",
                      help="resting tone 0..1 for a muscle id, bilateral name or group (repeatable)")

@@ -55,6 +55,11 @@ def build_graph(model: Model, moment_arms: dict[str, dict[str, float]] | None = 
 
     ``moment_arms`` ({muscle id: {joint id: m}}) defaults to those at the model's baseline
     standing pose (solved once and cached on the model).
+
+    Raises
+    ------
+    KeyError
+        If ``moment_arms`` lacks a muscle of the model (never for the default).
     """
     if moment_arms is None:
         from .simulation import baseline  # deferred: simulate imports this module

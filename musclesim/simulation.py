@@ -107,7 +107,13 @@ def _check_position(position: str) -> None:
 
 
 def baseline(model: Model, position: str = "standing") -> Result:
-    """The model at its resting tone in ``position`` (cached on the model)."""
+    """The model at its resting tone in ``position`` (cached on the model).
+
+    Raises
+    ------
+    UnknownPositionError
+        ``position`` is not one of :data:`POSITIONS`.
+    """
     _check_position(position)
     key = ("baseline", position)
     if key not in model._cache:

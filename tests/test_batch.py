@@ -71,3 +71,22 @@ def test_tidy_rows(model):
     tilt = next(r for r in rows if r["measure"] == "pelvic_tilt_deg")
     assert tilt["change"] == pytest.approx(tilt["value"] - tilt["baseline"])
     assert "<table>" in batch._repr_html_()
+
+
+def test_tightness_and_array_input(model):
+    tones = [{"psoas_major": 0.2}, None]
+    tight = [{"psoas_major": 15}, {"hamstrings": 10}]
+    batch = ms.simulate_many(model, tones, tightness=tight)
+    for i in range(2):
+        single = ms.simulate(model, tones[i], tightness=tight[i])
+        for k in ("pelvic_tilt_deg", "hip_extension_reserve_left_deg", "lumbar_compression_N"):
+            assert batch.metrics[k][i] == pytest.approx(single.metrics[k], abs=1e-7), k
+    arr = np.array([[model.default_tone[m] for m in model.muscle_ids]])
+    arr[0, model.muscle_ids.index("iliacus_right")] = 0.35
+    by_array = ms.simulate_many(model, arr)
+    assert by_array.metrics["pelvic_tilt_deg"][0] == pytest.approx(
+        ms.simulate(model, {"iliacus_right": 0.35}).metrics["pelvic_tilt_deg"], abs=1e-9)
+    with pytest.raises(ToneRangeError):
+        ms.simulate_many(model, arr * 10)
+    with pytest.raises(ValueError, match="shape"):
+        ms.simulate_many(model, arr[:, :5])
