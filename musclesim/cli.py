@@ -317,6 +317,43 @@ def cmd_sensitivity(args) -> int:
     return 0
 
 
+def cmd_claims(args) -> int:
+    import musclesim as ms
+    from .claims import catalogue, claim, evaluate
+
+    model = ms.load_model(args.model)
+    claims = [claim(args.id)] if args.id else list(catalogue())
+    verdicts = [evaluate(model, c) for c in claims]
+    if args.json:
+        print(json.dumps([v.as_dict() for v in verdicts], indent=2))
+        return 0
+    if args.id:
+        v = verdicts[0]
+        c = v.claim
+        print(f"{c.id}: {c.claim}")
+        print(f"  articles: {', '.join(c.articles)}")
+        print(f"  scenario: {c.scenario or '-'}  compared with: {c.compare}")
+        print(f"  verdict: {v.verdict}  (evidence: {c.grade})")
+        print(f"  why: {v.reason}")
+        print(f"  evidence: {c.evidence}")
+        if args.explain and c.expect and c.scope != "outside":
+            from .claims import _run
+
+            res = _run(model, c.scenario)
+            for joint in ("hip", "L5S1"):
+                row = sorted(res.moments[joint].items(), key=lambda kv: -abs(kv[1]))[:8]
+                print(f"  moments at {joint} (N·m, flexion +): " + ", ".join(f"{k} {val:+.1f}" for k, val in row))
+        return 0
+    print(f"{'id':4s} {'verdict':32s} {'evidence':8s} claim (articles)")
+    for v in verdicts:
+        c = v.claim
+        arts = ", ".join(a[:3] for a in c.articles)
+        print(f"{c.id:4s} {v.verdict:32s} {c.grade:8s} {c.claim} ({arts})")
+    counts = {k: sum(v.verdict == k for v in verdicts) for k in dict.fromkeys(x.verdict for x in verdicts)}
+    print("\n" + ", ".join(f"{k}: {n}" for k, n in counts.items()))
+    return 0
+
+
 def cmd_serve(args) -> int:
     try:
         from dashboard.app import serve
@@ -353,6 +390,12 @@ def build_parser() -> argparse.ArgumentParser:
     graph.add_argument("--model", default=None)
     graph.add_argument("-o", "--output")
     graph.set_defaults(func=cmd_graph)
+    claims = sub.add_parser("claims", help="the articles' claims, their computed verdicts and evidence")
+    claims.add_argument("--id", help="one claim (e.g. C07)")
+    claims.add_argument("--explain", action="store_true", help="with --id: the scenario's moment breakdown")
+    claims.add_argument("--json", action="store_true")
+    claims.add_argument("--model", default=None)
+    claims.set_defaults(func=cmd_claims)
     serve = sub.add_parser("serve", help="start the dashboard (production WSGI server)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8050)

@@ -76,3 +76,17 @@ def test_validation_rows_and_doc_are_current():
     from tools.make_validation import render  # noqa: E402
 
     assert render(rows) == doc, "docs/validation.md is stale: run python tools/make_validation.py"
+
+
+def test_cli_claims(capsys):
+    import json
+
+    from musclesim.cli import main
+
+    assert main(["claims", "--json", "--id", "C01"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data[0]["id"] == "C01" and data[0]["verdict"] == data[0]["expected_verdict"]
+    assert main(["claims"]) == 0
+    out = capsys.readouterr().out
+    assert "C28" in out and "outside scope" in out
+    assert main(["claims", "--id", "C99"]) == 2
