@@ -220,7 +220,8 @@ def update_views(state: Mapping) -> dict:
     else:
         active = [html.P("No preset loaded: the claims below come from the seed articles; load one to test it.")]
     classes = ["app"] + (["present"] if st.get("present") else []) + (["predict"] if st.get("predict") else []) + \
-        (["hidden-result"] if hidden else []) + (["revealed"] if st.get("predict") and st.get("reveal") else [])
+        (["hidden-result"] if hidden else []) + (["revealed"] if st.get("predict") and st.get("reveal") else []) + \
+        (["no-explanation"] if expl is None else [])
     ms_server = (time.perf_counter() - t0) * 1000
     status = (f"Baseline (resting tone), {position}." if not (tone or tight) else
               f"{'Solved' if res.ok else 'Failed'}: {res.message} ({ms_server:.0f} ms).")

@@ -89,9 +89,10 @@ def tightness_controls(model) -> html.Details:
         html.P("Tightness is a shortened muscle: the degrees of motion it takes away at its main joint (what a "
                "Thomas test measures for the hip flexors). It is separate from tone; the articles say “tight” "
                "for both.", className="note"),
-        html.Label("Muscle", htmlFor=ids.TIGHT_MUSCLE, className="label"),
-        dcc.Dropdown(id=ids.TIGHT_MUSCLE, options=options, value=options[0]["value"] if options else None,
-                     clearable=False, className="tight-select"),
+        html.Div([html.Span("Muscle (tightness)", id="tight-muscle-label", className="label"),
+                  dcc.Dropdown(id=ids.TIGHT_MUSCLE, options=options, value=options[0]["value"] if options else None,
+                               clearable=False, className="tight-select")],
+                 **{"data-labelledby": "tight-muscle-label"}),
         html.Div([html.Span("°", className="side", **{"aria-hidden": "true"}),
                   dcc.Slider(id=ids.TIGHT_DEG, min=0, max=MAX_TIGHTNESS_DEG, step=1, value=0, marks=None,
                              updatemode="mouseup", className="tone-slider")],
@@ -168,9 +169,13 @@ def measures_panel() -> html.Section:
 def why_panel(measure_names) -> html.Section:
     return html.Section([
         html.Div([html.H2("Why?"),
-                  dcc.Dropdown(id=ids.MEASURE, options=[{"label": plot.measure_label(m), "value": m} for m in measure_names],
-                               value="pelvic_tilt_deg", clearable=False, className="measure-select",
-                               searchable=True)], className="panel-head"),
+                  html.Div([html.Span("Explain", id="why-measure-label", className="label"),
+                            dcc.Dropdown(id=ids.MEASURE, options=[{"label": plot.measure_label(m), "value": m}
+                                                                  for m in measure_names],
+                                         value="pelvic_tilt_deg", clearable=False, className="measure-select",
+                                         searchable=True)],
+                           className="labelled", **{"data-labelledby": "why-measure-label"})],
+                 className="panel-head"),
         html.Div(id=ids.WHY_TEXT, className="why-text", **{"aria-live": "polite"}),
         html.Div([html.Div(dcc.Graph(id=ids.DRIVERS, className="fig", config=_graph_config("musclesim_drivers")),
                            className="drivers"),
@@ -197,8 +202,10 @@ def graph_panel(G) -> html.Section:
         html.Div(dcc.Graph(id=ids.GRAPH, figure=_graph_base(), className="fig", config=_graph_config("musclesim_graph")),
                  className="graph-fig"),
         html.Div([
-            dcc.Dropdown(id=ids.NODE_SELECT, options=[{"label": n, "value": n} for n in nodes], value=None,
-                         placeholder="Inspect a node…", className="node-select"),
+            html.Div([html.Span("Inspect a node", id="node-select-label", className="sr-only"),
+                      dcc.Dropdown(id=ids.NODE_SELECT, options=[{"label": n, "value": n} for n in nodes], value=None,
+                                   placeholder="Inspect a node…", className="node-select")],
+                     **{"data-labelledby": "node-select-label"}),
             html.Div(id=ids.NODE_DETAILS, className="node-details", **{"aria-live": "polite"}),
         ], className="node-panel"),
     ], className="panel graph", **{"aria-label": "Interaction graph"})
@@ -255,7 +262,8 @@ def compare_panel() -> html.Section:
 def _graph_config(filename: str) -> dict:
     return {"displaylogo": False, "responsive": True,
             "toImageButtonOptions": {"format": "png", "filename": filename, "scale": 2},
-            "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
+            "modeBarButtonsToRemove": ["lasso2d", "select2d", "sendChartToCloud"], "showSendToCloud": False,
+            "showEditInChartStudio": False}
 
 
 def _teaching() -> str | None:

@@ -193,6 +193,8 @@ def test_page_loads_without_console_errors(msd_server, msd_page):
     assert msd_page.locator("#sagittal-figure .scatterlayer .trace").count() > len(model.muscle_ids)
     assert "Frontal plane" in " ".join(figure_texts(msd_page, "#frontal-figure"))
     assert msd_page.locator("#graph-figure .scatterlayer .trace").count() > 8
+    # the dropdowns are named by their visible labels, not only by their current value
+    assert "why-measure-label" in msd_page.locator("#why-measure-select").get_attribute("aria-labelledby")
     shot(msd_page, "main", full_page=True)
 
 

@@ -60,14 +60,27 @@
       }
     }
   }
+  /* Dash 4's dropdown names itself after its current value only: prepend the visible label. */
+  function labelDropdowns(root) {
+    var groups = (root || document).querySelectorAll("[data-labelledby]");
+    for (var i = 0; i < groups.length; i++) {
+      var lid = groups[i].getAttribute("data-labelledby");
+      var btns = groups[i].querySelectorAll('button[aria-haspopup]');
+      for (var j = 0; j < btns.length; j++) {
+        var cur = btns[j].getAttribute("aria-labelledby") || "";
+        if (cur.split(" ").indexOf(lid) < 0) { btns[j].setAttribute("aria-labelledby", (lid + " " + cur).trim()); }
+      }
+    }
+  }
   var pending = false;
   var observer = new MutationObserver(function () {
     if (pending) { return; }
     pending = true;
-    window.requestAnimationFrame(function () { pending = false; label(document); });
+    window.requestAnimationFrame(function () { pending = false; label(document); labelDropdowns(document); });
   });
   function start() {
     label(document);
+    labelDropdowns(document);
     observer.observe(document.body, { childList: true, subtree: true });
   }
   if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", start); } else { start(); }
