@@ -107,6 +107,10 @@ def simulate_many(model: Model, tones: Sequence[Mapping[str, float] | None] | np
     UnknownMuscleError, ToneRangeError
         For invalid input, with the scenario's index in the message.
     UnknownPositionError
+    TypeError
+        A scenario's tone or tightness is not a mapping.
+    ValueError
+        ``tones`` as an array has the wrong shape, or ``tightness`` the wrong length.
     """
     from .simulation import _check_position, _coupling, baseline
     from .tone import couple_batch, tone_vector

@@ -222,6 +222,8 @@ def simulate(model: Model, tone: Mapping[str, float] | None = None, position: st
         A tightness is not a number of degrees in [0, 45].
     UnknownPositionError
         ``position`` is not one of :data:`POSITIONS`.
+    TypeError
+        ``tone`` or ``tightness`` is not a mapping.
     """
     _check_position(position)
     if position != "standing":
