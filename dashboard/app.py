@@ -43,12 +43,19 @@ def create_app():
 
 
 def warm_up() -> None:
-    """Load the model and solve the baseline once, so the first page is fast."""
-    from . import compute
+    """Load the model, solve the baselines and the presets (and their catalogue claims) once, so
+    the first page is fast."""
+    from . import callbacks, compute
+    from .presets import available_presets
 
     for p in compute.positions():
         compute.baseline(p)
     compute.graph()
+    compute.graph_positions()
+    for preset in available_presets(compute.positions()):
+        callbacks.preset_verdict(preset.id)
+        for claim_id in preset.claims:
+            compute.claim_verdict(claim_id)
 
 
 def serve(host: str = "127.0.0.1", port: int = 8050, threads: int = 8) -> None:

@@ -216,7 +216,9 @@ def update_views(state: Mapping) -> dict:
         v = preset_verdict(preset.id)
         modified = (clean_tone(model, validate_tone(model, preset.tone)) != tone or preset.position != position
                     or (clean_tight(validate_tight(model, preset.tightness)) if preset.tightness else {}) != tight)
-        active = [components.preset_card(preset, v, hidden=hidden, modified=modified, button=False)]
+        catalogue = [c for c in (compute.claim_verdict(i) for i in preset.claims) if c]
+        active = [components.preset_card(preset, v, hidden=hidden, modified=modified, button=False,
+                                         catalogue=catalogue)]
     else:
         active = [html.P("No preset loaded: the claims below come from the seed articles; load one to test it.")]
     classes = ["app"] + (["present"] if st.get("present") else []) + (["predict"] if st.get("predict") else []) + \

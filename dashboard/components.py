@@ -15,7 +15,8 @@ from .presets import Preset, describe_row
 #: The measures shown as big numbers in presentation mode.
 KEY_MEASURES = ("pelvic_tilt_deg", "lumbar_lordosis_deg", "thoracic_kyphosis_deg", "head_forward_mm")
 VERDICT_CLASS = {"reproduced": "verdict-yes", "partly reproduced": "verdict-partly", "not reproduced": "verdict-no",
-                 "outside the model's scope": "verdict-scope", "no stable posture": "verdict-no"}
+                 "outside the model's scope": "verdict-scope", "no stable posture": "verdict-no",
+                 "outside scope": "verdict-scope", "contradicted by another article": "verdict-partly"}
 
 
 def _digits(unit: str) -> int:
@@ -130,7 +131,7 @@ def why_text(expl: Any, measure: str, *, hidden: bool = False, failed: str = "",
 
 
 def preset_card(preset: Preset, verdict: Mapping | None, *, hidden: bool = False, modified: bool = False,
-                button: bool = True) -> html.Div:
+                button: bool = True, catalogue: Sequence[Mapping] = ()) -> html.Div:
     """A preset: title, claim, articles, evidence grade and note, the model's verdict."""
     parts: list = [html.H4(preset.title), html.P(preset.claim, className="claim")]
     parts.append(html.P(["Articles: ", *[html.Code(a, className="article") for a in preset.articles]],
@@ -149,6 +150,13 @@ def preset_card(preset: Preset, verdict: Mapping | None, *, hidden: bool = False
             if modified:
                 parts.append(html.P("You changed the tones since loading this preset: the verdict is for the preset "
                                     "as loaded.", className="note"))
+            if catalogue:
+                parts.append(html.Details([
+                    html.Summary(f"Claims catalogue ({len(catalogue)} related claims)"),
+                    html.Ul([html.Li([html.Strong(c["id"]), f" {c['claim']} ", html.Span(c["verdict"], className="verdict "
+                                      + VERDICT_CLASS.get(c["verdict"], "verdict-scope")),
+                                      html.Div(c["reason"], className="note")]) for c in catalogue]),
+                ], className="catalogue"))
     if button:
         parts.append(html.Button("Load", id=ids.preset_load(preset.id), className="btn",
                                  **{"aria-label": f"Load preset: {preset.title}"}))

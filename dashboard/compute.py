@@ -109,6 +109,19 @@ def partners() -> dict[str, str]:
     return out
 
 
+@lru_cache(maxsize=64)
+def claim_verdict(claim_id: str) -> dict | None:
+    """The claims catalogue's computed verdict for one claim (None if the catalogue lacks it)."""
+    try:
+        from musclesim import claims
+    except ImportError:  # pragma: no cover - older core
+        return None
+    try:
+        return claims.evaluate(get_model(), claims.claim(claim_id)).as_dict()
+    except (KeyError, ValueError):
+        return None
+
+
 def clear_caches() -> None:
     """Forget memoised solves (benchmarks use it to time cold updates)."""
     _solve.cache_clear()

@@ -53,6 +53,7 @@ class Preset:
     compare_position: str = ""
     disagreement: str = ""
     tightness: Mapping[str, float] = field(default_factory=dict)  # degrees of motion lost, by name
+    claims: tuple[str, ...] = ()  # related ids of the claims catalogue
 
     @property
     def measures(self) -> tuple[str, ...]:
@@ -91,7 +92,7 @@ def load_presets(path: str | None = None) -> tuple[Preset, ...]:
         out.append(Preset(item["id"], item["title"], item["position"], dict(item["tone"]), item["claim"],
                           tuple(item["articles"]), item["evidence_grade"], item["evidence_note"], tuple(expects),
                           item.get("compare_position", ""), item.get("disagreement", ""),
-                          dict(item.get("tightness", {}))))
+                          dict(item.get("tightness", {})), tuple(item.get("claims", ()))))
     ids = [p.id for p in out]
     if len(set(ids)) != len(ids):
         raise ValueError(f"{p}: duplicate preset ids")
