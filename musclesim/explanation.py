@@ -20,6 +20,7 @@ For a result and its baseline, :func:`explain` gives for every measure that chan
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import networkx as nx
@@ -125,7 +126,15 @@ def explain(result: Result, baseline: Result, measures: list[str] | None = None,
 
 def _linear_state(mech, act, q, lam, names) -> dict:
     """What the linear response needs at one equilibrium: Jacobian, loads, measure gradients."""
-    L, J, _ = _jacobian(mech, q, act, lam)
+    from . import kernels
+
+    if kernels.available() and not os.environ.get("MUSCLESIM_NO_NUMBA"):
+        pk = mech._packed()
+        _, J = kernels.residual_jacobian(np.ascontiguousarray(q), np.ascontiguousarray(lam),
+                                         np.ascontiguousarray(act, dtype=float), *pk, True)
+        L = evaluate(mech, q[None], act, lam[None])
+    else:
+        L, J, _ = _jacobian(mech, q, act, lam)
     return {"act": act, "q": q, "lam": lam, "J": J, "L": L, "grads": _measure_gradients(mech, q, lam, act, names)}
 
 
@@ -152,22 +161,19 @@ def _response(mech, st, before, after, changed) -> np.ndarray:
 
 
 def _measure_gradients(mech, q, lam, act, names) -> dict[str, np.ndarray]:
-    """d(measure)/dq at a pose by central differences (unit per rad), all poses in one batch."""
-    from .chain import kinematics
+    """d(measure)/dq at a pose by central differences (unit per rad): one batch of 2n poses."""
     from .mechanics import total_force
-    from .metrics import measure
+    from .metrics import measure_batch
+    from .simulation import hip_extension_limit_deg
 
     n = mech.n
     E = np.eye(n) * FD_STEP
     qs = np.vstack((q + E, q - E))
-    L = evaluate(mech, qs, act, np.broadcast_to(lam, (2 * n, len(lam))))
-    _, _, P, _ = kinematics(mech.chain, qs, derivatives=False)
-    from .simulation import hip_extension_limit_deg
-
-    hip_limit = hip_extension_limit_deg(mech)
-    vals = [measure(mech.chain, L.points[i], P[i], qs[i], total_force(mech, L.force_N[i], lam),
-                    L.moment_arm_m[i], lam, L.trunk_dir[i], hip_limit) for i in range(2 * n)]
-    return {k: np.array([(vals[j][k] - vals[n + j][k]) / (2 * FD_STEP) for j in range(n)]) for k in names}
+    lams = np.broadcast_to(lam, (2 * n, len(lam)))
+    L = evaluate(mech, qs, act, lams)
+    vals = measure_batch(mech.chain, L.points, L.joints, qs, total_force(mech, L.force_N, lams), L.moment_arm_m,
+                         lams, L.trunk_dir, hip_extension_limit_deg(mech))
+    return {k: (vals[k][:n] - vals[k][n:]) / (2 * FD_STEP) for k in names}
 
 
 def _moment_waterfall(result: Result, baseline: Result, joint: str, top: int) -> tuple[tuple[str, float], ...]:

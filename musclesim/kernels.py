@@ -384,7 +384,13 @@ def follow_kernel(t0, act, lt1, q0, lam0, J0, base_steps, max_halvings, max_iter
         final = target >= 1.0
         a = t0 + target * (act - t0)
         lt = ltendon + target * (lt1 - ltendon)
-        z, R, it, Jn, hasn = solve_kernel(q, lam, a, J, True, max_iter, final, anc, seg_parent, seg_c0, dof_seg,
+        # secant predictor: extrapolate the path from the last two states (Newton corrects it)
+        qs, ls = q, lam
+        if ns >= 2:
+            w = (target - frac) / (fracs[ns - 1] - fracs[ns - 2])
+            qs = Z[ns - 1, :n] + w * (Z[ns - 1, :n] - Z[ns - 2, :n])
+            ls = Z[ns - 1, n:] + w * (Z[ns - 1, n:] - Z[ns - 2, n:])
+        z, R, it, Jn, hasn = solve_kernel(qs, ls, a, J, True, max_iter, final, anc, seg_parent, seg_c0, dof_seg,
                                           pt_seg, pt_r0, pair_i0, pair_i1, pair_m, F0, lopt, lt, lref, slack,
                                           seg_mass, dof_bil, pc0, pkl, ps, pa, pb, ext_idx, flx_idx, ints, floats)
         its += it

@@ -572,7 +572,8 @@ def follow(mech: Mechanics, t0: np.ndarray, act: np.ndarray, q0: np.ndarray, lam
 
     The activation is ramped in :data:`CONTINUATION_STEPS` equal steps; a step that fails is
     halved (up to :data:`MAX_HALVINGS` times) and the path goes on with the smaller step. Each
-    step starts from the previous equilibrium with Broyden updates of its Jacobian. Only the final
+    step starts from a secant extrapolation of the last two equilibria and corrects it with
+    Broyden updates of the last Jacobian. Only the final
     answer is checked for stability. Following the path keeps the answer on the equilibrium
     connected to the baseline (a single jump can land on another: knee locked or flexed).
     """
@@ -608,7 +609,12 @@ def _follow_numpy(mech, t0, act, q0, lam0, J0, lt1) -> Path:
         target = min(1.0, frac + h)
         final = target >= 1.0
         step_mech = with_tendons(mech, lt0 + target * (lt1 - lt0))
-        eq = solve_numpy(step_mech, t0 + target * (act - t0), q, lam, jacobian=J, check=final)
+        qs, ls = q, lam
+        if len(fracs) >= 2:  # secant predictor, as in the compiled path
+            w = (target - frac) / (fracs[-1] - fracs[-2])
+            qs = states[-1][0] + w * (states[-1][0] - states[-2][0])
+            ls = states[-1][1] + w * (states[-1][1] - states[-2][1])
+        eq = solve_numpy(step_mech, t0 + target * (act - t0), qs, ls, jacobian=J, check=final)
         its += eq.iterations
         dq = float(np.max(np.abs(eq.q - q)))
         jumped = eq.converged and dq > JUMP_FACTOR * last_dq * (target - frac) / last_h + JUMP_FLOOR_RAD
