@@ -377,6 +377,9 @@ def follow_kernel(t0, act, lt1, q0, lam0, J0, base_steps, max_halvings, max_iter
     if same:
         h = 1.0
     jump_factor, jump_floor = floors_jump[0], floors_jump[1]
+    loose = floats.copy()  # intermediate path points: tolerances x floors_jump[3]
+    loose[9] *= floors_jump[3]
+    loose[10] *= floors_jump[3]
     last_dq = floors_jump[2]  # allowance for the first step (rad)
     last_h = h
     while frac < 1.0:
@@ -390,11 +393,12 @@ def follow_kernel(t0, act, lt1, q0, lam0, J0, base_steps, max_halvings, max_iter
             w = (target - frac) / (fracs[ns - 1] - fracs[ns - 2])
             qs = Z[ns - 1, :n] + w * (Z[ns - 1, :n] - Z[ns - 2, :n])
             ls = Z[ns - 1, n:] + w * (Z[ns - 1, n:] - Z[ns - 2, n:])
+        fl = floats if final else loose
         z, R, it, Jn, hasn = solve_kernel(qs, ls, a, J, True, max_iter, final, anc, seg_parent, seg_c0, dof_seg,
                                           pt_seg, pt_r0, pair_i0, pair_i1, pair_m, F0, lopt, lt, lref, slack,
-                                          seg_mass, dof_bil, pc0, pkl, ps, pa, pb, ext_idx, flx_idx, ints, floats)
+                                          seg_mass, dof_bil, pc0, pkl, ps, pa, pb, ext_idx, flx_idx, ints, fl)
         its += it
-        good = _converged(R, n, tol_m, tol_g)
+        good = _converged(R, n, fl[9], fl[10])
         if good:  # a step that moved much more than the last one may have jumped to another branch
             dq = 0.0
             for i in range(n):

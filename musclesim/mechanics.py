@@ -49,6 +49,9 @@ from .model import Model
 TOL_MOMENT_NM = 1e-6
 #: ... and every postural goal is met to this (m or rad).
 TOL_GOAL = 1e-9
+#: Intermediate points of a continuation path are solved this many times more loosely (they only
+#: guide the path; the final answer meets the tolerances above).
+PATH_TOL_FACTOR = 1e3
 MAX_ITER = 15
 CHORD_CONTRACTION = 0.8  # quasi-Newton steps must shrink the residual at least this much
 MAX_STEP_RAD = 0.1  # largest change of any joint angle in one Newton step
@@ -406,13 +409,22 @@ def solve(mech: Mechanics, act: np.ndarray, q0: np.ndarray | None = None, lam0: 
     lam = np.zeros(k) if lam0 is None else np.asarray(lam0, dtype=float)
     packed = mech._packed()
     J0 = np.zeros((n + k, n + k)) if jacobian is None else np.ascontiguousarray(jacobian, dtype=float)
+    if not check:
+        packed = packed[:-1] + (_loose(packed[-1]),)
     z, R, it, J, has_J = kernels.solve_kernel(q, lam, np.ascontiguousarray(act, dtype=float), J0,
                                                jacobian is not None, max_iter, check, *packed)
-    return _finish(mech, act, z[:n], z[n:], int(it), J if has_J else None, R)
+    return _finish(mech, act, z[:n], z[n:], int(it), J if has_J else None, R, loose=not check)
+
+
+def _loose(floats: np.ndarray) -> np.ndarray:
+    """The kernels' float parameters with the path tolerances (see :data:`PATH_TOL_FACTOR`)."""
+    out = floats.copy()
+    out[9:11] *= PATH_TOL_FACTOR
+    return out
 
 
 def _finish(mech: Mechanics, act: np.ndarray, q: np.ndarray, lam: np.ndarray, it: int,
-            J: np.ndarray | None, residual: np.ndarray | None = None) -> Equilibrium:
+            J: np.ndarray | None, residual: np.ndarray | None = None, loose: bool = False) -> Equilibrium:
     """Residual, convergence and stability verdict of a solver's end point (shared by both paths).
 
     ``residual`` ([Q; goals] at the end point) is recomputed with numpy when not given.
@@ -424,7 +436,8 @@ def _finish(mech: Mechanics, act: np.ndarray, q: np.ndarray, lam: np.ndarray, it
     res = float(np.max(np.abs(residual[:n])))
     gres = float(np.max(np.abs(residual[n:]))) if k else 0.0
     finite = bool(np.all(np.isfinite(q)) and np.isfinite(res))
-    converged = bool(finite and res < TOL_MOMENT_NM and gres < TOL_GOAL)
+    f = PATH_TOL_FACTOR if loose else 1.0
+    converged = bool(finite and res < f * TOL_MOMENT_NM and gres < f * TOL_GOAL)
     if not finite or np.max(np.abs(q)) > np.pi:
         return Equilibrium(q, lam, False, False, it, float("inf"), float("inf"), float("nan"),
                            "diverged: the joint angles left any plausible range")
@@ -467,7 +480,7 @@ def solve_numpy(mech: Mechanics, act: np.ndarray, q0: np.ndarray | None = None, 
         B = np.array(jacobian, dtype=float)
         F = np.concatenate((L.Q[0], L.goals[0]))
         f0 = _norm(L)[0]
-        while it < max_iter and not _converged(L, k):
+        while it < max_iter and not _converged(L, k, not check):
             it += 1
             try:
                 dz = _trust(np.linalg.solve(B, -F), n)
@@ -480,10 +493,10 @@ def solve_numpy(mech: Mechanics, act: np.ndarray, q0: np.ndarray | None = None, 
             F1 = np.concatenate((L1.Q[0], L1.goals[0]))
             B += np.outer(F1 - F - B @ dz, dz) / (dz @ dz)  # "good" Broyden update
             q, lam, L, F, f0 = q + dz[:n], lam + dz[n:], L1, F1, f1
-    if not _converged(L, k) or check:
+    if not _converged(L, k, not check) or check:
         L, J, dQdq = _jacobian_analytic(mech, q, act, lam)
     steps = np.array([1.0, 0.5, 0.25, 0.1, 0.03])
-    while it < max_iter and not _converged(L, k):
+    while it < max_iter and not _converged(L, k, not check):
         it += 1
         F = np.concatenate((L.Q[0], L.goals[0]))
         try:
@@ -512,11 +525,12 @@ def solve_numpy(mech: Mechanics, act: np.ndarray, q0: np.ndarray | None = None, 
     if J is not None:
         J = J.copy()
         J[:n, :n] = dQdq
-    return _finish(mech, act, q, lam, it, J)
+    return _finish(mech, act, q, lam, it, J, loose=not check)
 
 
-def _converged(L: Loads, k: int) -> bool:
-    return bool(np.max(np.abs(L.Q[0])) < TOL_MOMENT_NM and (not k or np.max(np.abs(L.goals[0])) < TOL_GOAL))
+def _converged(L: Loads, k: int, loose: bool = False) -> bool:
+    f = PATH_TOL_FACTOR if loose else 1.0
+    return bool(np.max(np.abs(L.Q[0])) < f * TOL_MOMENT_NM and (not k or np.max(np.abs(L.goals[0])) < f * TOL_GOAL))
 
 
 def _trust(dz: np.ndarray, n: int) -> np.ndarray:
@@ -552,8 +566,8 @@ class Path:
 
 
 def jump_limits() -> np.ndarray:
-    """(JUMP_FACTOR, JUMP_FLOOR_RAD, FIRST_STEP_RAD) for the compiled continuation."""
-    return np.array([JUMP_FACTOR, JUMP_FLOOR_RAD, FIRST_STEP_RAD])
+    """(JUMP_FACTOR, JUMP_FLOOR_RAD, FIRST_STEP_RAD, PATH_TOL_FACTOR) for the compiled continuation."""
+    return np.array([JUMP_FACTOR, JUMP_FLOOR_RAD, FIRST_STEP_RAD, PATH_TOL_FACTOR])
 
 
 def with_tendons(mech: Mechanics, tendon_m: np.ndarray) -> Mechanics:

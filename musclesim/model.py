@@ -241,8 +241,11 @@ class Model:
 
         Instance ids, bilateral base names (``psoas_major`` = both sides) and group names
         (``hip_flexors``, ``abdominals``, ...). A group and a muscle may share a name only if
-        they mean the same muscles (``hamstrings``).
+        they mean the same muscles (``hamstrings``). Built once per model (cached); treat it as
+        read-only.
         """
+        if "names" in self._cache:
+            return self._cache["names"]
         out: dict[str, tuple[str, ...]] = {}
         for inst in self.instances:
             out[inst.id] = (inst.id,)
@@ -259,6 +262,7 @@ class Model:
                     out.setdefault(g, ())
                     if inst.id not in out[g]:
                         out[g] = out[g] + (inst.id,)
+        self._cache["names"] = out
         return out
 
 
