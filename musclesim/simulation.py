@@ -86,9 +86,26 @@ class Result:
         ``{"joints": {joint id: (x, y)}, "segments": {segment id: [(x, y) of its proximal joint,
         (x, y) of each child joint or its COM]}, "landmarks": {"segment.name": (x, y)},
         "muscles": {muscle id: [(x, y), ...] along its path}, "com": (x, y)}``.
-        The sagittal model draws both legs on one chain.
+        The sagittal model draws both legs on one chain. Lying, the coordinates are the floor's:
+        y is the height above the floor and x runs along it with the head toward -x (the standing
+        picture turned a quarter turn, front up), and ``"floor_y"`` is 0.
         """
-        return self._state["mech"].chain and _geometry(self._state["mech"], self._state["eq"].q)
+        geo = _geometry(self._state["mech"], self._state["eq"].q)
+        frame = self._state.get("floor_frame")
+        if frame is None:
+            return geo
+        nrm, tan, d = frame
+
+        def f(pt):
+            v = np.asarray(pt, dtype=float)
+            return (float(-(tan @ v)), float(nrm @ v - d))
+
+        out = {"floor_y": 0.0, "com": f(geo["com"])}
+        for key in ("joints", "landmarks"):
+            out[key] = {k: f(v) for k, v in geo[key].items()}
+        for key in ("segments", "muscles"):
+            out[key] = {k: [f(v) for v in pts] for k, pts in geo[key].items()}
+        return out
 
     def _repr_html_(self) -> str:  # notebooks
         rows = "".join(
@@ -459,6 +476,7 @@ def _simulate_lying(model: Model, tone, tightness, position: str, coupling: bool
         regulation=_freeze(contacts), converged=bool(ok), stable=bool(good), iterations=iterations,
         residual_Nm=eq.residual_Nm, message=message, frames=tuple(out_frames),
         _state={"eq": eq, "act": act, "mech": with_tendons(mech, lt1), "graph": model._cache.get("graph"), "z": z,
-                "position": contact},
+                "position": contact,
+                "floor_frame": (det["normal"], np.array([np.sin(det["phi"]), np.cos(det["phi"])]), float(z[n + 1]))},
     )
     return res

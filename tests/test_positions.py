@@ -67,3 +67,14 @@ def test_batch_and_explain_in_lying_positions(model):
     assert b.metrics["lumbar_lordosis_deg"][0] == pytest.approx(single.metrics["lumbar_lordosis_deg"], abs=1e-9)
     with pytest.raises(ValueError, match="standing"):
         ms.explain(single, ms.baseline(model, "supine"))
+
+
+def test_lying_geometry_is_in_the_floor_frame(model):
+    g = ms.baseline(model, "supine").geometry
+    assert g["floor_y"] == 0.0
+    for name in ("pelvis.sacrum_back", "thorax_upper.upper_back", "foot.heel_back"):
+        assert g["landmarks"][name][1] == pytest.approx(0.0, abs=1e-9)
+    # front up, head toward -x
+    assert g["landmarks"]["pelvis.asis"][1] > 0.1
+    assert g["landmarks"]["head_neck.occiput"][0] < g["landmarks"]["foot.heel_back"][0]
+    assert "floor_y" not in ms.baseline(model).geometry
