@@ -265,9 +265,9 @@ def lin_exp(k, lo, hi, kexp=2.0, bexp=0.25):
             "exp_terms": f"[[{t1[0]}, {t1[1]:.3f}, {t1[2]}], [{t2[0]}, {t2[1]:.3f}, {t2[2]}]]"}
 
 
-joint("ankle", "foot", "shank", ANKLE, (-40, 25),
-      {"constant_Nm": 0.0, "linear_Nm_per_deg": -1.0, "exp_terms": "[[2.0, -5.0, -0.25], [-2.0, -5.0, 0.25]]"},
-      "estimate: ~57 N·m/rad passive (non-muscular) ankle stiffness per side; muscle short-range stiffness adds the rest (Loram & Lakie 2002 total intrinsic ~0.9 mgh)",
+joint("ankle", "foot", "shank", ANKLE, (-50, 20),
+      {"constant_Nm": 0.013450, "linear_Nm_per_deg": -1.0, "exp_terms": "[[2.0, -11.25, -0.25], [-2.0, -5.0, 0.25]]"},
+      "estimate: ~57 N·m/rad passive (non-muscular) ankle stiffness per side; muscle short-range stiffness adds the rest (Loram & Lakie 2002 total intrinsic ~0.9 mgh); exponential stops beyond 45 deg plantarflexion and 20 deg dorsiflexion (ROM 50/20 deg, AAOS) [M]",
       bilateral=True, z=LEG_Z, sign=1)
 joint("knee", "shank", "thigh", KNEE, (-5, 140),
       {"constant_Nm": 0.0, "linear_Nm_per_deg": -0.5, "exp_terms": "[[5.0, 0.0, -0.6], [-2.0, -30.0, 0.25]]"},
