@@ -255,7 +255,6 @@ def solve_kernel(q0, lam0, act, J0, use_J0, max_iter, want_final_jac, anc, seg_p
     backtracking line search picks the step length. ``J`` is exact at ``z`` when ``has_J``.
     """
     n = anc.shape[1]
-    k = ints[4]
     tol_m, tol_g, max_step, contraction = floats[9], floats[10], floats[11], floats[12]
     z = np.concatenate((q0, lam0))
     it = 0
@@ -351,7 +350,6 @@ def follow_kernel(t0, act, lt1, q0, lam0, J0, base_steps, max_halvings, max_iter
     J_final, has_J, R_final, min_eig)."""
     n = anc.shape[1]
     k = ints[4]
-    tol_m, tol_g = floats[9], floats[10]
     cap = 1 + base_steps * (1 << max_halvings) + 1
     fracs = np.zeros(cap)
     Z = np.zeros((cap, n + k))

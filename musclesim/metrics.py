@@ -11,7 +11,6 @@ The single source of truth for measure names, units, meanings and normal bands i
 from __future__ import annotations
 
 import functools
-import math
 from dataclasses import dataclass
 
 import numpy as np

@@ -287,7 +287,6 @@ def simulate(model: Model, tone: Mapping[str, float] | None = None, position: st
 
 def _metrics(mech: Mechanics, q: np.ndarray, lam: np.ndarray, act: np.ndarray, L: Loads) -> dict[str, float]:
     c = mech.chain
-    from .chain import kinematics
 
     force = total_force(mech, L.force_N[0], lam)
     return measure(c, L.points[0], L.joints[0], q, force, L.moment_arm_m[0], lam, L.trunk_dir[0],
@@ -400,9 +399,7 @@ def _with_all_contacts(z: np.ndarray, contact, pos, n: int) -> np.ndarray:
 def _simulate_lying(model: Model, tone, tightness, position: str, coupling: bool, frames: bool,
                     base: Result | None) -> Result:
     """Lying positions: floor contacts instead of regulation (:mod:`musclesim.positions`)."""
-    from .chain import kinematics
     from .metrics import MEASURES, measure_batch
-    import dataclasses
 
     from .positions import POSITIONS as POS, initial_guess, residual, solve_with_lift_off
 
