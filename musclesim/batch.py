@@ -165,7 +165,8 @@ def simulate_many(model: Model, tones: Sequence[Mapping[str, float] | None] | np
     reached = cat("reached")
     messages = tuple(
         "converged to a stable posture" if o else
-        f"no standing posture connected to the baseline: followed {100 * r:.0f}% of the way from the resting tone"
+        f"cannot stand: no standing posture connected to the baseline; followed {100 * r:.0f}% of the way from the "
+        f"resting tone"
         for o, r in zip(ok, reached))
     return BatchResult(tones, position, metrics, dict(base.metrics), ok, cat("iterations"), cat("residual"),
                        reached, messages)

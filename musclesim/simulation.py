@@ -273,15 +273,31 @@ def simulate(model: Model, tone: Mapping[str, float] | None = None, position: st
                                     _freeze(_metrics(step_mech, q, lam, a, L))))
     message = eq.message
     if not path.ok:
-        message = (f"no standing posture connected to the baseline at this tone: the equilibrium was followed "
-                   f"{100 * path.reached:.0f}% of the way from the resting tone and then lost ({eq.message}); the "
-                   f"body would have to snap to another posture (for example a buckling knee) or could not stand")
+        message = (f"cannot stand: no standing posture connected to the baseline at this tone; the equilibrium was "
+                   f"followed {100 * path.reached:.0f}% of the way from the resting tone and then lost ({eq.message}); "
+                   f"the body would have to snap to another posture (for example a buckling knee) or could not stand")
+    elif path.ok:
+        beyond = range_violations(mech.model, eq.q)
+        if beyond:
+            message += "; beyond the range of motion: " + ", ".join(beyond)
     eq = Equilibrium(eq.q, eq.lam, eq.converged and path.ok, eq.stable and path.ok, path.iterations,
                      eq.residual_Nm, eq.goal_residual, eq.min_stiffness_eig, message)
     out = _result(with_tendons(mech, lt1), position, dict(tone or {}), act, eq, base, tuple(out_frames),
                   tightness=dict(tightness or {}))
     out._state["path"] = [(t0 + f * (act - t0), q, lam, lt0 + f * (lt1 - lt0))
                           for f, (q, lam) in zip(path.fractions, path.states)]
+    return out
+
+
+def range_violations(model: Model, q: np.ndarray) -> list[str]:
+    """Joints of a solved pose outside their range of motion (model file), as readable strings."""
+    out = []
+    chain = prepare(model).chain
+    for j, name in enumerate(chain.dof_names):
+        lo, hi = model.joint(name).range_deg
+        deg = float(np.degrees(q[j]))
+        if not lo <= deg <= hi:
+            out.append(f"{name} {deg:.1f} deg (range {lo:g} to {hi:g})")
     return out
 
 

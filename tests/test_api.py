@@ -127,3 +127,21 @@ def test_results_are_deterministic(model):
     a = ms.simulate(model, {"hamstrings": 0.35}).metrics
     b = ms.simulate(model, {"hamstrings": 0.35}).metrics
     assert dict(a) == dict(b)
+
+
+def test_cannot_stand_is_reported_as_such(model):
+    r = ms.simulate(model, {"calves": 0.5})
+    assert not r.ok and r.message.startswith("cannot stand:")
+    b = ms.simulate_many(model, [{"calves": 0.5}])
+    assert b.messages[0].startswith("cannot stand:")
+
+
+def test_poses_beyond_the_range_of_motion_are_flagged(model):
+    from musclesim.simulation import range_violations
+
+    r = ms.simulate(model, {"psoas_major": 0.6})
+    flagged = range_violations(model, r._state["eq"].q)
+    assert r.ok
+    assert all(name.split()[0] in r.pose_deg for name in flagged)
+    if flagged:
+        assert "beyond the range of motion" in r.message
