@@ -75,14 +75,17 @@ def explain(result: Result, baseline: Result, measures: list[str] | None = None,
 
     if not (result.ok and baseline.ok):
         raise ValueError("cannot explain a result that did not converge to a stable posture: " + result.message)
-    if result.position != "standing" or baseline.position != result.position:
-        raise ValueError(f"explanations are available for standing results compared with the standing baseline; "
+    if baseline.position != result.position:
+        raise ValueError(f"a result is explained against the baseline in the same position; "
                          f"got {result.position!r} against {baseline.position!r}")
     mech = result._state["mech"] if model is None else prepare(model)
     names = list(result.metrics) if measures is None else list(measures)
     for name in names:
         if name not in result.metrics:
             raise UnknownMeasureError(name, result.metrics)
+    if result.position != "standing":
+        names = [k for k in names if np.isfinite(result.metrics[k])]
+        return _explain_lying(result, baseline, names, measures is None, top)
     c = mech.chain
     n = mech.n
     bq = baseline._state["eq"].q
@@ -122,6 +125,101 @@ def explain(result: Result, baseline: Result, measures: list[str] | None = None,
                                 _sentence(name, unit, baseline.metrics[name], result.metrics[name], drivers, joint,
                                           moments, _coupled(result, baseline)))
     return out
+
+
+def _explain_lying(result: Result, baseline: Result, names: list[str], only_changed: bool,
+                   top: int) -> dict[str, Explanation]:
+    """Explanations for a lying position: the linear response of the contact equilibrium (its
+    Jacobian by central differences) integrated along the continuation path (trapezoid rule; a
+    step where a contact lifted off or touched down uses its end state only)."""
+    from .mechanics import with_tendons as _wt
+
+    mech = result._state["mech"]
+    n = mech.n
+    path = result._state.get("lying_path") or [
+        (baseline._state["act"], baseline._state["tendon"], baseline._state["z"], baseline._state["position"]),
+        (result._state["act"], result._state["tendon"], result._state["z"], result._state["position"])]
+    a_first, lt_first = path[0][0], path[0][1]
+    a_last, lt_last = path[-1][0], path[-1][1]
+    changed = np.flatnonzero((np.abs(a_last - a_first) > 1e-12) | (np.abs(lt_last - lt_first) > 1e-12))
+    shares = {k: np.zeros(len(changed)) for k in names}
+    cache: dict[int, tuple] = {}
+
+    def linear(i):
+        if i not in cache:
+            act, lt, z, pos = path[i]
+            cache[i] = _lying_linear_state(_wt(mech, lt), pos, z, act, names)
+        return cache[i]
+
+    for k in range(1, len(path)):
+        before, after = path[k - 1], path[k]
+        ends = [k - 1, k] if before[3].contacts == after[3].contacts else [k]
+        for i in ends:
+            J, det, grads = linear(i)
+            dz = _lying_response(_wt(mech, path[i][1]), J, det, before, after, changed, n)
+            for name in names:
+                shares[name] += (grads[name] @ dz[:n + 2]) / len(ends)
+    c = mech.chain
+    out: dict[str, Explanation] = {}
+    for name in names:
+        ch = result.metrics[name] - baseline.metrics[name]
+        if only_changed and abs(ch) < MIN_CHANGE:
+            continue
+        sh = shares[name]
+        order = sorted(range(len(sh)), key=lambda i: (-round(abs(sh[i]), 9), c.muscle_names[changed[i]]))
+        drivers = tuple((c.muscle_names[changed[i]], float(sh[i])) for i in order[:top] if abs(sh[i]) > 0)
+        dq = result._state["eq"].q - baseline._state["eq"].q
+        joint = c.dof_names[int(np.argmax(np.abs(dq)))]
+        moments = _moment_waterfall(result, baseline, joint, top)
+        unit = MEASURES[name].unit if name in MEASURES else ""
+        lin = float(sh.sum())
+        out[name] = Explanation(name, unit, baseline.metrics[name], result.metrics[name], ch, drivers, lin, ch - lin,
+                                joint, moments, _path(result._state.get("graph"), drivers[0][0] if drivers else None,
+                                                      name),
+                                _sentence(name, unit, baseline.metrics[name], result.metrics[name], drivers, joint,
+                                          moments, _coupled(result, baseline)))
+    return out
+
+
+def _lying_linear_state(mech, pos, z, act, names):
+    """Jacobian, residual details and measure gradients (w.r.t. q, floor pitch and offset) of a lying state."""
+    from .positions import _fd_jacobian, residual
+    from .simulation import lying_metrics
+
+    n = mech.n
+
+    def F(zz):
+        return residual(mech, pos, zz, act, mech.chain.l_tendon_m)
+
+    J = _fd_jacobian(F, z, F(z))
+    _, det = residual(mech, pos, z, act, mech.chain.l_tendon_m, detail=True)
+    grads = {k: np.zeros(n + 2) for k in names}
+    for j in range(n + 2):
+        e = np.zeros_like(z)
+        e[j] = FD_STEP
+        up, dn = lying_metrics(mech, pos, z + e, act), lying_metrics(mech, pos, z - e, act)
+        for k in names:
+            grads[k][j] = (up[k] - dn[k]) / (2 * FD_STEP)
+    return J, det, grads
+
+
+def _lying_response(mech, J, det, before, after, changed, n) -> np.ndarray:
+    """Response of a lying state to each changed muscle's step from ``before`` to ``after``."""
+    if not len(changed):
+        return np.zeros((J.shape[0], 0))
+    a0, lt0, a1, lt1 = before[0], before[1], after[0], after[1]
+    l_mt = _lengths(mech, det["points"])
+    Fb = muscle_force_N(mech, a0, l_mt, lt0)
+    acts = np.repeat(a0[None], len(changed), 0)
+    tend = np.repeat(lt0[None], len(changed), 0)
+    rows = np.arange(len(changed))
+    acts[rows, changed] = a1[changed]
+    tend[rows, changed] = lt1[changed]
+    F1 = muscle_force_N(mech, acts, l_mt[None], tend)
+    drives = np.zeros((len(changed), J.shape[0]))
+    for k, mu in enumerate(changed):
+        drives[k, :n] = (F1[k, mu] - Fb[mu]) * det["moment_arm_m"][mu]
+    return -np.linalg.solve(J, drives.T)
 
 
 def _linear_state(mech, act, q, lam, names) -> dict:

@@ -406,6 +406,25 @@ def _lying_tone(model: Model, tone, scale: float) -> tuple[np.ndarray, np.ndarra
     return t, t0
 
 
+def lying_metrics(mech: Mechanics, contact, z: np.ndarray, act: np.ndarray) -> dict[str, float]:
+    """Measures of a lying state ``z`` (see :mod:`musclesim.positions`) in the body's frame relative
+    to the floor, as on an examination table (floor normal -> x, along the floor -> y)."""
+    from .metrics import measure_batch
+    from .positions import residual
+
+    n = mech.n
+    _, det = residual(mech, contact, z, act, mech.chain.l_tendon_m, detail=True)
+    nrm, phi = det["normal"], det["phi"]
+    R = np.stack((nrm, np.array([np.sin(phi), np.cos(phi)])))
+    vals = measure_batch(mech.chain, (det["points"] @ R.T)[None], (det["joints"] @ R.T)[None], z[None, :n],
+                         det["force_N"][None], det["moment_arm_m"][None], np.zeros((1, 3)), np.zeros((1, n)),
+                         hip_extension_limit_deg(mech), gravity_dir=np.array([-1.0, 0.0]))
+    metrics = {k: float(v[0]) for k, v in vals.items()}
+    metrics["com_anterior_mm"] = float("nan")  # a standing measure: no meaning lying
+    metrics["balance_effort_Nm"] = 0.0
+    return metrics
+
+
 def _with_all_contacts(z: np.ndarray, contact, pos, n: int) -> np.ndarray:
     """State vector for the full contact set from one for a subset (released contacts at 0 N)."""
     forces = dict(zip(contact.contacts, z[n + 2:]))
@@ -433,6 +452,7 @@ def _simulate_lying(model: Model, tone, tightness, position: str, coupling: bool
     iterations, ok, stable, message = 0, False, False, ""
     out_frames: list[Frame] = []
     ids = model.muscle_ids
+    path = [(a0, lt0, z, contact)]  # the states passed, for explanations
     for k, frac in enumerate(steps, start=1):
         a = a0 + frac * (act - a0)
         lt = lt0 + frac * (lt1 - lt0)
@@ -442,6 +462,7 @@ def _simulate_lying(model: Model, tone, tightness, position: str, coupling: bool
         iterations += it
         if not (ok and stable):
             break
+        path.append((a, lt, z, contact))
         if frames and len(steps) > 1:
             out_frames.append(Frame("posture", k, frac, _freeze(dict(zip(ids, a.tolist()))),
                                     _freeze(dict(zip(mech.chain.dof_names, np.degrees(z[:n]).tolist())))))
@@ -449,18 +470,7 @@ def _simulate_lying(model: Model, tone, tightness, position: str, coupling: bool
     good = ok and stable
     c = mech.chain
     if good:
-        # measures in the body's frame relative to the floor (an examination table): normal -> x, along -> y
-        nrm, phi = det["normal"], det["phi"]
-        tan = np.array([np.sin(phi), np.cos(phi)])
-        R = np.stack((nrm, tan))
-        pts = det["points"] @ R.T
-        jts = det["joints"] @ R.T
-        vals = measure_batch(c, pts[None], jts[None], z[None, :n], det["force_N"][None], det["moment_arm_m"][None],
-                             np.zeros((1, 3)), np.zeros((1, n)), model.joint("hip").range_deg[0],
-                             gravity_dir=np.array([-1.0, 0.0]))
-        metrics = {k: float(v[0]) for k, v in vals.items()}
-        metrics["com_anterior_mm"] = float("nan")  # standing measure: no meaning lying
-        metrics["balance_effort_Nm"] = 0.0
+        metrics = lying_metrics(with_tendons(mech, lt1), contact, z, act)
     else:
         metrics = {k: float("nan") for k in MEASURES}
         if ok and not stable:
@@ -489,7 +499,7 @@ def _simulate_lying(model: Model, tone, tightness, position: str, coupling: bool
         regulation=_freeze(contacts), converged=bool(ok), stable=bool(good), iterations=iterations,
         residual_Nm=eq.residual_Nm, message=message, frames=tuple(out_frames),
         _state={"eq": eq, "act": act, "mech": with_tendons(mech, lt1), "graph": model._cache.get("graph"), "z": z,
-                "position": contact,
+                "position": contact, "tendon": lt1, "lying_path": path,
                 "floor_frame": (det["normal"], np.array([np.sin(det["phi"]), np.cos(det["phi"])]), float(z[n + 1]))},
     )
     return res

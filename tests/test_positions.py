@@ -65,8 +65,17 @@ def test_batch_and_explain_in_lying_positions(model):
     b = ms.simulate_many(model, tones, position="supine")
     single = ms.simulate(model, tones[0], position="supine")
     assert b.metrics["lumbar_lordosis_deg"][0] == pytest.approx(single.metrics["lumbar_lordosis_deg"], abs=1e-9)
-    with pytest.raises(ValueError, match="standing"):
-        ms.explain(single, ms.baseline(model, "supine"))
+    with pytest.raises(ValueError, match="same position"):
+        ms.explain(single, ms.baseline(model))  # a lying result against the standing baseline
+
+
+def test_explain_lying(model):
+    base = ms.baseline(model, "supine")
+    r = ms.simulate(model, tightness={"hamstrings": 10}, position="supine")
+    e = ms.explain(r, base)["pelvic_tilt_deg"]
+    assert {d[0] for d in e.drivers} == {"hamstrings_left", "hamstrings_right"}
+    assert e.linear_estimate == pytest.approx(e.change, rel=0.1)
+    assert "floor contact" in {k for k, _ in e.moments} or e.moments
 
 
 def test_lying_geometry_is_in_the_floor_frame(model):
