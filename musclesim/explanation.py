@@ -204,21 +204,29 @@ def _lying_linear_state(mech, pos, z, act, names):
 
 
 def _lying_response(mech, J, det, before, after, changed, n) -> np.ndarray:
-    """Response of a lying state to each changed muscle's step from ``before`` to ``after``."""
+    """Response of a lying state to each changed muscle's step from ``before`` to ``after``
+    (path entries ``(activation, tendon lengths, z, contacts)``)."""
+    return _step_response(mech, J, det["points"], det["moment_arm_m"], before[0], before[1], after[0], after[1],
+                          changed)
+
+
+def _step_response(mech, J, points, moment_arm_m, a0, lt0, a1, lt1, changed) -> np.ndarray:
+    """Linear response ``-J^-1 [drive_i; 0]`` (len(z), len(changed)) to each changed muscle's step
+    from (``a0``, ``lt0``) to (``a1``, ``lt1``): activation and tendon rest length, i.e. tone and
+    tightness, with the moment change taken at the given pose (``points``, ``moment_arm_m``)."""
+    n = mech.n
     if not len(changed):
         return np.zeros((J.shape[0], 0))
-    a0, lt0, a1, lt1 = before[0], before[1], after[0], after[1]
-    l_mt = _lengths(mech, det["points"])
-    Fb = muscle_force_N(mech, a0, l_mt, lt0)
+    l_mt = _lengths(mech, points)
+    F0 = muscle_force_N(mech, a0, l_mt, lt0)
+    rows = np.arange(len(changed))
     acts = np.repeat(a0[None], len(changed), 0)
     tend = np.repeat(lt0[None], len(changed), 0)
-    rows = np.arange(len(changed))
     acts[rows, changed] = a1[changed]
     tend[rows, changed] = lt1[changed]
     F1 = muscle_force_N(mech, acts, l_mt[None], tend)
     drives = np.zeros((len(changed), J.shape[0]))
-    for k, mu in enumerate(changed):
-        drives[k, :n] = (F1[k, mu] - Fb[mu]) * det["moment_arm_m"][mu]
+    drives[:, :n] = (F1[rows, changed] - F0[changed])[:, None] * moment_arm_m[changed]
     return -np.linalg.solve(J, drives.T)
 
 
@@ -238,24 +246,9 @@ def _linear_state(mech, act, q, lam, names) -> dict:
 
 def _response(mech, st, before, after, changed) -> np.ndarray:
     """Posture response (n+k, len(changed)) at state ``st`` to each changed muscle's step from the
-    path state ``before`` to ``after`` (activation and tendon rest length, i.e. tone and tightness)."""
-    n = mech.n
-    if not len(changed):
-        return np.zeros((st["J"].shape[0], 0))
-    a0, a1, lt0, lt1 = before[0], after[0], before[3], after[3]
-    l_mt = _lengths(mech, st["L"].points[0])
-    F0 = muscle_force_N(mech, a0, l_mt, lt0)
-    acts = np.repeat(a0[None], len(changed), 0)
-    tend = np.repeat(lt0[None], len(changed), 0)
-    rows = np.arange(len(changed))
-    acts[rows, changed] = a1[changed]
-    tend[rows, changed] = lt1[changed]
-    F1 = muscle_force_N(mech, acts, l_mt[None], tend)
-    drives = np.zeros((len(changed), st["J"].shape[0]))
-    r = st["L"].moment_arm_m[0]
-    for k, m in enumerate(changed):
-        drives[k, :n] = (F1[k, m] - F0[m]) * r[m]
-    return -np.linalg.solve(st["J"], drives.T)
+    path state ``before`` to ``after`` (entries ``(activation, q, lam, tendon lengths)``)."""
+    return _step_response(mech, st["J"], st["L"].points[0], st["L"].moment_arm_m[0], before[0], before[3],
+                          after[0], after[3], changed)
 
 
 def _measure_gradients(mech, q, lam, act, names) -> dict[str, np.ndarray]:
