@@ -15,11 +15,9 @@ pytestmark = pytest.mark.skipif(not kernels.available(), reason="numba is not in
 
 
 def test_compiled_path_stays_much_faster_than_the_reference():
-    import sys
-    from pathlib import Path
+    from _bench import load_benchmark
 
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-    from bench_core import side_by_side
+    side_by_side = load_benchmark("bench_core").side_by_side
 
     model = ms.load_model()
     side_by_side(model, 2)  # warm up (compilation is cached on disk, loading it is not free)

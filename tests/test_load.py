@@ -8,8 +8,6 @@ and no runaway memory. Latency is printed, not asserted (CI machines are noisy).
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import pytest
@@ -22,13 +20,10 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _load_test_module():
-    name = "musclesim_load_test"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / "load_test.py")
-        mod = importlib.util.module_from_spec(spec)
-        sys.modules[name] = mod
-        spec.loader.exec_module(mod)
-    return sys.modules[name]
+    """benchmarks/load_test.py (its simulated browser tab builds real callback requests)."""
+    from _bench import load_benchmark
+
+    return load_benchmark("load_test")
 
 
 def test_short_load_has_no_errors_and_stable_memory(capsys):

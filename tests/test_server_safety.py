@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import importlib.util
 import re
-import sys
 import threading
 import time
 from contextlib import contextmanager
@@ -30,13 +28,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def _load_test_module():
     """benchmarks/load_test.py (its simulated browser tab builds real callback requests)."""
-    name = "musclesim_load_test"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / "load_test.py")
-        mod = importlib.util.module_from_spec(spec)
-        sys.modules[name] = mod
-        spec.loader.exec_module(mod)
-    return sys.modules[name]
+    from _bench import load_benchmark
+
+    return load_benchmark("load_test")
 
 
 LT = _load_test_module()
