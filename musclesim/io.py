@@ -15,7 +15,7 @@ except ModuleNotFoundError:  # Python 3.10
 from pathlib import Path
 
 from .errors import ModelFileError, ModelNotFoundError
-from .model import (Attachment, Coupling, Joint, Model, Muscle, MuscleModel, PassiveLaw,
+from .model import (Attachment, Coupling, Joint, Model, Muscle, MuscleModel, OutOfPlaneStiffness, PassiveLaw,
                     Regulation, Relation, Segment, Subject)
 
 DEFAULT_MODEL = "adult_standing"
@@ -110,7 +110,8 @@ def build_model(d: dict, path: Path | None = None) -> Model:
               (float(j["range_deg"][0]), float(j["range_deg"][1])),
               PassiveLaw(j["passive"]["constant_Nm"], j["passive"]["linear_Nm_per_deg"],
                          tuple(tuple(float(x) for x in t) for t in j["passive"]["exp_terms"]), j["passive"]["source"]),
-              j["range_source"])
+              j["range_source"],
+              OutOfPlaneStiffness(**j["out_of_plane"]) if j.get("out_of_plane") else None)
         for j in d["joints"])
     muscles = tuple(
         Muscle(m["id"], m["bilateral"], tuple(m["groups"]), _att(m["origin"]), tuple(_att(v) for v in m["via"]),

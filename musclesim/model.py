@@ -73,8 +73,17 @@ class PassiveLaw:
 
 
 @dataclass(frozen=True)
+class OutOfPlaneStiffness:
+    """Passive stiffness of a joint out of the sagittal plane (used by :mod:`musclesim.lateral`)."""
+
+    lateral_Nm_per_deg: float  # side-bend (spine), ab/adduction (hip), inversion/eversion (ankle); one side
+    axial_Nm_per_deg: float  # axial twist (spine), rotation (hip); one side
+    source: str
+
+
+@dataclass(frozen=True)
 class Joint:
-    """A sagittal hinge between ``parent`` and ``child`` segments."""
+    """A sagittal hinge between ``parent`` and ``child`` segments (plus its out-of-plane stiffness)."""
 
     id: str
     bilateral: bool
@@ -85,6 +94,7 @@ class Joint:
     range_deg: tuple[float, float]
     passive: PassiveLaw
     range_source: str
+    out_of_plane: OutOfPlaneStiffness | None = None
 
 
 @dataclass(frozen=True)

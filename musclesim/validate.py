@@ -143,6 +143,15 @@ class PassiveTable(_Table):
     source: Source
 
 
+class OutOfPlaneTable(_Table):
+    lateral_Nm_per_deg: Annotated[NonNegative, Field(description=(
+        "passive stiffness (N·m/deg, one side) out of the sagittal plane: side-bend for the spine, "
+        "ab/adduction for the hip, inversion/eversion for the ankle"))]
+    axial_Nm_per_deg: Annotated[NonNegative, Field(description=(
+        "passive stiffness (N·m/deg, one side) in axial rotation: twist for the spine, rotation for the hip"))]
+    source: Source
+
+
 class JointTable(_Table):
     id: Id
     bilateral: bool
@@ -154,6 +163,7 @@ class JointTable(_Table):
     range_deg: RangeDeg
     range_source: Source
     passive: PassiveTable
+    out_of_plane: OutOfPlaneTable | None = None
 
 
 class AttachmentTable(_Table):

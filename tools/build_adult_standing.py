@@ -209,12 +209,17 @@ parent, joint = "pelvis", "L5S1"
 for name in ["L5", "L4", "L3", "L2", "L1"]:
     v = lumbar[name]
     lms = {"body_centre": (vbody(name), 0.0)}
+    if name == "L3":
+        # umbilicus: apparent leg length is measured from it to each medial malleolus
+        lms["umbilicus"] = (add(lumbar["L4"]["top"], (0.150, 0.0)), 0.0)
     if name == "L1":
         lms["l1_endplate_anterior"] = (L1_SUP_ANT, 0.0)
         lms["l1_endplate_posterior"] = (L1_SUP_POST, 0.0)
     segment(name, parent, joint, vmass, DE_LEVA + ": 40 % of the middle trunk shared equally by L1-L5 (estimate: abdominal wall and viscera at these levels)",
             vbody(name, 0.5, 0.035), "estimate: abdominal mass centre ~3.5 cm anterior to the vertebral body",
-            lms, SEGMENTAL_LL + f"; {LEVEL * 1000:.0f} mm per level [M]")
+            lms, SEGMENTAL_LL + f"; {LEVEL * 1000:.0f} mm per level [M]"
+            + ("; umbilicus at the L3-L4 disc level on the abdominal wall, 15 cm anterior to the disc "
+               "(abdominal depth at the navel ~0.2 m for a 70 kg man) [M]" if name == "L3" else ""))
     parent = name
     joint = {"L5": "L4L5", "L4": "L3L4", "L3": "L2L3", "L2": "L1L2", "L1": "T12L1"}[name]
 XIPHOID = add(T12L1, (0.145, 0.100))
@@ -238,7 +243,7 @@ segment("head_neck", "thorax_upper", "neck", mf["head_neck"], DE_LEVA,
         f"occiput 9 cm behind the tragus (where the head rests lying) [M]; craniovertebral angle {CVA_DEG} deg with tragus 0.11 m above C7 (normal CVA > ~50 deg) [M]")
 
 # --------------------------------------------------- joints
-def joint(jid, parent, child, centre, rng, law, law_src, bilateral=False, z=0.0, sign=1):
+def joint(jid, parent, child, centre, rng, law, law_src, bilateral=False, z=0.0, sign=1, oop=None):
     w("[[joints]]")
     w(f'id = "{jid}"')
     w(f"bilateral = {'true' if bilateral else 'false'}")
@@ -252,6 +257,11 @@ def joint(jid, parent, child, centre, rng, law, law_src, bilateral=False, z=0.0,
     for k, v in law.items():
         w(f"{k} = {v}")
     w(f'source = "{law_src}"')
+    if oop is not None:  # (lateral N·m/deg, axial N·m/deg, source): used by the frontal/transverse model
+        w("[joints.out_of_plane]")
+        w(f"lateral_Nm_per_deg = {oop[0]}")
+        w(f"axial_Nm_per_deg = {oop[1]}")
+        w(f'source = "{oop[2]}"')
     w("")
 
 
@@ -268,7 +278,10 @@ def lin_exp(k, lo, hi, kexp=2.0, bexp=0.25):
 joint("ankle", "foot", "shank", ANKLE, (-50, 20),
       {"constant_Nm": 0.013450, "linear_Nm_per_deg": -1.0, "exp_terms": "[[2.0, -11.25, -0.25], [-2.0, -5.0, 0.25]]"},
       "estimate: ~57 N·m/rad passive (non-muscular) ankle stiffness per side; muscle short-range stiffness adds the rest (Loram & Lakie 2002 total intrinsic ~0.9 mgh); exponential stops beyond 45 deg plantarflexion and 20 deg dorsiflexion (ROM 50/20 deg, AAOS) [M]",
-      bilateral=True, z=LEG_Z, sign=1)
+      bilateral=True, z=LEG_Z, sign=1,
+      oop=(0.6, 0.0, "estimate: passive inversion-eversion stiffness of the loaded ankle-subtalar complex ~0.6 N·m/deg per side "
+                     "near neutral (no peroneals or tibialis posterior in this model; frontal balance is regulated) [M]; "
+                     "axial: the leg does not twist on the planted foot (knee and ankle locked in rotation)"))
 joint("knee", "shank", "thigh", KNEE, (-5, 140),
       {"constant_Nm": 0.0, "linear_Nm_per_deg": -0.5, "exp_terms": "[[5.0, 0.0, -0.6], [-2.0, -30.0, 0.25]]"},
       "estimate: capsule/ligament stop resisting hyperextension beyond ~0 deg (steep exponential), soft in mid range",
@@ -276,23 +289,30 @@ joint("knee", "shank", "thigh", KNEE, (-5, 140),
 joint("hip", "thigh", "pelvis", HIP, (-20, 120),
       {"constant_Nm": 8.072, "linear_Nm_per_deg": 0.0, "exp_terms": "[[1.0, 1.4655, -0.0750], [-1.0, 1.3403, 0.0305]]"},
       "Riener & Edrich 1999 hip law with the knee straight (REFERENCE.md C): +8.6 N·m at 0, zero near 27 deg, -25 N·m/rad",
-      bilateral=True, z=LEG_Z, sign=1)
+      bilateral=True, z=LEG_Z, sign=1,
+      oop=(0.4, 0.2, "estimate: passive hip ab/adduction ~0.4 N·m/deg and rotation ~0.2 N·m/deg per side near neutral "
+                     "(capsule and ligaments; the order of the passive moments reported by Yoon & Mansour 1982) [M]"))
 LUMBAR_K = 1.5
+LUMBAR_OOP = (1.5, 4.0, "lateral bending as stiff as flexion-extension (similar 5-6 deg per side at 7.5 N·m) and axial rotation "
+                        "about 2.5x stiffer (1.5-2 deg at 7.5 N·m) per lumbar level in vitro (Panjabi et al. 1994; Yamamoto "
+                        "et al. 1989) [M]")
 prev = "pelvis"
 for name, jn in [("L5", "L5S1"), ("L4", "L4L5"), ("L3", "L3L4"), ("L2", "L2L3"), ("L1", "L1L2")]:
     joint(jn, prev, name, lumbar[name]["joint"], (-4, 8) if jn != "L5S1" else (-5, 10),
           lin_exp(LUMBAR_K, -6, 10),
           "1.5 N·m/deg (~86 N·m/rad) per level in flexion-extension: in-vitro segments give 5-7 deg for 7.5 N·m (Panjabi et al. 1994, Yamamoto et al. 1989) and compressive preload stiffens them in vivo (Gardner-Morse & Stokes 2003) [M]; exponential end range",
-          sign=1)
+          sign=1, oop=LUMBAR_OOP)
     prev = name
 joint("T12L1", "L1", "thorax_lower", T12L1, (-4, 8), lin_exp(LUMBAR_K, -6, 10),
-      "as the lumbar levels (thoracolumbar junction) [M]", sign=1)
+      "as the lumbar levels (thoracolumbar junction) [M]", sign=1, oop=LUMBAR_OOP)
 T7T8_LAW = lin_exp(0.8, -12, 20)
 T7T8_LAW["constant_Nm"] = round(T7T8_LAW["constant_Nm"] - 0.8 * 10.0, 5)
 joint("T7T8", "thorax_lower", "thorax_upper", T7T8, (-10, 20), T7T8_LAW,
       "estimate: thoracic levels T4-T12 lumped in one joint, 0.8 N·m/deg; rib cage stiffens the thoracic spine "
       "(Watkins 2005) [M]. Passive neutral 10 deg more extended than the standing reference (kyphosis is smaller lying "
-      "than standing [M]), i.e. pre-loaded by -8 N·m in the reference", sign=1)
+      "than standing [M]), i.e. pre-loaded by -8 N·m in the reference", sign=1,
+      oop=(0.8, 1.0, "estimate: thoracic levels T4-T12 lumped; side-bend as stiff as flexion (0.8 N·m/deg), twist a little "
+                     "stiffer (the thoracic spine rotates more freely than the lumbar, but the rib cage stiffens it) [M]"))
 joint("neck", "thorax_upper", "head_neck", NECK, (-60, 50), lin_exp(0.3, -50, 40),
       "estimate: cervical passive stiffness ~0.3 N·m/deg over the whole neck [M]", sign=1)
 
