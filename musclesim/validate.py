@@ -258,7 +258,7 @@ def validate_model_data(data: dict, path: Path) -> dict:
         valid = ModelFile.model_validate(data)
     except ValidationError as exc:
         raise check.from_pydantic(exc) from None
-    out = valid.model_dump()
+    out = valid.model_dump(exclude_none=True)  # optional tables left out stay absent
     check.cross_references(out)
     check.mechanics(out)
     return out
