@@ -54,6 +54,24 @@ class Position:
     description: str
     contacts: tuple[tuple[str, str, float], ...] = ()  # (segment, landmark, support height above the floor m)
     tone_scale: float = 1.0  # resting tone of the muscles not set by the user, relative to standing
+    #: Compliant contacts (> 0): normal stiffness of the soft tissue under each contact, N/m. 0: rigid
+    #: contacts whose forces are multipliers (``supine``).
+    stiffness_N_per_m: float = 0.0
+    #: Contacts ("segment.landmark") that do not slide: a tangential spring of ``shear_ratio`` x the
+    #: normal stiffness anchors them where the feet were placed (compliant positions only).
+    anchored: tuple[str, ...] = ()
+    shear_ratio: float = 1.0 / 3.0
+    #: Where the anchors are: the pose with these joint angles (deg) held, the ``placement_free`` joints
+    #: solved so that the root segment's contacts (the soles) and the other contacts all touch the floor.
+    placement_deg: tuple[tuple[str, float], ...] = ()
+    placement_free: tuple[str, ...] = ()
+    #: Friction coefficient above which an anchored contact is reported as sliding (skin and cloth on
+    #: a mat or floor: about 0.4-1; estimate).
+    friction_limit: float = 1.0
+
+    @property
+    def compliant(self) -> bool:
+        return self.stiffness_N_per_m > 0
 
 
 POSITIONS: dict[str, Position] = {p.name: p for p in (
@@ -61,7 +79,17 @@ POSITIONS: dict[str, Position] = {p.name: p for p in (
     Position("supine", "lying on the back, legs straight", tone_scale=LYING_TONE_SCALE, contacts=
              (("foot", "heel_back", 0.0), ("pelvis", "sacrum_back", 0.0), ("thorax_upper", "upper_back", 0.0),
               ("head_neck", "occiput", 0.0))),
+    Position("supine_knees_bent", "lying on the back, knees bent about 90 deg and feet flat on the floor (hook lying)",
+             tone_scale=LYING_TONE_SCALE, stiffness_N_per_m=30e3, contacts=
+             (("foot", "heel", 0.0), ("foot", "toe", 0.0), ("pelvis", "sacrum_back", 0.0),
+              ("thorax_upper", "upper_back", 0.0), ("head_neck", "occiput", 0.0)),
+             anchored=("foot.heel", "foot.toe", "pelvis.sacrum_back"),
+             placement_deg=(("knee", 90.0),), placement_free=("ankle", "hip")),
 )}
+
+#: Width (m) of the smooth onset of a compliant contact's force: ``k w softplus(depth / w)`` is
+#: ``k depth`` once the tissue is pressed a few widths and never pulls.
+CONTACT_SMOOTHING_M = 5e-4
 
 #: Finite-difference step for the lying-position Jacobian.
 FD = 1e-7
@@ -73,7 +101,10 @@ def _contact_index(mech: Mechanics, pos: Position) -> np.ndarray:
 
 def residual(mech: Mechanics, pos: Position, z: np.ndarray, act: np.ndarray, tendon_m: np.ndarray,
              detail: bool = False):
-    """Residual of the lying equilibrium at ``z = [q, phi, d, contact forces]``."""
+    """Residual of the lying equilibrium at ``z = [q, phi, d, contact forces]`` (rigid contacts) or
+    ``z = [q, phi, d, s]`` (compliant contacts, :func:`compliant_residual`)."""
+    if pos.compliant:
+        return compliant_residual(mech, pos, z, act, tendon_m, detail)
     c = mech.chain
     n = mech.n
     ci = _contact_index(mech, pos)
@@ -101,12 +132,135 @@ def residual(mech: Mechanics, pos: Position, z: np.ndarray, act: np.ndarray, ten
                  "Q_passive": Q_pas, "Q_contact": Q_cont, "contact_N": f, "phi": phi, "normal": nrm}
 
 
-def initial_guess(mech: Mechanics, pos: Position) -> np.ndarray:
-    """Reference pose, floor along the body's long axis behind the contacts, weight shared."""
+def _floor_frame(phi: float) -> tuple[np.ndarray, np.ndarray]:
+    """(normal from the floor into the body, tangent along the floor toward the head) in the chain frame."""
+    return np.array([math.cos(phi), -math.sin(phi)]), np.array([math.sin(phi), math.cos(phi)])
+
+
+def compliant_residual(mech: Mechanics, pos: Position, z: np.ndarray, act: np.ndarray, tendon_m: np.ndarray,
+                       detail: bool = False):
+    """Generalised forces ``-dV/dz`` of the compliant lying position at ``z = [q, phi, d, s]``.
+
+    ``V`` is the total potential energy: muscles, passive joints, gravity (height above the floor
+    times weight) and the contact springs. Each contact ``i`` is pressed ``depth_i = h_i + d - p_i . n``
+    into the floor and pushed by ``k w softplus(depth_i / w)`` along the floor normal ``n``; an anchored
+    contact is also held along the floor by ``-k_t (p_i . t - s - u_i)``, its anchor ``u_i`` from
+    :func:`placement`. ``phi`` is the floor's pitch, ``d`` its offset along ``n``, ``s`` along ``t``
+    (only when some contact is anchored). The answer is where these vanish; no multipliers.
+    """
+    c = mech.chain
     n = mech.n
+    ci = _contact_index(mech, pos)
+    h = np.array([c_[2] for c_ in pos.contacts])
+    u0 = placement(mech, pos)[2] if pos.anchored else np.full(len(ci), np.nan)
+    anchored = ~np.isnan(u0)
+    q, phi, d = z[:n], float(z[n]), float(z[n + 1])
+    s = float(z[n + 2]) if anchored.any() else 0.0
+    p, dp, P, _ = kinematics(c, q[None])
+    p, dp = p[0], dp[0]
+    l, dl = _lengths_from_points(c, p[None], dp[None])
+    F = muscle_force_N(mech, act, l[0], tendon_m)
+    nrm, tan = _floor_frame(phi)
+    S = len(c.seg_names)
+    weight = c.seg_mass_kg * c.gravity
+    k, w = pos.stiffness_N_per_m, CONTACT_SMOOTHING_M
+    depth = h + d - p[ci] @ nrm
+    fn = k * w * np.logaddexp(0.0, depth / w)
+    slide = np.where(anchored, p[ci] @ tan - s - np.nan_to_num(u0), 0.0)
+    ft = -k * pos.shear_ratio * slide
+    Q_musc = -(F[:, None] * dl[0]).sum(axis=0)
+    Q_grav = -np.einsum("s,snc,c->n", weight, dp[:S], nrm)
+    Q_pas = passive_moment_Nm(mech, q[None])[0]
+    Q_cont = np.einsum("i,inc,c->n", fn, dp[ci], nrm) + np.einsum("i,inc,c->n", ft, dp[ci], tan)
+    floor = [weight @ (p[:S] @ tan) - fn @ (p[ci] @ tan) + ft @ (p[ci] @ nrm), weight.sum() - fn.sum()]
+    if anchored.any():
+        floor.append(-ft.sum())
+    out = np.concatenate((Q_musc + Q_grav + Q_pas + Q_cont, floor))
+    if not detail:
+        return out
+    return out, {"points": p, "joints": P[0], "force_N": F, "moment_arm_m": -dl[0], "Q_gravity": Q_grav,
+                 "Q_passive": Q_pas, "Q_contact": Q_cont, "contact_N": fn, "shear_N": ft, "depth_m": depth,
+                 "phi": phi, "normal": nrm}
+
+
+def friction_needed(pos: Position, det: dict) -> dict[str, float]:
+    """Tangential over normal force of the anchored contacts, per segment (``|sum T| / sum N``):
+    the friction coefficient each anchored part needs to stay put (NaN if it carries no load)."""
+    out: dict[str, list[float]] = {}
+    for (seg, lm, _), fn, ft in zip(pos.contacts, det["contact_N"], det["shear_N"]):
+        if f"{seg}.{lm}" in pos.anchored:
+            acc = out.setdefault(seg, [0.0, 0.0])
+            acc[0] += ft
+            acc[1] += fn
+    return {seg: abs(t) / n if n > 1.0 else float("nan") for seg, (t, n) in out.items()}
+
+
+def placement(mech: Mechanics, pos: Position) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Where a compliant position's body is put down: ``(q, [phi, d, s], anchors)``.
+
+    The pose holds the ``placement_deg`` joint angles, the other joints at their reference (0),
+    and solves the ``placement_free`` joints so that, with the root segment's contacts (the soles)
+    on the floor, the other contacts of the trunk touch it too (heights ``h``). The anchors are the
+    anchored contacts' places along the floor in that pose (NaN for contacts free to slide): the
+    feet stand where this pose puts them, and the knee and hip angles of the answer are outputs.
+    """
+    key = ("placement", pos)
+    cache = mech.model._cache
+    if key in cache:
+        return cache[key]
+    c = mech.chain
+    n = mech.n
+    ci = _contact_index(mech, pos)
+    h = np.array([c_[2] for c_ in pos.contacts])
+    q = np.zeros(n)
+    for name, deg in pos.placement_deg:
+        q[c.dof_names.index(name)] = math.radians(deg)
+    free = [c.dof_names.index(name) for name in pos.placement_free]
+    root = [i for i, k in enumerate(ci) if c.pt_seg[k] == 0]
+    others = [i for i, k in enumerate(ci) if c.pt_seg[k] != 0][:len(free)]
+    p = kinematics(c, q[None], derivatives=False)[0][0]
+    sole = p[ci[root]]
+    t = sole[0] - sole[-1]
+    phi = math.atan2(t[0], t[1])  # tangent (sin phi, cos phi) from the toe toward the heel (head side)
+    nrm, tan = _floor_frame(phi)
+    d = float(sole[0] @ nrm - h[root[0]])
+
+    def gaps(x):
+        qq = q.copy()
+        qq[free] = x
+        pp = kinematics(c, qq[None], derivatives=False)[0][0]
+        return pp[ci[others]] @ nrm - d - h[others]
+
+    x = q[free]
+    for _ in range(50):
+        g = gaps(x)
+        if np.max(np.abs(g)) < 1e-12:
+            break
+        J = np.column_stack([(gaps(x + e) - gaps(x - e)) / 2e-7 for e in np.eye(len(x)) * 1e-7])
+        x = x - np.linalg.solve(J, g)
+    else:
+        raise ValueError(f"position {pos.name}: no placement pose puts the body on the floor")
+    q[free] = x
+    p = kinematics(c, q[None], derivatives=False)[0][0]
+    names = [f"{s_}.{lm}" for s_, lm, _ in pos.contacts]
+    anchors = np.array([p[k] @ tan if nm in pos.anchored else np.nan for k, nm in zip(ci, names)])
+    out = (q, np.array([phi, d, 0.0]), anchors)
+    cache[key] = out
+    return out
+
+
+def initial_guess(mech: Mechanics, pos: Position) -> np.ndarray:
+    """Reference pose, floor along the body's long axis behind the contacts, weight shared
+    (compliant positions: the :func:`placement` pose)."""
+    n = mech.n
+    if pos.compliant and pos.anchored:
+        q, floor, _ = placement(mech, pos)
+        return np.concatenate((q, floor))
     ci = _contact_index(mech, pos)
     p = kinematics(mech.chain, np.zeros((1, n)))[0][0]
     d = float(np.min(p[ci, 0]))
+    if pos.compliant:  # no anchors: [q, phi, d]
+        return np.concatenate((np.zeros(n), [0.0, d]))
     f = np.full(len(ci), mech.chain.seg_mass_kg.sum() * mech.chain.gravity / len(ci))
     return np.concatenate((np.zeros(n), [0.0, d], f))
 
@@ -122,11 +276,12 @@ def solve_lying(mech: Mechanics, pos: Position, act: np.ndarray, tendon_m: np.nd
     def norm(r):
         return float(np.linalg.norm(r))
 
+    done = _done_compliant if pos.compliant else _done
     z = np.array(z0, dtype=float)
     r = F(z)
     it = 0
     steps = (1.0, 0.5, 0.25, 0.1, 0.03)
-    while it < max_iter and not _done(r, n):
+    while it < max_iter and not done(r, n):
         it += 1
         J = _fd_jacobian(F, z, r)
         try:
@@ -144,9 +299,14 @@ def solve_lying(mech: Mechanics, pos: Position, act: np.ndarray, tendon_m: np.nd
         z, r = z + t * dz, r1
         if not np.all(np.isfinite(z)) or np.max(np.abs(z[:n])) > np.pi:
             return z, False, False, it, "diverged: the joint angles left any plausible range"
-    converged = _done(r, n)
+    converged = done(r, n)
     if not converged:
         return z, False, False, it, f"not converged after {it} iterations (residual {norm(r):.2e})"
+    if pos.compliant:  # an energy minimum: the Hessian -dr/dz (joints and floor placement) is positive definite
+        eig = reduced_stiffness(_fd_jacobian(F, z, r), np.zeros((0, len(z))))
+        if eig[0] <= 0:
+            return z, True, False, it, f"unstable resting posture (stiffness eigenvalue {eig[0]:.3g})"
+        return z, True, True, it, "converged to a stable resting posture"
     m = len(pos.contacts)
     forces = z[n + 2:n + 2 + m]
     if np.any(forces < 0):  # a contact that would have to pull: see solve_with_lift_off
@@ -164,6 +324,10 @@ def solve_lying(mech: Mechanics, pos: Position, act: np.ndarray, tendon_m: np.nd
 def _done(r: np.ndarray, n: int) -> bool:
     return bool(np.max(np.abs(r[:n])) < TOL_MOMENT_NM and np.max(np.abs(r[n:n + 2])) < 1e-6
                 and np.max(np.abs(r[n + 2:])) < TOL_GOAL * 10)
+
+
+def _done_compliant(r: np.ndarray, n: int) -> bool:
+    return bool(np.max(np.abs(r[:n])) < TOL_MOMENT_NM and np.max(np.abs(r[n:])) < 1e-6)
 
 
 def _fd_jacobian(F, z, r0) -> np.ndarray:
@@ -184,6 +348,9 @@ def solve_with_lift_off(mech: Mechanics, pos: Position, act: np.ndarray, tendon_
     import dataclasses
 
     n = mech.n
+    if pos.compliant:  # soft contacts lift off by themselves (their force fades smoothly to zero)
+        z, ok, stable, it, msg = solve_lying(mech, pos, act, tendon_m, z0)
+        return z, ok, stable, it, msg, pos
     current, z, total = pos, np.array(z0, dtype=float), 0
     for _ in range(len(pos.contacts)):
         z, ok, stable, it, msg = solve_lying(mech, current, act, tendon_m, z)

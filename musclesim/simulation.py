@@ -22,7 +22,7 @@ from .model import Model
 from .tone import couple, coupling_matrix, tone_vector
 
 #: Positions this model offers (see :mod:`musclesim.positions`).
-POSITIONS = ("standing", "supine")
+POSITIONS = ("standing", "supine", "supine_knees_bent")
 
 
 @dataclass(frozen=True)
@@ -427,6 +427,8 @@ def lying_metrics(mech: Mechanics, contact, z: np.ndarray, act: np.ndarray) -> d
 
 def _with_all_contacts(z: np.ndarray, contact, pos, n: int) -> np.ndarray:
     """State vector for the full contact set from one for a subset (released contacts at 0 N)."""
+    if contact.contacts == pos.contacts:  # all contacts (always so for compliant contacts, z = [q, phi, d, s])
+        return z
     forces = dict(zip(contact.contacts, z[n + 2:]))
     return np.concatenate((z[:n + 2], [forces.get(c_, 0.0) for c_ in pos.contacts]))
 
@@ -486,6 +488,16 @@ def _simulate_lying(model: Model, tone, tightness, position: str, coupling: bool
         moments[joint] = _freeze(row)
     forces = dict(zip(contact.contacts, det["contact_N"]))
     contacts = {f"contact:{s_}.{lm}_N": float(forces.get((s_, lm, h_), 0.0)) for s_, lm, h_ in pos.contacts}
+    if pos.compliant and good:
+        from .positions import friction_needed
+
+        contacts.update({f"contact:{s_}.{lm}_shear_N": float(t_) for (s_, lm, _), t_ in zip(pos.contacts, det["shear_N"])
+                         if f"{s_}.{lm}" in pos.anchored})
+        contacts.update({f"friction_needed:{k}": float(v) for k, v in friction_needed(pos, det).items()})
+        slip = [k for k, v in friction_needed(pos, det).items() if v > pos.friction_limit]
+        if slip:
+            message += (f"; the {' and '.join(slip)} would need a friction coefficient above {pos.friction_limit:g} "
+                        "to stay put (they would slide on a real floor)")
     eq = Equilibrium(z[:n], np.zeros(3), bool(ok), bool(good), iterations, float(np.max(np.abs(r[:n]))),
                      float(np.max(np.abs(r[n:]))), float("nan"), message)
     res = Result(

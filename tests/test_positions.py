@@ -15,7 +15,7 @@ def model():
 
 
 def test_positions_offered(model):
-    assert set(ms.POSITIONS) == {"standing", "supine"}
+    assert set(ms.POSITIONS) == {"standing", "supine", "supine_knees_bent"}
     assert set(POSITIONS) >= set(ms.POSITIONS)
 
 
