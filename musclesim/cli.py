@@ -89,8 +89,11 @@ def cmd_run(args) -> int:
         flag = "" if not info.normal or info.normal[0] <= v <= info.normal[1] else "  out of band"
         print(f"  {k:34s} {base.metrics[k]:9.2f} {v:9.2f} {ch:+8.2f}  {_fmt_band(info.normal):>10s}{flag}")
     reg = res.regulation
-    print(f"  regulation: ankle {reg['ankle_torque_Nm']:+.1f} N·m, neck {reg['neck_torque_Nm']:+.1f} N·m, "
-          f"trunk {reg['trunk_extra_force_N']:+.0f} N ({reg['trunk_muscle']})")
+    if "ankle_torque_Nm" not in reg:  # lying: floor contacts instead of regulation
+        print("  floor: " + ", ".join(f"{k.removeprefix('contact:')} {v:.1f}" for k, v in reg.items()))
+    else:
+        print(f"  regulation: ankle {reg['ankle_torque_Nm']:+.1f} N·m, neck {reg['neck_torque_Nm']:+.1f} N·m, "
+              f"trunk {reg['trunk_extra_force_N']:+.0f} N ({reg['trunk_muscle']})")
     if explanation:
         print()
         print("  why: " + explanation.text)

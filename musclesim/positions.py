@@ -2,25 +2,38 @@
 
 ``standing`` is solved by :mod:`musclesim.mechanics` (postural regulation by real actuators).
 The lying positions replace the regulation by **floor contact**: the body rests on a few
-points of its back (heel, calf, thigh, sacrum, upper back, occiput), each pushed by a normal
+points (heel, sacrum, upper back, occiput; the soles when the knees are bent), each pushed by a normal
 force from the floor; gravity points into the floor; the floor's orientation and place relative
 to the body are unknowns, as are the contact forces; the body as a whole must be in equilibrium
 (the contact forces carry its weight and their moments balance).
 
-Unknowns: joint angles ``q`` (n), the floor's pitch ``phi`` and offset ``d`` (2), one normal force
-per contact (m), one support effort per held joint (h). Equations: joint moment balance (n),
-whole-body force and moment balance (2), each contact point on the floor (m), each held angle (h). Newton's method with a finite-difference
-Jacobian solves them (numpy; lying positions are not on the fast compiled path).
+Rigid contacts: unknowns are the joint angles ``q`` (n), the floor's pitch ``phi`` and offset ``d``
+(2) and one normal force per contact (m); equations are joint moment balance (n), whole-body force
+and moment balance (2) and each contact point on the floor (m). Compliant contacts: see
+``supine_knees_bent`` below. Newton's method with a finite-difference Jacobian solves them (numpy;
+lying positions are not on the fast compiled path).
 
 Positions (names are the API; :data:`POSITIONS`):
 
-* ``supine`` -- lying on the back with the legs straight: heels, calves, thighs, sacrum, upper
-  back and back of the head on the floor.
-Not yet offered: ``supine_knees_bent`` (hook lying, the "pillow under the knees" of
-``001_881622d7f40ce67f.txt``). Two formulations were tried and rejected: frictionless point
-supports under the calves let the legs and pelvis roll as one lever, and hip/knee angles held by
-internal torques leave the legs' weight cantilevered from the pelvis. The right model is compliant
-contact (soft tissue and a pillow as stiff springs), listed as the next step in the README.
+* ``supine`` -- lying on the back with the legs straight: heels, sacrum, upper back and back of
+  the head on the floor (rigid contacts, forces as unknowns, lift-off by :func:`solve_with_lift_off`).
+* ``supine_knees_bent`` -- hook lying, the "pillow under the knees" of ``001_881622d7f40ce67f.txt``:
+  feet flat (heel and toe), sacrum, upper back and back of the head on **compliant contacts**
+  (:func:`compliant_residual`). The soft tissue under each contact is a spring that only pushes,
+  ``k w softplus(depth / w)`` with ``k`` = 30 kN/m and ``w`` = 0.5 mm; the feet and the sacrum are
+  also held along the floor by springs of ``k / 3`` (shear over compression stiffness of an
+  incompressible pad) anchored where :func:`placement` puts them (knee 90 deg, trunk in its reference
+  curve, ankle and hip solved so that soles and back touch the floor). Unknowns ``z = [q, phi, d, s]``:
+  the equilibrium is a minimum of the total energy, no multipliers; its Hessian (joints and floor
+  placement) must be positive definite. The knee and hip angles are outputs; each anchored part's
+  friction demand ``|T| / N`` is reported. Stiffness estimate: ``E A / t`` with gluteal tissue moduli
+  60-440 kPa (Isogai et al. 2022, J Phys Ther Sci 34:777), ~0.01 m^2 and 2-3 cm of tissue: 20-150 kN/m;
+  doubling it moves the lordosis by 0.2 deg (tests/test_positions_knees_bent.py).
+  Rejected before: frictionless point supports under the calves (legs and pelvis roll as one lever),
+  hip/knee angles held by internal torques (the legs' weight cantilevered from the pelvis), feet
+  flat with a rigid friction anchor (statically indeterminate: negative contact forces).
+  Limits (README): the model's knee and ankle passive laws, its muscles' passive curves and its
+  short-range stiffness are calibrated about standing and are out of range in hook lying.
 
 In the lying positions the measures are read in the body's frame relative to the floor (as on an
 examination table): pelvic tilt and sacral slope are angles to the floor's normal plane.
