@@ -64,6 +64,20 @@ MEASURES: dict[str, MeasureInfo] = {m.name: m for m in (
                 (400.0, 1000.0), "standing L4-L5/L5-S1 compression ~500-800 N (Nachemson; Wilke 1999) [estimate band]"),
     MeasureInfo("balance_effort_Nm", "N·m", "moment the postural regulation supplies: |ankle| + |neck| + |trunk at L5-S1|",
                 None, ""),
+    # the left-right measures (standing; computed by musclesim.lateral, NaN lying)
+    MeasureInfo("pelvic_obliquity_deg", "deg", "iliac crests' line to horizontal; left crest higher positive",
+                None, "", plane="frontal"),
+    MeasureInfo("trunk_lateral_bend_deg", "deg", "C7 over the S1 midpoint, frontal angle from vertical; toward the left positive",
+                None, "", plane="frontal"),
+    MeasureInfo("hip_height_difference_mm", "mm", "left hip joint centre height minus right", None, "", plane="frontal"),
+    MeasureInfo("apparent_leg_length_difference_mm", "mm", "umbilicus to medial malleolus, left minus right",
+                None, "", plane="frontal"),
+    MeasureInfo("pelvic_rotation_deg", "deg", "ASIS line turned about the vertical; left side forward positive",
+                None, "", plane="transverse"),
+    MeasureInfo("hip_rotation_left_deg", "deg", "left hip: thigh turned on the pelvis about its long axis; external positive",
+                None, "", plane="transverse"),
+    MeasureInfo("hip_rotation_right_deg", "deg", "right hip: thigh turned on the pelvis about its long axis; external positive",
+                None, "", plane="transverse"),
 )}
 
 

@@ -17,6 +17,7 @@ import numpy as np
 
 from .errors import UnknownPositionError
 from .mechanics import Equilibrium, Loads, Mechanics, evaluate, follow, prepare, solve, total_force, with_tendons
+from .lateral import LATERAL_MEASURES, solve_lateral
 from .metrics import measure
 from .model import Model
 from .tone import couple, coupling_matrix, tone_vector
@@ -67,6 +68,10 @@ class Result:
     residual_Nm: float
     message: str
     frames: tuple[Frame, ...] = ()
+    #: The frontal and transverse (left-right) equilibrium, standing: its coordinates (``*_deg``,
+    #: ``pelvic_shift_mm``), ``balance_torque_Nm``, ``residual_Nm``, ``stable`` and, per lateral
+    #: measure, each muscle's linear share of the change (``contributions``). Empty lying.
+    lateral: Mapping = field(default_factory=lambda: MappingProxyType({}))
     _state: dict = field(default_factory=dict, repr=False)
 
     @property
@@ -335,8 +340,21 @@ def _result(mech: Mechanics, position: str, tone: dict, act: np.ndarray, eq: Equ
     c = mech.chain
     ids = c.muscle_names
     L = evaluate(mech, eq.q[None], act, eq.lam[None])
+    lateral = None
     if eq.ok:
         metrics = _metrics(mech, eq.q, eq.lam, act, L)
+        lateral = solve_lateral(mech, eq.q, act, eq.lam)
+        metrics.update({k: lateral.metrics[k] for k in LATERAL_MEASURES})
+        for side in ("left", "right"):  # the pelvis turned on one thigh flexes it, on the other extends it
+            metrics[f"hip_extension_reserve_{side}_deg"] += lateral.metrics[f"hip_flexion_change_{side}_deg"]
+        if not (lateral.converged and lateral.stable):
+            why = (f"no left-right equilibrium found (residual {lateral.residual_Nm:.2g} N·m after "
+                   f"{lateral.iterations} iterations)" if not lateral.converged else
+                   "unstable side to side (the frontal/transverse stiffness is not positive definite)")
+            eq = Equilibrium(eq.q, eq.lam, eq.converged and lateral.converged, eq.stable and lateral.stable,
+                             eq.iterations, eq.residual_Nm, eq.goal_residual, eq.min_stiffness_eig,
+                             eq.message + "; " + why)
+            metrics = {k: float("nan") for k in metrics}
     else:
         from .metrics import MEASURES
 
@@ -367,8 +385,19 @@ def _result(mech: Mechanics, position: str, tone: dict, act: np.ndarray, eq: Equ
         muscle_force_N=_freeze(dict(zip(ids, force.tolist()))), moment_arms_m=_freeze(arms),
         regulation=_freeze(regulation), converged=eq.converged, stable=eq.stable, iterations=eq.iterations,
         residual_Nm=eq.residual_Nm, message=eq.message, frames=frames,
-        _state={"eq": eq, "act": act, "mech": mech, "graph": mech.model._cache.get("graph")},
+        lateral=_freeze(_lateral_summary(lateral)) if lateral is not None else _freeze({}),
+        _state={"eq": eq, "act": act, "mech": mech, "graph": mech.model._cache.get("graph"), "lateral": lateral},
     )
+
+
+def _lateral_summary(lat) -> dict:
+    out = {}
+    for name, v in zip(lat.coordinates, lat.x):
+        out[name.replace("_m", "_mm") if name.endswith("_m") else name + "_deg"] = float(
+            1000.0 * v if name.endswith("_m") else np.degrees(v))
+    out.update(balance_torque_Nm=lat.balance_torque_Nm, residual_Nm=lat.residual_Nm, iterations=lat.iterations,
+               converged=lat.converged, stable=lat.stable, contributions=_freeze({k: _freeze(v) for k, v in lat.contributions.items()}))
+    return out
 
 
 def _geometry(mech: Mechanics, q: np.ndarray) -> dict:
@@ -422,6 +451,9 @@ def lying_metrics(mech: Mechanics, contact, z: np.ndarray, act: np.ndarray) -> d
     metrics = {k: float(v[0]) for k, v in vals.items()}
     metrics["com_anterior_mm"] = float("nan")  # a standing measure: no meaning lying
     metrics["balance_effort_Nm"] = 0.0
+    from .lateral import LATERAL_MEASURES
+
+    metrics.update({k: float("nan") for k in LATERAL_MEASURES})  # the frontal model is a standing one
     return metrics
 
 

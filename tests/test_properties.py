@@ -144,15 +144,36 @@ def test_some_moderate_tones_stand_and_some_strong_ones_do_not():
 # ------------------------------------------------------------------------------ mirror symmetry
 @settings(max_examples=n(300), **SETTINGS)
 @given(tones(0.0, 0.6), tightness)
-def test_mirrored_inputs_give_identical_sagittal_measures(tone, tight):
+def test_mirrored_inputs_give_mirrored_measures(tone, tight):
+    """Sagittal measures are equal, one-sided ones swap sides, left-right ones change sign."""
     a = solve(tone, tight)
     b = solve({mirror(k): v for k, v in tone.items()}, {mirror(k): v for k, v in tight.items()})
     assert a.ok == b.ok, (a.message, b.message)
     if a.ok:
         for k in a.metrics:
-            # equal to the solver's tolerance (1e-6 N·m on stiffnesses of tens of N·m/rad -> ~1e-7 rad):
+            # equal to the solvers' tolerance (1e-6 N·m on stiffnesses of tens of N·m/rad -> ~1e-7 rad):
             # left and right sum their forces in a different order, so they are not bit-identical
-            assert abs(a.metrics[k] - b.metrics[k]) <= MIRROR_TOL[ms.MEASURES[k].unit], (k, a.metrics[k], b.metrics[k])
+            side = k.replace("_left_", "_RIGHT_").replace("_right_", "_left_").replace("_RIGHT_", "_right_")
+            if side != k:
+                want = b.metrics[side]
+            elif ms.MEASURES[k].plane != "sagittal":
+                want = -b.metrics[k]
+            else:
+                want = b.metrics[k]
+            assert abs(a.metrics[k] - want) <= MIRROR_TOL[ms.MEASURES[k].unit], (k, a.metrics[k], want)
+
+
+@settings(max_examples=n(100), **SETTINGS)
+@given(st.dictionaries(st.sampled_from(BILATERAL), st.floats(0.0, 0.6),
+                       min_size=1, max_size=6))
+def test_equal_tone_on_both_sides_keeps_every_left_right_measure_at_zero(tone):
+    res = solve(tone)  # bilateral names: both sides get the same tone
+    if res.ok:
+        for k, info in ms.MEASURES.items():
+            if info.plane != "sagittal":
+                assert abs(res.metrics[k]) <= 1e-9, (k, res.metrics[k])
+        assert res.metrics["hip_extension_reserve_left_deg"] == pytest.approx(
+            res.metrics["hip_extension_reserve_right_deg"], abs=1e-9)
 
 
 # ------------------------------------------------------------------------------ determinism

@@ -1,0 +1,605 @@
+"""Frontal and transverse posture: the left-right (antisymmetric) part of the standing equilibrium.
+
+Why a separate solve is exact to first order
+--------------------------------------------
+The body and its geometry are mirror-symmetric; only the tones may differ between the sides. Split
+every displacement into a mirror-symmetric part (the sagittal chain of :mod:`musclesim.mechanics`,
+which already carries both sides' muscle forces) and a mirror-antisymmetric part (pelvic shift,
+obliquity and rotation, spinal side-bend and twist, and the left-minus-right difference of the leg
+angles). The total potential energy is invariant under mirroring, so at a mirror-symmetric posture
+its Hessian has **no cross terms** between the two parts. Hence, to first order in the left-right
+difference of tone, the antisymmetric displacement solves its own problem at the sagittal
+equilibrium, driven by the antisymmetric generalised force of the unequal muscle forces, and the
+sagittal answer is unchanged (its feedback is of second order in the asymmetry). Within the
+antisymmetric subspace this module solves the nonlinear equilibrium (Newton chord iterations on
+exact 3-D kinematics), and reports the remaining residual.
+
+Kinematics (3-D, at the solved sagittal pose)
+---------------------------------------------
+* Both feet stay flat on the floor. Each leg (shank and thigh, the knee held at its sagittal
+  angle) pivots on its foot about the ankle (dorsiflexion) and subtalar (inversion-eversion) axes,
+  without twisting on the planted foot; so each hip centre stays at a fixed distance from its
+  ankle.
+* The pelvis moves sideways by ``u`` and turns about the vertical by ``rho``; its height and its
+  obliquity follow from the two legs' lengths (closure, solved exactly by Newton's method), its
+  fore-aft place and sagittal tilt are those of the sagittal solution.
+* Every spinal joint above the pelvis (L5-S1 to T7-T8) side-bends about its antero-posterior axis
+  and twists about its long axis. The head moves with the upper thorax (frontal gaze is not
+  regulated).
+* Coordinates: ``[u (m), rho, bend_1..bend_J, twist_1..twist_J]`` (rad).
+
+Energy: muscles (Hill forces and short-range stiffness from the sagittal solve; 3-D path lengths,
+so moment arms out of the plane are exact derivatives of the model's 3-D attachment points),
+gravity, passive joints (the sagittal laws at the hips and ankles per side, and the model file's
+``[joints.out_of_plane]`` stiffness for side-bend, twist, hip ab/adduction and rotation, ankle
+inversion), and the sagittal preloads (passive moments and the ankle regulation torque).
+Gradient and Hessian come from central finite differences of the exact kinematics over one
+vectorised batch of poses.
+
+Frontal balance is regulated like the sagittal one: the whole-body centre of mass stays over the
+middle of the base of support, held by an inversion-eversion torque at both ankles (the
+multiplier is that actuator's effort, reported as ``lateral_balance_torque_Nm``).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import kernels
+from .chain import kinematics, rot
+from .mechanics import Mechanics, muscle_force_N, muscle_force_slope_N_per_m, total_force
+
+#: Finite-difference step (m for the pelvic shift, rad for the angles).
+FD_STEP = 1e-4
+#: Newton iterations of the pelvic closure (quadratic convergence from the reference pose).
+CLOSURE_ITER = 4
+#: Quasi-Newton (Broyden) iterations on the antisymmetric equilibrium; the residual target (N·m).
+MAX_ITER = 20
+TOL_RESIDUAL_NM = 1e-8
+#: A lateral equilibrium counts as found below this residual (the sagittal solver's tolerance).
+TOL_CONVERGED_NM = 1e-6
+#: Broyden steps before the exact Jacobian is evaluated again; the trust region of one step.
+BROYDEN_RUN = 6
+MAX_STEP_RAD = 0.05
+MAX_STEP_M = 0.01
+
+#: The measures this module computes (names and signs: DESIGN section 6).
+LATERAL_MEASURES = (
+    "pelvic_obliquity_deg", "trunk_lateral_bend_deg", "hip_height_difference_mm",
+    "apparent_leg_length_difference_mm", "pelvic_rotation_deg", "hip_rotation_left_deg", "hip_rotation_right_deg",
+)
+
+
+@dataclass(frozen=True, eq=False)
+class Layout:
+    """Which rigid body every 3-D point rides on (built once per model)."""
+
+    pt_seg: np.ndarray  # (Np,) chain segment of each point
+    pt_r0: np.ndarray  # (Np, 3) reference-configuration coordinates
+    pt_body: np.ndarray  # (Np,) rigid body: 0/1 foot L/R, 2/3 leg L/R, 4 pelvis, 5.. spine bodies
+    pt_mass: np.ndarray  # (Np,) kg for the centre-of-mass points, else 0
+    landmark: dict  # (segment, name, side) -> point index; side "" for midline segments
+    path_pts: tuple  # per muscle instance: point indices along its path
+    pair_i0: np.ndarray  # (K,) straight pieces of the muscle paths: first point
+    pair_i1: np.ndarray  # (K,) second point
+    pair_onehot: np.ndarray  # (K, M) which muscle each piece belongs to
+    pair_muscle: np.ndarray  # (K,) the same as indices
+    body_points: tuple  # per rigid body: indices of its points
+    spine_dofs: tuple[int, ...]  # chain dof index of each spinal joint (bottom up)
+    spine_seg: tuple[int, ...]  # chain segment each spinal joint moves (its child)
+    top_seg: int  # segment whose proximal joint ends the last spine body's long axis
+    hip_seg: int  # the pelvis (its proximal joint is the hip)
+    shank_seg: int
+    thigh_seg: int
+    leg_z: float  # lateral offset of the left leg's joints (m)
+    stiff: dict  # out-of-plane stiffness, N·m/rad per side: hip_add, hip_rot, subtalar, bend (J,), twist (J,)
+    dof_hip: int
+    dof_ankle: int
+    roll_pair: tuple[int, int]  # left/right landmark of the upright segment (rib-cage roll)
+    extensor_sides: tuple  # muscle indices of the regulating trunk extensor, left and right
+
+
+def layout(mech: Mechanics) -> Layout:
+    """The model's points as rigid-body riders for the 3-D perturbation (cached on the model)."""
+    model = mech.model
+    cached = model._cache.get("lateral_layout")
+    if cached is not None:
+        return cached
+    c = mech.chain
+    seg_index = {s: i for i, s in enumerate(c.seg_names)}
+    segs = {s.id: s for s in model.segments}
+    hip_seg = next(i for i, s in enumerate(c.seg_names) if not segs[s].bilateral)
+    # the spine bends and twists up to the regulated rib cage; what lies above it moves with it
+    upright = seg_index[model.regulation.upright_segment]
+    spine_seg = tuple(s for s in range(hip_seg + 1, upright + 1))
+    spine_dofs = tuple(int(c.seg_dof[s]) for s in spine_seg)
+    body_of_seg = {}
+    for s in range(len(c.seg_names)):
+        if s < hip_seg:
+            body_of_seg[s] = 0 if s == 0 else 2  # (+1 for the right side)
+        elif s == hip_seg:
+            body_of_seg[s] = 4
+        else:
+            k = sum(1 for t in spine_seg if t <= s)  # spine bodies passed on the way up
+            body_of_seg[s] = 4 + k
+    pts_seg, pts_r0, pts_body, pts_mass, landmark = [], [], [], [], {}
+
+    def add(seg: int, r0, side: str, mass: float = 0.0) -> int:
+        z = r0[2] if side != "right" else -r0[2]
+        body = body_of_seg[seg] + (1 if side == "right" and seg < hip_seg else 0)
+        pts_seg.append(seg)
+        pts_r0.append((r0[0], r0[1], z))
+        pts_body.append(body)
+        pts_mass.append(mass)
+        return len(pts_seg) - 1
+
+    for s, name in enumerate(c.seg_names):
+        seg = segs[name]
+        sides = ("left", "right") if seg.bilateral else ("",)
+        for side in sides:
+            add(s, seg.com_m, side, c.seg_mass_kg[s] / len(sides))
+            for lm, p in seg.landmarks.items():
+                if side or p[2] == 0.0:
+                    landmark[(name, lm, side)] = add(s, p, side)
+                else:  # a paired landmark on a midline segment (ASIS, crest): described on the left
+                    landmark[(name, lm, "left")] = add(s, p, "")
+                    landmark[(name, lm, "right")] = add(s, (p[0], p[1], -p[2]), "")
+    paths = []
+    for inst in model.instances:
+        idx = []
+        for att in inst.path:
+            s = seg_index[att.segment]
+            side = inst.side if segs[att.segment].bilateral else ""
+            # the instance's path is already mirrored for the right side: keep its z as it is
+            idx.append(add(s, (att.point_m[0], att.point_m[1], att.point_m[2] if side != "right" else -att.point_m[2]),
+                           side))
+        paths.append(tuple(idx))
+    shank_seg = next(s for s in range(1, hip_seg) if c.seg_parent[s] == 0)
+    thigh_seg = hip_seg - 1
+    joints = {j.id: j for j in model.joints}
+
+    def oop(jid: str, which: str) -> float:
+        o = joints[jid].out_of_plane
+        return float(np.degrees(1.0) * getattr(o, which)) if o is not None else 0.0
+
+    dof_names = c.dof_names
+    hip_joint, ankle_joint = dof_names[c.seg_dof[hip_seg]], dof_names[c.seg_dof[shank_seg]]
+    stiff = {
+        "hip_add": oop(hip_joint, "lateral_Nm_per_deg"), "hip_rot": oop(hip_joint, "axial_Nm_per_deg"),
+        "subtalar": oop(ankle_joint, "lateral_Nm_per_deg"),
+        "bend": np.array([oop(dof_names[d], "lateral_Nm_per_deg") for d in spine_dofs]),
+        "twist": np.array([oop(dof_names[d], "axial_Nm_per_deg") for d in spine_dofs]),
+    }
+    top = [s for s in range(len(c.seg_names)) if c.seg_parent[s] == spine_seg[-1]]
+    pairs = sorted(k[1] for k in landmark if k[0] == model.regulation.upright_segment and k[2] == "left")
+    if not pairs:
+        raise ValueError(f"the upright segment {model.regulation.upright_segment!r} needs a landmark off the midline "
+                         "(its left-right pair measures the rib cage's roll)")
+    ext = model.names()[model.regulation.trunk_extensor]
+    ids = list(model.muscle_ids)
+    i0 = [a for path in paths for a in path[:-1]]
+    i1 = [b for path in paths for b in path[1:]]
+    pm = [m for m, path in enumerate(paths) for _ in path[1:]]
+    out = Layout(
+        pt_seg=np.array(pts_seg), pt_r0=np.array(pts_r0, dtype=float), pt_body=np.array(pts_body),
+        pt_mass=np.array(pts_mass), landmark=landmark, path_pts=tuple(paths),
+        pair_i0=np.array(i0), pair_i1=np.array(i1), pair_onehot=np.eye(len(paths))[np.array(pm)],
+        pair_muscle=np.array(pm),
+        body_points=tuple(np.flatnonzero(np.array(pts_body) == b) for b in range(max(pts_body) + 1)),
+        spine_dofs=spine_dofs,
+        spine_seg=spine_seg, top_seg=top[0] if top else -1, hip_seg=hip_seg, shank_seg=shank_seg,
+        thigh_seg=thigh_seg, leg_z=float(joints[hip_joint].centre_m[2]), stiff=stiff,
+        roll_pair=(landmark[(model.regulation.upright_segment, pairs[0], "left")],
+                   landmark[(model.regulation.upright_segment, pairs[0], "right")]),
+        extensor_sides=(np.array([ids.index(m) for m in ext if m.endswith("_left")]),
+                        np.array([ids.index(m) for m in ext if m.endswith("_right")])),
+        dof_hip=int(c.seg_dof[hip_seg]), dof_ankle=int(c.seg_dof[shank_seg]),
+    )
+    model._cache["lateral_layout"] = out
+    return out
+
+
+# ----------------------------------------------------------------------------- rotations
+def _rodrigues(axis: np.ndarray, angle: np.ndarray) -> np.ndarray:
+    """Rotation matrices (B, 3, 3) about unit ``axis`` (3,) by ``angle`` (B,) rad (right hand)."""
+    k = np.array([[0.0, -axis[2], axis[1]], [axis[2], 0.0, -axis[0]], [-axis[1], axis[0], 0.0]])
+    s, c1 = np.sin(angle)[:, None, None], (1.0 - np.cos(angle))[:, None, None]
+    return np.eye(3) + s * k + c1 * (k @ k)
+
+
+def _rot_x(a: np.ndarray) -> np.ndarray:
+    return _rodrigues(np.array([1.0, 0.0, 0.0]), a)
+
+
+def _rot_y(a: np.ndarray) -> np.ndarray:
+    return _rodrigues(np.array([0.0, 1.0, 0.0]), a)
+
+
+def _rot_z(a: np.ndarray) -> np.ndarray:
+    return _rodrigues(np.array([0.0, 0.0, 1.0]), a)
+
+
+def _vee(R: np.ndarray) -> np.ndarray:
+    """Rotation vector (first-order exact) of rotations (..., 3, 3)."""
+    return 0.5 * np.stack((R[..., 2, 1] - R[..., 1, 2], R[..., 0, 2] - R[..., 2, 0], R[..., 1, 0] - R[..., 0, 1]), -1)
+
+
+# ----------------------------------------------------------------------------- the state
+@dataclass(frozen=True, eq=False)
+class Frame3D:
+    """The solved sagittal pose in 3-D: reference positions of every point and joint."""
+
+    p0: np.ndarray  # (Np, 3) points
+    ankle: np.ndarray  # (2, 3) left, right ankle centres
+    hip: np.ndarray  # (2, 3) left, right hip centres
+    knee: np.ndarray  # (2, 3)
+    spine_c: np.ndarray  # (J, 3) spinal joint centres
+    spine_long: np.ndarray  # (J, 3) unit long axes
+    spine_bend: np.ndarray  # (J, 3) unit side-bend axes
+
+
+def frame3d(mech: Mechanics, lay: Layout, q: np.ndarray) -> Frame3D:
+    """Place the model's 3-D points at the sagittal pose ``q`` (rad)."""
+    c = mech.chain
+    _, _, P, alpha = kinematics(c, q[None], derivatives=False)
+    P, alpha = P[0], alpha[0]
+    s = lay.pt_seg
+    xy = P[s] + rot(alpha[s], lay.pt_r0[:, :2] - c.seg_c0[s])
+    p0 = np.column_stack((xy, lay.pt_r0[:, 2]))
+    z = lay.leg_z
+
+    def both(seg: int) -> np.ndarray:
+        return np.array([[P[seg, 0], P[seg, 1], z], [P[seg, 0], P[seg, 1], -z]])
+
+    centres = np.array([[P[t, 0], P[t, 1], 0.0] for t in lay.spine_seg])
+    tops = list(centres[1:]) + [np.array([P[lay.top_seg, 0], P[lay.top_seg, 1], 0.0])]
+    long = np.array(tops) - centres
+    long /= np.linalg.norm(long, axis=1, keepdims=True)
+    bend = np.cross(long, np.array([0.0, 0.0, 1.0]))
+    bend /= np.linalg.norm(bend, axis=1, keepdims=True)
+    return Frame3D(p0=p0, ankle=both(lay.shank_seg), hip=both(lay.hip_seg), knee=both(lay.thigh_seg),
+                   spine_c=centres, spine_long=long, spine_bend=bend)
+
+
+@dataclass(frozen=True, eq=False)
+class Pose3D:
+    """A batch of perturbed poses."""
+
+    p: np.ndarray  # (B, Np, 3)
+    R_pelvis: np.ndarray  # (B, 3, 3)
+    R_leg: np.ndarray  # (B, 2, 3, 3)
+    subtalar: np.ndarray  # (B, 2) rad, left/right, rotation about +x of each leg on its foot
+    dorsi: np.ndarray  # (B, 2) rad, rotation about +z of each leg on its foot
+    hip_rel: np.ndarray  # (B, 2, 3) rotation vector of the pelvis relative to each thigh
+
+
+def poses(lay: Layout, f: Frame3D, X: np.ndarray, compiled: bool | None = None) -> Pose3D:
+    """Exact 3-D positions for the antisymmetric coordinates ``X`` (B, 2 + 2J).
+
+    Runs the compiled twin (:mod:`musclesim.lateral_kernels`) when numba is available, unless
+    ``compiled`` is False or ``MUSCLESIM_NO_NUMBA`` is set; this numpy code is the reference.
+    """
+    if compiled is None:
+        compiled = kernels.available() and not os.environ.get("MUSCLESIM_NO_NUMBA")
+    if compiled:
+        from .lateral_kernels import poses_kernel
+
+        out = poses_kernel(np.ascontiguousarray(X, dtype=float), f.p0, lay.pt_body, f.hip, f.ankle, f.spine_c,
+                           f.spine_long, f.spine_bend, CLOSURE_ITER)
+        return Pose3D(*out)
+    B = X.shape[0]
+    J = len(lay.spine_seg)
+    u, rho = X[:, 0], X[:, 1]
+    bend, twist = X[:, 2:2 + J], X[:, 2 + J:2 + 2 * J]
+    cP = 0.5 * (f.hip[0] + f.hip[1])
+    Ry = _rot_y(rho)
+    L2 = np.sum((f.hip - f.ankle) ** 2, axis=1)  # (2,) squared leg lengths
+    # closure: pelvis height change dy and obliquity angle psi keep both hips on their leg spheres
+    dy, psi = np.zeros(B), np.zeros(B)
+    r0 = f.hip - cP  # (2, 3)
+    for _ in range(CLOSURE_ITER):  # Newton from the reference: quadratic convergence
+        Rx = _rot_x(psi)
+        R = Ry @ Rx
+        H = cP + np.einsum("bij,sj->bsi", R, r0)
+        H[:, :, 1] += dy[:, None]
+        H[:, :, 2] += u[:, None]
+        d = H - f.ankle
+        g = np.sum(d * d, axis=2) - L2  # (B, 2)
+        dR = Ry @ _drot_x(psi)
+        dH_psi = np.einsum("bij,sj->bsi", dR, r0)
+        a = 2.0 * d[:, :, 1]  # dg/d dy
+        b = 2.0 * np.sum(d * dH_psi, axis=2)  # dg/d psi
+        det = a[:, 0] * b[:, 1] - a[:, 1] * b[:, 0]
+        ddy = (g[:, 0] * b[:, 1] - g[:, 1] * b[:, 0]) / det
+        dpsi = (a[:, 0] * g[:, 1] - a[:, 1] * g[:, 0]) / det
+        dy, psi = dy - ddy, psi - dpsi
+    Rx = _rot_x(psi)
+    R_P = Ry @ Rx
+    H = cP + np.einsum("bij,sj->bsi", R_P, r0)
+    H[:, :, 1] += dy[:, None]
+    H[:, :, 2] += u[:, None]
+    t_P = H.mean(axis=1) - np.einsum("bij,j->bi", R_P, cP)  # pelvis: p -> R_P p + t_P
+    # legs: R = Rx(s) Rz(a) carries the reference leg vector onto the new one (no twist on the foot)
+    d0 = f.hip - f.ankle  # (2, 3)
+    d = H - f.ankle  # (B, 2, 3)
+    r = np.hypot(d0[:, 0], d0[:, 1])
+    th0 = np.arctan2(d0[:, 1], d0[:, 0])
+    a_ang = np.arccos(np.clip(d[:, :, 0] / r, -1.0, 1.0)) - th0
+    vy = r * np.sin(a_ang + th0)
+    vz = np.broadcast_to(d0[:, 2], vy.shape)
+    s_ang = np.arctan2(d[:, :, 2], d[:, :, 1]) - np.arctan2(vz, vy)
+    R_leg = (_rot_x(s_ang.reshape(-1)) @ _rot_z(a_ang.reshape(-1))).reshape(B, 2, 3, 3)
+    t_leg = f.ankle[None] - np.einsum("bsij,sj->bsi", R_leg, f.ankle)
+    # spine: each joint turns the bodies above it about its own (moving) axes
+    nb = 5 + J
+    Rb = np.empty((B, nb, 3, 3))
+    tb = np.empty((B, nb, 3))
+    Rb[:, 0] = Rb[:, 1] = np.eye(3)
+    tb[:, 0] = tb[:, 1] = 0.0
+    Rb[:, 2:4], tb[:, 2:4] = R_leg, t_leg
+    Rb[:, 4], tb[:, 4] = R_P, t_P
+    for j in range(J):
+        Rj = _rodrigues(f.spine_bend[j], bend[:, j]) @ _rodrigues(f.spine_long[j], twist[:, j])
+        tj = f.spine_c[j] - Rj @ f.spine_c[j]
+        Rb[:, 5 + j] = Rb[:, 4 + j] @ Rj
+        tb[:, 5 + j] = np.einsum("bij,bj->bi", Rb[:, 4 + j], tj) + tb[:, 4 + j]
+    p = np.empty((B,) + f.p0.shape)
+    for b, idx in enumerate(lay.body_points):  # each rigid body's points in one product
+        if len(idx):
+            p[:, idx] = f.p0[idx] @ np.swapaxes(Rb[:, b], 1, 2) + tb[:, b, None]
+    hip_rel = _vee(np.swapaxes(R_leg, -1, -2) @ R_P[:, None])
+    return Pose3D(p=p, R_pelvis=R_P, R_leg=R_leg, subtalar=s_ang, dorsi=a_ang, hip_rel=hip_rel)
+
+
+def _drot_x(a: np.ndarray) -> np.ndarray:
+    """d/da of :func:`_rot_x`."""
+    s, c = np.sin(a), np.cos(a)
+    out = np.zeros((len(a), 3, 3))
+    out[:, 1, 1], out[:, 1, 2], out[:, 2, 1], out[:, 2, 2] = -s, -c, c, -s
+    return out
+
+
+# ----------------------------------------------------------------------------- energy pieces
+def _lengths(lay: Layout, p: np.ndarray) -> np.ndarray:
+    """3-D musculotendon path lengths (B, M), m."""
+    if kernels.available() and not os.environ.get("MUSCLESIM_NO_NUMBA"):
+        from .lateral_kernels import lengths_kernel
+
+        return lengths_kernel(p, lay.pair_i0, lay.pair_i1, lay.pair_muscle, lay.pair_onehot.shape[1])
+    seg = np.linalg.norm(p[:, lay.pair_i1] - p[:, lay.pair_i0], axis=-1)
+    return seg @ lay.pair_onehot
+
+
+@dataclass(frozen=True)
+class Preload:
+    """Sagittal quantities of the solved pose that the lateral energy needs (per side)."""
+
+    hip_moment_Nm: float  # passive hip moment, flexion positive
+    hip_stiffness_Nm_per_rad: float
+    ankle_moment_Nm: float  # passive ankle moment plus the ankle regulation torque
+    ankle_stiffness_Nm_per_rad: float
+
+
+def preload(mech: Mechanics, lay: Layout, q: np.ndarray, lam: np.ndarray) -> Preload:
+    model, c = mech.model, mech.chain
+    out = []
+    for dof in (lay.dof_hip, lay.dof_ankle):
+        law = model.joint(c.dof_names[dof]).passive
+        deg = float(np.degrees(q[dof]))
+        m = law.moment_Nm(deg)
+        k = -(law.moment_Nm(deg + 1e-3) - law.moment_Nm(deg - 1e-3)) / 2e-3 * np.degrees(1.0)
+        out += [m, k]
+    reg_ankle = float(lam[0]) / 2.0 if mech.regulated and lay.dof_ankle == mech.ankle_dof else 0.0
+    return Preload(out[0], out[1], out[2] + reg_ankle, out[3])
+
+
+def _scalars(lay: Layout, pose: Pose3D, X: np.ndarray, pre: Preload, gravity: float) -> np.ndarray:
+    """Per pose: [gravity potential (J), passive energy (J), inversion angles (rad, both ankles summed),
+    unused, COM lateral (m), rib-cage roll (rad, left side up positive)]."""
+    J = len(lay.spine_seg)
+    st = lay.stiff
+    p = pose.p
+    mass = lay.pt_mass
+    Ug = gravity * (p[:, :, 1] @ mass)
+    zc = (p[:, :, 2] @ mass) / mass.sum()
+    hip_flex = -pose.hip_rel[:, :, 2]  # pelvis pitched forward on the thigh (chain convention)
+    hip_add = pose.hip_rel[:, :, 0]
+    hip_rot = pose.hip_rel[:, :, 1]
+    dorsi = -pose.dorsi  # shank pitched forward on the foot
+    Up = 0.5 * st["subtalar"] * np.sum(pose.subtalar**2, axis=1)
+    Up += 0.5 * st["hip_add"] * np.sum(hip_add**2, axis=1) + 0.5 * st["hip_rot"] * np.sum(hip_rot**2, axis=1)
+    Up += np.sum(0.5 * pre.hip_stiffness_Nm_per_rad * hip_flex**2 - pre.hip_moment_Nm * hip_flex, axis=1)
+    Up += np.sum(0.5 * pre.ankle_stiffness_Nm_per_rad * dorsi**2 - pre.ankle_moment_Nm * dorsi, axis=1)
+    bend, twist = X[:, 2:2 + J], X[:, 2 + J:2 + 2 * J]
+    Up += 0.5 * (bend**2 @ st["bend"]) + 0.5 * (twist**2 @ st["twist"])
+    reg = pose.subtalar.sum(axis=1)
+    rl, rr = p[:, lay.roll_pair[0]], p[:, lay.roll_pair[1]]
+    roll = np.arctan2(rl[:, 1] - rr[:, 1], rl[:, 2] - rr[:, 2])
+    return np.stack((Ug, Up, zc, reg, zc, roll), axis=1)
+
+
+def _stencil(x: np.ndarray, h: float, hessian: bool) -> np.ndarray:
+    """Poses for central differences around ``x``: centre, +h e_i, -h e_i [, +h(e_i+e_j), -h(e_i+e_j)]."""
+    n = len(x)
+    E = np.eye(n) * h
+    rows = [x[None], x + E, x - E]
+    if hessian:
+        i, j = np.triu_indices(n, 1)
+        rows += [x + E[i] + E[j], x - E[i] - E[j]]
+    return np.concatenate(rows)
+
+
+def _differentiate(v: np.ndarray, n: int, h: float, hessian: bool):
+    """(value, gradient (n, K), Hessian (n, n, K) or None) from values (B, K) on :func:`_stencil`."""
+    v0, vp, vm = v[0], v[1:1 + n], v[1 + n:1 + 2 * n]
+    grad = (vp - vm) / (2 * h)
+    if not hessian:
+        return v0, grad, None
+    H = np.empty((n, n) + v0.shape)
+    H[np.arange(n), np.arange(n)] = (vp - 2 * v0 + vm) / h**2
+    i, j = np.triu_indices(n, 1)
+    m = len(i)
+    vpp, vmm = v[1 + 2 * n:1 + 2 * n + m], v[1 + 2 * n + m:]
+    off = (vpp - vp[i] - vp[j] + 2 * v0 - vm[i] - vm[j] + vmm) / (2 * h**2)
+    H[i, j] = off
+    H[j, i] = off
+    return v0, grad, H
+
+
+# ----------------------------------------------------------------------------- measures
+def measures(lay: Layout, f: Frame3D, pose: Pose3D) -> dict[str, np.ndarray]:
+    """The frontal and transverse measures (DESIGN section 6 signs) of a batch of poses, arrays (B,)."""
+    p = pose.p
+    L = lambda seg, name, side="": p[:, lay.landmark[(seg, name, side)]]  # noqa: E731
+    crest_l, crest_r = L("pelvis", "iliac_crest", "left"), L("pelvis", "iliac_crest", "right")
+    asis_l, asis_r = L("pelvis", "asis", "left"), L("pelvis", "asis", "right")
+    thigh = [s for s in lay.landmark if s[1] == "hip_centre"][0][0]
+    hip_l, hip_r = L(thigh, "hip_centre", "left"), L(thigh, "hip_centre", "right")
+    foot = [s for s in lay.landmark if s[1] == "medial_malleolus"][0][0]
+    mal_l, mal_r = L(foot, "medial_malleolus", "left"), L(foot, "medial_malleolus", "right")
+    umb = p[:, [i for k, i in lay.landmark.items() if k[1] == "umbilicus"][0]]
+    c7, s1 = L("thorax_upper", "c7"), L("pelvis", "s1_endplate_mid")
+    axis = f.hip - f.knee
+    axis /= np.linalg.norm(axis, axis=1, keepdims=True)
+    rot = np.einsum("bsi,si->bs", pose.hip_rel, axis)  # pelvis turned on each thigh about its long axis
+    return {
+        "pelvic_obliquity_deg": np.degrees(np.arctan2(crest_l[:, 1] - crest_r[:, 1], crest_l[:, 2] - crest_r[:, 2])),
+        "trunk_lateral_bend_deg": np.degrees(np.arctan2(c7[:, 2] - s1[:, 2], c7[:, 1] - s1[:, 1])),
+        "hip_height_difference_mm": 1000.0 * (hip_l[:, 1] - hip_r[:, 1]),
+        "apparent_leg_length_difference_mm": 1000.0 * (np.linalg.norm(umb - mal_l, axis=1)
+                                                       - np.linalg.norm(umb - mal_r, axis=1)),
+        "pelvic_rotation_deg": np.degrees(np.arctan2(asis_l[:, 0] - asis_r[:, 0], asis_l[:, 2] - asis_r[:, 2])),
+        # the thigh turns on the pelvis opposite to the pelvis on the thigh; outward is +y turn for the right leg
+        "hip_rotation_left_deg": np.degrees(rot[:, 0]),
+        "hip_rotation_right_deg": np.degrees(-rot[:, 1]),
+        "hip_flexion_change_left_deg": np.degrees(-pose.hip_rel[:, 0, 2]),
+        "hip_flexion_change_right_deg": np.degrees(-pose.hip_rel[:, 1, 2]),
+    }
+
+
+# ----------------------------------------------------------------------------- the solve
+@dataclass(frozen=True, eq=False)
+class Lateral:
+    """The antisymmetric (frontal and transverse) equilibrium at a sagittal pose."""
+
+    coordinates: tuple[str, ...]
+    x: np.ndarray  # solved coordinates (m for the pelvic shift, rad otherwise)
+    metrics: dict  # LATERAL_MEASURES plus hip_flexion_change_left/right_deg
+    balance_torque_Nm: float  # inversion-eversion torque at each ankle that keeps the COM centred
+    trunk_side_force_N: float  # extra pull of the left trunk extensor (negative: of the right) keeping the rib cage level
+    converged: bool  # residual below TOL_CONVERGED_NM
+    stable: bool
+    min_stiffness: float  # smallest eigenvalue of the reduced Hessian (SI, mixed units)
+    residual_Nm: float  # largest generalised-force residual after the chord iterations
+    iterations: int
+    contributions: dict  # measure -> {muscle instance: linear share of the change}
+    moment: np.ndarray  # (n, M) each muscle's generalised force on each coordinate at x = 0 (N·m; N for the shift)
+    regulation_moment: np.ndarray  # (n, 2) the two regulators' generalised forces at the answer
+    measure_gradient: dict  # measure -> (n,) its derivative with respect to the coordinates at x = 0
+
+
+def coordinate_names(mech: Mechanics) -> tuple[str, ...]:
+    lay = layout(mech)
+    names = [mech.chain.dof_names[d] for d in lay.spine_dofs]
+    return ("pelvic_shift_m", "pelvic_rotation") + tuple(f"{j}_bend" for j in names) + tuple(f"{j}_twist" for j in names)
+
+
+def solve_lateral(mech: Mechanics, q: np.ndarray, act: np.ndarray, lam: np.ndarray) -> Lateral:
+    """Frontal/transverse equilibrium at the solved sagittal pose ``q`` with activations ``act``.
+
+    ``mech`` carries the tendon lengths of the solve (tightness) and ``lam`` its regulation
+    efforts. Muscle forces are the sagittal solve's at ``x = 0`` and follow the 3-D length change.
+    """
+    from .chain import muscle_lengths
+
+    lay = layout(mech)
+    f = frame3d(mech, lay, q)
+    pre = preload(mech, lay, q, lam)
+    g_acc = mech.chain.gravity
+    J = len(lay.spine_seg)
+    n = 2 + 2 * J
+    h = FD_STEP
+    l2d = muscle_lengths(mech.chain, q[None])[0][0]
+    M = len(l2d)
+    extra = total_force(mech, np.zeros(M), lam)  # the regulating trunk muscle's extra (constant) force
+
+    def evaluate(x: np.ndarray, hessian: bool):
+        X = _stencil(x, h, hessian)
+        pose = poses(lay, f, X)
+        lv = _differentiate(_lengths(lay, pose.p), n, h, hessian)
+        sv = _differentiate(_scalars(lay, pose, X, pre, g_acc), n, h, hessian)
+        return pose, lv, sv
+
+    ext_l, ext_r = lay.extensor_sides
+
+    def actuators(glx, gsx):  # (n, 2): generalised force per unit effort of the two regulators
+        # an inversion torque at both ankles; one unit of force more on the left trunk extensor, one less right
+        return np.column_stack((gsx[:, 3], -(glx[:, ext_l].mean(axis=1) - glx[:, ext_r].mean(axis=1))))
+
+    def forces(lx):
+        lm = l2d + (lx - l0)
+        return muscle_force_N(mech, act, lm) + extra, muscle_force_slope_N_per_m(mech, act, lm)
+
+    def kkt(lv, sv):
+        """Residual and Jacobian of the regulated lateral equilibrium from one Hessian stencil."""
+        (lx, glx, Hlx), (sx, gsx, Hsx) = lv, sv
+        Fx, kx = forces(lx)
+        H = np.einsum("m,im,jm->ij", kx, glx, glx) + Hlx @ Fx + Hsx[:, :, 0] + Hsx[:, :, 1]
+        H = 0.5 * (H + H.T)
+        D, C = actuators(glx, gsx), gsx[:, 4:6].T  # goals: centre of mass lateral (m), rib-cage roll (rad)
+        K = np.zeros((n + 2, n + 2))
+        K[:n, :n], K[:n, n:], K[n:, :n] = H, -D, C
+        return K, H, D, C, Fx
+
+    pose0, lv0, sv0 = evaluate(np.zeros(n), True)
+    (l0, gl, _), (s0, gs, _) = lv0, sv0
+    K, H, D, C, F = kkt(lv0, sv0)
+    goal0 = s0[4:6]
+    x, mu = np.zeros(n), np.zeros(2)
+    r = np.concatenate((gl @ F + gs[:, 0] + gs[:, 1], [0.0, 0.0]))  # force balance, goal violations
+    residual, it, since_fresh = float(np.max(np.abs(r[:n]))), 0, 0
+    A = K.copy()
+    for it in range(1, MAX_ITER + 1):
+        if residual < TOL_RESIDUAL_NM:
+            it -= 1
+            break
+        step = np.linalg.solve(A, -r)
+        big = max(np.max(np.abs(step[1:n])) / MAX_STEP_RAD, abs(step[0]) / MAX_STEP_M, 1.0)
+        step /= big  # a trust region: large steps (strong asymmetry) are taken in parts
+        x, mu = x + step[:n], mu + step[n:]
+        fresh = since_fresh >= BROYDEN_RUN or big > 1.0
+        _, lv, sv = evaluate(x, fresh)
+        Fx, _ = forces(lv[0])
+        r_new = np.concatenate((lv[1] @ Fx + sv[1][:, 0] + sv[1][:, 1] - actuators(lv[1], sv[1]) @ mu,
+                                sv[0][4:6] - goal0))
+        if fresh:  # Newton: the exact Jacobian at the new point
+            A, since_fresh = kkt(lv, sv)[0], 0
+        else:  # Broyden's update of the Jacobian
+            A += np.outer(r_new - r - A @ step, step) / (step @ step)
+            since_fresh += 1
+        r = r_new
+        residual = float(np.max(np.abs(r[:n])))
+    converged = residual < TOL_CONVERGED_NM
+    # stability: the reduced Hessian on the motions that keep the regulated goals
+    _, _, Vt = np.linalg.svd(C)
+    N = Vt[2:].T
+    min_eig = float(np.linalg.eigvalsh(N.T @ H @ N).min())
+    final = poses(lay, f, x[None])
+    metrics = {k: float(v[0]) for k, v in measures(lay, f, final).items()}
+    # linear shares: each muscle's unequal pull, through the same regulated stiffness, to each measure
+    meas0 = measures(lay, f, pose0)
+    Jm = {k: (v[1:1 + n] - v[1 + n:1 + 2 * n]) / (2 * h) for k, v in meas0.items()}
+    Kinv = np.linalg.inv(K)[:n, :n]
+    dx = -(Kinv @ (gl * F))  # (n, M): each muscle's own response
+    names = mech.chain.muscle_names
+    contributions = {}
+    for key in LATERAL_MEASURES:
+        share = Jm[key] @ dx
+        contributions[key] = {names[m]: float(share[m]) for m in np.argsort(-np.abs(share)) if abs(share[m]) > 1e-6}
+    return Lateral(coordinates=coordinate_names(mech), x=x, metrics=metrics, balance_torque_Nm=float(mu[0]),
+                   trunk_side_force_N=float(mu[1]), converged=converged, stable=min_eig > 0.0, moment=-(gl * F),
+                   regulation_moment=D * mu, measure_gradient={k: Jm[k] for k in LATERAL_MEASURES}, min_stiffness=min_eig, residual_Nm=residual, iterations=it,
+                   contributions=contributions)
