@@ -26,9 +26,10 @@ from dataclasses import dataclass
 import networkx as nx
 import numpy as np
 
+from .mechanics import _jacobian_analytic as _jacobian
+from .mechanics import _lengths, evaluate, muscle_force_N, prepare, with_tendons
 from .metrics import MEASURES
 from .simulation import Result
-from .mechanics import _jacobian_analytic as _jacobian, _lengths, evaluate, muscle_force_N, prepare, with_tendons
 
 #: Changes smaller than this (in the measure's unit) are not explained.
 MIN_CHANGE = 1e-3
@@ -169,7 +170,10 @@ def _explain_lateral(result: Result, baseline: Result, names: list[str], only_ch
         order = sorted(agg, key=lambda m: (-round(abs(agg[m]), 9), m))
         drivers = tuple((m, float(agg[m])) for m in order[:top] if abs(agg[m]) > 1e-9)
         lin = float(sum(agg.values()))
-        j = int(np.argmax(np.abs(lat.measure_gradient[name] * lat.x)))
+        # the coordinate through which the main driver moves this measure most
+        top_ids = [i for i, m in enumerate(ids) if drivers and twin.get(m, m) == drivers[0][0]]
+        via = lat.response[:, top_ids].sum(axis=1) if top_ids else lat.x
+        j = int(np.argmax(np.sign(ch or 1.0) * lat.measure_gradient[name] * via))
         joint = lat.coordinates[j]
         mom: dict[str, float] = {}
         for i, m in enumerate(ids):
@@ -243,7 +247,6 @@ def _explain_lying(result: Result, baseline: Result, names: list[str], only_chan
                                                       name),
                                 _sentence(name, unit, baseline.metrics[name], result.metrics[name], drivers, joint,
                                           moments, _coupled(result, baseline)))
-    out.update(lateral)
     return out
 
 
@@ -283,7 +286,10 @@ def _explain_lateral(result: Result, baseline: Result, names: list[str], only_ch
         order = sorted(agg, key=lambda m: (-round(abs(agg[m]), 9), m))
         drivers = tuple((m, float(agg[m])) for m in order[:top] if abs(agg[m]) > 1e-9)
         lin = float(sum(agg.values()))
-        j = int(np.argmax(np.abs(lat.measure_gradient[name] * lat.x)))
+        # the coordinate through which the main driver moves this measure most
+        top_ids = [i for i, m in enumerate(ids) if drivers and twin.get(m, m) == drivers[0][0]]
+        via = lat.response[:, top_ids].sum(axis=1) if top_ids else lat.x
+        j = int(np.argmax(np.sign(ch or 1.0) * lat.measure_gradient[name] * via))
         joint = lat.coordinates[j]
         mom: dict[str, float] = {}
         for i, m in enumerate(ids):

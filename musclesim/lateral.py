@@ -453,14 +453,14 @@ def _differentiate(v: np.ndarray, n: int, h: float, hessian: bool):
 def measures(lay: Layout, f: Frame3D, pose: Pose3D) -> dict[str, np.ndarray]:
     """The frontal and transverse measures (DESIGN section 6 signs) of a batch of poses, arrays (B,)."""
     p = pose.p
-    L = lambda seg, name, side="": p[:, lay.landmark[(seg, name, side)]]  # noqa: E731
+    L = lambda seg, name, side="": p[:, lay.landmark[(seg, name, side)]]
     crest_l, crest_r = L("pelvis", "iliac_crest", "left"), L("pelvis", "iliac_crest", "right")
     asis_l, asis_r = L("pelvis", "asis", "left"), L("pelvis", "asis", "right")
-    thigh = [s for s in lay.landmark if s[1] == "hip_centre"][0][0]
+    thigh = next(s[0] for s in lay.landmark if s[1] == "hip_centre")
     hip_l, hip_r = L(thigh, "hip_centre", "left"), L(thigh, "hip_centre", "right")
-    foot = [s for s in lay.landmark if s[1] == "medial_malleolus"][0][0]
+    foot = next(s[0] for s in lay.landmark if s[1] == "medial_malleolus")
     mal_l, mal_r = L(foot, "medial_malleolus", "left"), L(foot, "medial_malleolus", "right")
-    umb = p[:, [i for k, i in lay.landmark.items() if k[1] == "umbilicus"][0]]
+    umb = p[:, next(i for k, i in lay.landmark.items() if k[1] == "umbilicus")]
     c7, s1 = L("thorax_upper", "c7"), L("pelvis", "s1_endplate_mid")
     axis = f.hip - f.knee
     axis /= np.linalg.norm(axis, axis=1, keepdims=True)
@@ -499,6 +499,7 @@ class Lateral:
     moment: np.ndarray  # (n, M) each muscle's generalised force on each coordinate at x = 0 (N·m; N for the shift)
     regulation_moment: np.ndarray  # (n, 2) the two regulators' generalised forces at the answer
     measure_gradient: dict  # measure -> (n,) its derivative with respect to the coordinates at x = 0
+    response: np.ndarray  # (n, M) each muscle's own pull sent through the regulated stiffness (linear)
 
 
 def coordinate_names(mech: Mechanics) -> tuple[str, ...]:
@@ -545,7 +546,7 @@ def solve_lateral(mech: Mechanics, q: np.ndarray, act: np.ndarray, lam: np.ndarr
 
     def kkt(lv, sv):
         """Residual and Jacobian of the regulated lateral equilibrium from one Hessian stencil."""
-        (lx, glx, Hlx), (sx, gsx, Hsx) = lv, sv
+        (lx, glx, Hlx), (_, gsx, Hsx) = lv, sv
         Fx, kx = forces(lx)
         H = np.einsum("m,im,jm->ij", kx, glx, glx) + Hlx @ Fx + Hsx[:, :, 0] + Hsx[:, :, 1]
         H = 0.5 * (H + H.T)
@@ -601,5 +602,6 @@ def solve_lateral(mech: Mechanics, q: np.ndarray, act: np.ndarray, lam: np.ndarr
         contributions[key] = {names[m]: float(share[m]) for m in np.argsort(-np.abs(share)) if abs(share[m]) > 1e-6}
     return Lateral(coordinates=coordinate_names(mech), x=x, metrics=metrics, balance_torque_Nm=float(mu[0]),
                    trunk_side_force_N=float(mu[1]), converged=converged, stable=min_eig > 0.0, moment=-(gl * F),
-                   regulation_moment=D * mu, measure_gradient={k: Jm[k] for k in LATERAL_MEASURES}, min_stiffness=min_eig, residual_Nm=residual, iterations=it,
+                   regulation_moment=D * mu, measure_gradient={k: Jm[k] for k in LATERAL_MEASURES},
+                   response=dx, min_stiffness=min_eig, residual_Nm=residual, iterations=it,
                    contributions=contributions)

@@ -9,15 +9,15 @@ baseline (several exist: knee locked or flexed) and is what the dashboard animat
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Mapping
 
 import numpy as np
 
 from .errors import UnknownPositionError
-from .mechanics import Equilibrium, Loads, Mechanics, evaluate, follow, prepare, solve, total_force, with_tendons
 from .lateral import LATERAL_MEASURES, solve_lateral
+from .mechanics import Equilibrium, Loads, Mechanics, evaluate, follow, prepare, solve, total_force, with_tendons
 from .metrics import measure
 from .model import Model
 from .tone import couple, coupling_matrix, tone_vector
@@ -468,9 +468,9 @@ def _with_all_contacts(z: np.ndarray, contact, pos, n: int) -> np.ndarray:
 def _simulate_lying(model: Model, tone, tightness, position: str, coupling: bool, frames: bool,
                     base: Result | None) -> Result:
     """Lying positions: floor contacts instead of regulation (:mod:`musclesim.positions`)."""
-    from .metrics import MEASURES, measure_batch
-
-    from .positions import POSITIONS as POS, initial_guess, residual, solve_with_lift_off
+    from .metrics import MEASURES
+    from .positions import POSITIONS as POS
+    from .positions import initial_guess, residual, solve_with_lift_off
 
     pos = POS[position]
     mech = prepare(model)
