@@ -605,3 +605,31 @@ def solve_lateral(mech: Mechanics, q: np.ndarray, act: np.ndarray, lam: np.ndarr
                    regulation_moment=D * mu, measure_gradient={k: Jm[k] for k in LATERAL_MEASURES},
                    response=dx, min_stiffness=min_eig, residual_Nm=residual, iterations=it,
                    contributions=contributions)
+
+
+def geometry(mech: Mechanics, q: np.ndarray, x: np.ndarray) -> dict:
+    """Where everything is in 3-D (metres; x anterior, y up, z to the body's left) at the sagittal
+    pose ``q`` with the lateral coordinates ``x``: for frontal and top views.
+
+    ``{"joints": {"hip_left": (x, y, z), ...}, "landmarks": {"segment.name[.side]": (x, y, z)},
+    "muscles": {muscle id: [(x, y, z), ...]}, "spine": [(x, y, z), ...] sacrum to C7,
+    "com": (x, y, z)}``.
+    """
+    lay = layout(mech)
+    f = frame3d(mech, lay, q)
+    pose = poses(lay, f, np.asarray(x, dtype=float)[None], compiled=False)
+    p = pose.p[0]
+    ids = mech.chain.muscle_names
+    muscles = {ids[m]: [tuple(map(float, p[i])) for i in path] for m, path in enumerate(lay.path_pts)}
+    landmarks = {f"{s}.{n}" + (f".{side}" if side else ""): tuple(map(float, p[i])) for (s, n, side), i in lay.landmark.items()}
+    joints: dict[str, tuple] = {}
+    for (seg, name, side), i in lay.landmark.items():
+        if side and name in ("ankle_centre", "knee_centre", "hip_centre"):
+            joints[f"{name.replace('_centre', '')}_{side}"] = tuple(map(float, p[i]))
+    # the spine as a line through the vertebral bodies, from the sacrum to C7
+    spine = [landmarks["pelvis.s1_endplate_mid"]]
+    spine += [v for k, v in landmarks.items() if k.endswith(".body_centre")]
+    spine += [landmarks[k] for k in ("thorax_upper.c7",) if k in landmarks]
+    mass = lay.pt_mass
+    com = tuple(map(float, (p * mass[:, None]).sum(axis=0) / mass.sum()))
+    return {"joints": joints, "landmarks": landmarks, "muscles": muscles, "spine": spine, "com": com}

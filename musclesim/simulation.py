@@ -112,6 +112,19 @@ class Result:
             out[key] = {k: [f(v) for v in pts] for k, pts in geo[key].items()}
         return out
 
+    @property
+    def geometry_3d(self) -> dict | None:
+        """Where everything is in 3-D in the solved standing pose, including the left-right
+        answer (metres; x anterior, y up, z to the body's left), for frontal and top views; see
+        :func:`musclesim.lateral.geometry`. None lying (the frontal model is a standing one) or
+        for a failed solve."""
+        lat = self._state.get("lateral")
+        if lat is None or not self.ok:
+            return None
+        from .lateral import geometry
+
+        return geometry(self._state["mech"], self._state["eq"].q, lat.x)
+
     def _repr_html_(self) -> str:  # notebooks
         rows = "".join(
             f"<tr><td>{k}</td><td>{v:.2f}</td><td>{self.change[k]:+.2f}</td></tr>" for k, v in self.metrics.items())
