@@ -19,7 +19,7 @@ Verdicts are never typed in: ``expected_verdict`` in the file is what review rec
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from importlib import resources
 from typing import Mapping
@@ -113,7 +113,8 @@ def _run(model, spec: Mapping):
     position = spec.get("position", "standing")
     if not spec.get("tone") and not spec.get("tightness"):
         return baseline(model, position)
-    return simulate(model, dict(spec.get("tone", {})), position, tightness=dict(spec.get("tightness", {})))
+    return simulate(model, dict(spec.get("tone", {})), position, tightness=dict(spec.get("tightness", {})),
+                    coupling=bool(spec.get("coupling", True)))
 
 
 def evaluate(model, c: Claim) -> Verdict:
@@ -143,13 +144,21 @@ def evaluate(model, c: Claim) -> Verdict:
             name, unit = f"force of {e['muscle_force']}", "N"
             delta = res.muscle_force_N[e["muscle_force"]] - ref.muscle_force_N[e["muscle_force"]]
         changes[name] = float(delta)
-        want = 1.0 if e["direction"] == "up" else -1.0
-        if not (math.isfinite(delta) and want * delta >= MIN_EFFECT.get(unit, 0.0)):
+        size = {"up": delta, "down": -delta, "either": abs(delta)}[e["direction"]]
+        if not (math.isfinite(delta) and size >= MIN_EFFECT.get(unit, 0.0)):
             misses.append((name, unit, delta, e["direction"], e.get("measure")))
+    disagree = ""
+    if c.contradicted_by:
+        disagree = " The articles disagree here: " + " ".join(
+            f"{o.id} says: {o.claim}" for o in (claim(i) for i in c.contradicted_by))
     if not misses:
-        return Verdict(c, "reproduced", "every expected change appears: " + _fmt(changes), changes)
+        return Verdict(c, "reproduced", "every expected change appears: " + _fmt(changes) + "." + disagree, changes)
     name, unit, delta, direction, measure = misses[0]
     reason = f"{name} changes by {delta:+.2f} {unit} (claimed: {direction}, at least {MIN_EFFECT.get(unit, 0):g} {unit})"
+    sided = [o for o in c.contradicted_by if _reproduced_alone(model, claim(o))]
+    if sided:  # the mechanics gives what the other article says
+        return Verdict(c, "contradicted by another article",
+                       reason + f"; the mechanics sides with {', '.join(sided)}." + disagree, changes)
     if measure and position == "standing" and abs(delta) >= 1e-3:
         from .explanation import explain
 
@@ -160,7 +169,14 @@ def evaluate(model, c: Claim) -> Verdict:
             pass
     elif measure and abs(delta) < 1e-3:
         reason += ". " + _no_change_reason(measure)
-    return Verdict(c, "not reproduced", reason, changes)
+    return Verdict(c, "not reproduced", reason.rstrip(".") + "." + disagree, changes)
+
+
+def _reproduced_alone(model, c: Claim) -> bool:
+    """Whether claim ``c``'s own expectations appear (without looking at its contradictions)."""
+    if not c.expect:
+        return False
+    return evaluate(model, replace(c, contradicted_by=())).verdict == "reproduced"
 
 
 def _no_change_reason(measure: str) -> str:

@@ -35,7 +35,7 @@ def test_catalogue_is_well_formed():
         assert c.grade in ("none", "weak", "indirect", "moderate") and c.evidence
         assert c.expected_verdict in VERDICTS
         for e in c.expect:
-            assert e["direction"] in ("up", "down")
+            assert e["direction"] in ("up", "down", "either")
             assert e.get("measure") in MEASURES or e.get("muscle_force") in model.muscle_ids
         for key in ("tone", "tightness"):
             assert set(c.scenario.get(key, {})) <= set(names), c.id
