@@ -2,7 +2,8 @@
 
 All scenarios are solved together: the tone coupling is iterated for the whole batch in numpy,
 the continuations run in compiled kernels over parallel threads (numba ``prange``; a numpy loop
-when numba is missing), and the measures are computed for the whole batch in numpy. Scenarios are
+when numba is missing), so does the geometry of the solved poses, and the measures are computed
+for the whole batch in numpy. Scenarios are
 independent, so ``executor=`` (any :class:`concurrent.futures.Executor`, or a Dask
 ``distributed.Client``) can spread chunks over processes or a cluster; the answers are the same
 numbers as a serial run, because each chunk does the same arithmetic on the same rows.
@@ -24,8 +25,10 @@ from .errors import MusclesimError, ToneRangeError
 from .metrics import MEASURES, measure_batch
 from .model import Model
 
-#: Rows solved per chunk (bounds memory: the numpy measure step holds (chunk, points, joints, 2)).
+#: Rows solved per chunk (bounds the memory of the measure step).
 CHUNK = 2000
+#: Smallest chunk solved on parallel threads (smaller ones run in the calling thread).
+PARALLEL_FROM = 8
 
 
 @dataclass(frozen=True, eq=False)
@@ -131,16 +134,17 @@ def simulate_many(model: Model, tones: Sequence[Mapping[str, float] | None] | np
         tones = tuple({m: float(v) for m, v in zip(model.muscle_ids, row)} for row in t)
     else:
         tones = tuple(dict(tn or {}) for tn in tones)
-        t = np.empty((len(tones), M))
     tight = [tightness] * len(tones) if tightness is None or isinstance(tightness, Mapping) else list(tightness)
     if len(tight) != len(tones):
         raise ValueError(f"tightness has {len(tight)} entries for {len(tones)} scenarios")
     base_lt = tendon_lengths(model, None)
     lt = np.broadcast_to(base_lt, (len(tones), M)).copy()
+    tone_row = None if array_input else _ToneRows(model)
+    rows = []
     for i, tone in enumerate(tones):
         try:
-            if not array_input:
-                t[i] = tone_vector(model, tone)
+            if tone_row is not None:
+                rows.append(tone_row(tone))
             if tight[i]:
                 lt[i] = tendon_lengths(model, tight[i])
         except MusclesimError as exc:  # name the scenario, keep the class and the hint
@@ -148,6 +152,8 @@ def simulate_many(model: Model, tones: Sequence[Mapping[str, float] | None] | np
             if hasattr(exc, "message"):
                 exc.message = f"scenario {i}: {exc.message}"
             raise
+    if tone_row is not None:
+        t = np.array(rows, dtype=float).reshape(len(tones), M)
     t0 = tone_vector(model, None)
     acts = couple_batch(t, t0, _coupling(model)) if coupling else t
     base = baseline(model, position)
@@ -167,9 +173,40 @@ def simulate_many(model: Model, tones: Sequence[Mapping[str, float] | None] | np
         "converged to a stable posture" if o else
         f"cannot stand: no standing posture connected to the baseline; followed {100 * r:.0f}% of the way from the "
         f"resting tone"
-        for o, r in zip(ok, reached))
+        for o, r in zip(ok.tolist(), reached.tolist()))
     return BatchResult(tones, position, metrics, dict(base.metrics), ok, cat("iterations"), cat("residual"),
                        reached, messages)
+
+
+class _ToneRows:
+    """:func:`musclesim.tone.tone_vector` of one scenario as a list, resolving each set of names
+    once per batch (scenarios of a sweep name the same muscles): the same numbers, the same
+    errors in the same order, without resolving the names again for every scenario."""
+
+    def __init__(self, model: Model):
+        self.model = model
+        self.default = [float(model.default_tone[m]) for m in model.muscle_ids]
+        self.column = {m: i for i, m in enumerate(model.muscle_ids)}
+        self.plans: dict[tuple, list] = {}
+
+    def __call__(self, tone: Mapping[str, float]) -> list[float]:
+        from .tone import _is_number, _names_by_specificity
+
+        key = tuple(tone)
+        plan = self.plans.get(key)
+        if plan is None:  # names in the order resolve() applies them: least specific first
+            plan = [(name, [self.column[m] for m in ids]) for name, ids in _names_by_specificity(self.model, tone)]
+            self.plans[key] = plan
+        row = self.default.copy()
+        for name, cols in plan:
+            value = tone[name]
+            if not (type(value) is float and 0.0 <= value <= 1.0):  # fast path for plain floats
+                if not _is_number(value) or not 0.0 <= float(value) <= 1.0:
+                    raise ToneRangeError(name, value)
+                value = float(value)
+            for c in cols:
+                row[c] = value
+        return row
 
 
 def _solve_chunk(model: Model, acts: np.ndarray, tendons: np.ndarray, position: str) -> dict:
@@ -184,10 +221,20 @@ def _solve_chunk(model: Model, acts: np.ndarray, tendons: np.ndarray, position: 
     base = baseline(model, position)._state["eq"]
     t0 = np.array([model.default_tone[m] for m in model.muscle_ids])
     n, N = mech.n, len(acts)
-    if kernels.available() and not os.environ.get("MUSCLESIM_NO_NUMBA"):
-        ok, reached, Z, its, res, _ = kernels.follow_batch_kernel(
-            t0, np.ascontiguousarray(acts), np.ascontiguousarray(tendons), base.q, base.lam, np.ascontiguousarray(base.jacobian),
-            CONTINUATION_STEPS, MAX_HALVINGS, MAX_ITER, jump_limits(), *mech._packed())
+    compiled = kernels.available() and not os.environ.get("MUSCLESIM_NO_NUMBA")
+    if compiled:
+        # a few scenarios run in this thread: waking the thread pool costs more than it saves
+        kernel = kernels.follow_batch_kernel if N >= PARALLEL_FROM else kernels.follow_serial_kernel
+        # threads take a few scenarios at a time rather than an equal share up front: a thread that
+        # the machine delays, or that draws the slow (failing) scenarios, does not hold up the others
+        previous = kernels.set_parallel_chunksize(kernels.BATCH_GRAIN)
+        try:
+            ok, reached, Z, its, res, _ = kernel(
+                t0, np.ascontiguousarray(acts), np.ascontiguousarray(tendons), base.q, base.lam,
+                np.ascontiguousarray(base.jacobian), CONTINUATION_STEPS, MAX_HALVINGS, MAX_ITER, jump_limits(),
+                *mech._packed())
+        finally:
+            kernels.set_parallel_chunksize(previous)
     else:
         ok, reached = np.zeros(N, bool), np.zeros(N)
         Z, its, res = np.zeros((N, n + mech.k)), np.zeros(N, int), np.zeros(N)
@@ -199,16 +246,24 @@ def _solve_chunk(model: Model, acts: np.ndarray, tendons: np.ndarray, position: 
     metrics = {k: np.full(N, np.nan) for k in MEASURES}
     good = np.flatnonzero(ok)
     if good.size:
-        L = evaluate(mech, q[good], acts[good], lam[good])
-        lengths = np.linalg.norm(L.points[:, mech.chain.pair_i1] - L.points[:, mech.chain.pair_i0], axis=2) \
-            @ mech.chain.pair_onehot
+        c = mech.chain
+        if compiled:  # the geometry the measures need, in parallel threads (no derivative arrays)
+            points, joints, lengths, arm = kernels.pose_batch_kernel(
+                np.ascontiguousarray(q[good]), c.anc, c.seg_parent.astype(np.int64), c.seg_c0,
+                c.dof_seg.astype(np.int64), c.pt_seg.astype(np.int64), c.pt_r0, c.pair_i0.astype(np.int64),
+                c.pair_i1.astype(np.int64), c.pair_muscle.astype(np.int64), len(c.muscle_names),
+                good.size >= PARALLEL_FROM)
+            trunk_dir = arm[:, mech.extensor_idx].mean(axis=1) - arm[:, mech.flexor_idx].mean(axis=1)
+        else:
+            L = evaluate(mech, q[good], acts[good], lam[good])
+            points, joints, arm, trunk_dir = L.points, L.joints, L.moment_arm_m, L.trunk_dir
+            lengths = np.linalg.norm(points[:, c.pair_i1] - points[:, c.pair_i0], axis=2) @ c.pair_onehot
         force = total_force(mech, muscle_force_N(mech, acts[good], lengths, tendons[good]), lam[good])
         tight_rows = np.any(tendons[good] != mech.chain.l_tendon_m, axis=1)
         limits = np.full(len(good), model.joint("hip").range_deg[0])
         for k in np.flatnonzero(tight_rows):
             limits[k] = hip_extension_limit_deg(with_tendons(mech, tendons[good][k]))
-        vals = measure_batch(mech.chain, L.points, L.joints, q[good], force, L.moment_arm_m, lam[good],
-                             L.trunk_dir, limits)
+        vals = measure_batch(c, points, joints, q[good], force, arm, lam[good], trunk_dir, limits)
         for k, v in vals.items():
             metrics[k][good] = v
     return {"ok": np.asarray(ok, bool), "reached": np.asarray(reached, float), "iterations": np.asarray(its, int),
