@@ -45,13 +45,21 @@ def banner(messages: Sequence[str]) -> list:
     return [html.Strong("Could not use the link as given: "), html.Ul([html.Li(m) for m in messages])]
 
 
+#: The measures table's groups: (title, planes), in order.
+MEASURE_GROUPS = (("Side view (sagittal)", ("sagittal",)),
+                  ("Left-right (frontal and transverse; standing only)", ("frontal", "transverse")))
+
+
 def measures_table(rows: Sequence[Mapping], *, hidden: bool = False, failed: bool = False) -> html.Table:
-    """Every measure: value, change from baseline, normal band (source on hover), flag."""
+    """Every measure: value, change from baseline, normal band (source on hover), flag; grouped
+    into the side-view measures and the left-right ones (:data:`MEASURE_GROUPS`)."""
     head = html.Thead(html.Tr([html.Th("measure", scope="col"), html.Th("value", scope="col"),
                                html.Th("change", scope="col"), html.Th("normal band", scope="col"),
                                html.Th("flag", scope="col")]))
-    body = []
+    groups: dict[str, list] = {title: [] for title, _ in MEASURE_GROUPS}
+    other: list = []
     for r in rows:
+        title = next((t for t, planes in MEASURE_GROUPS if r.get("plane", "sagittal") in planes), None)
         band = r["normal"]
         band_txt = f"{band[0]:g} – {band[1]:g}" if band else "—"
         if hidden:
@@ -60,16 +68,29 @@ def measures_table(rows: Sequence[Mapping], *, hidden: bool = False, failed: boo
             value = _num(r["value"], r["unit"])
             changed = _changed(r["change"], r["unit"])
             change = _num(r["change"], r["unit"], signed=True) if changed else "="
+            lateral = r.get("plane") in ("frontal", "transverse")
             flag = {"high": "▲ above normal", "low": "▼ below normal",
-                    "n/a": "no posture" if failed else "not defined here"}.get(r["flag"], "")
+                    "n/a": "no posture" if failed else ("standing only" if lateral else "not defined here")
+                    }.get(r["flag"], "")
             cls = ("out-of-band " if r["flag"] in ("high", "low") else "") + ("changed" if changed else "")
-        body.append(html.Tr([
+            if r["flag"] == "n/a" and lateral and not failed:
+                cls += " not-modelled"
+        tr = html.Tr([
             html.Th(r["label"], scope="row", title=r["meaning"]),
             html.Td(value, className="num"), html.Td(change, className="num"),
             html.Td(band_txt, title=r["normal_source"] or "no normal band", className="num"),
             html.Td(flag, className="flag"),
-        ], className=cls.strip(), **{"data-measure": r["name"]}))
-    return html.Table([head, html.Tbody(body)], className="measures")
+        ], className=cls.strip(), **{"data-measure": r["name"]})
+        (groups[title] if title else other).append(tr)
+    bodies = []
+    for title, _ in MEASURE_GROUPS:
+        if groups[title]:
+            bodies.append(html.Tbody([html.Tr(html.Th(title, colSpan=5, scope="colgroup"), className="group")]
+                                     + groups[title], className="measure-group"))
+    if other:
+        bodies.append(html.Tbody([html.Tr(html.Th("Other", colSpan=5, scope="colgroup"), className="group")] + other,
+                                 className="measure-group"))
+    return html.Table([head, *bodies], className="measures")
 
 
 def pi_ll_flag(metrics: Mapping[str, float], *, hidden: bool = False) -> list:
@@ -259,7 +280,11 @@ the result until you press *Reveal*. *Store as A* keeps a scenario for side-by-s
 *Presentation* enlarges the essentials for a projector. *CSV* / *JSON* download the numbers; each figure's
 camera button saves a PNG.
 
-**Limits.** The model is sagittal: the frontal view, obliquity and leg-length measures are not modelled
-yet. The articles' claims are claims; the verdicts come from the model, the evidence grades from the
-research literature.
+**The front view.** Next to the side view, the body seen from the front: its left is on your right. Left-right
+effects are small (often under a degree, a few millimetres), so the front view draws them several times
+larger and says how many; the numbers in the figure and the table are true. The small view under it shows the pelvis from
+above, for pelvic rotation. The left-right posture is modelled standing only.
+
+**Limits.** The left-right measures exist standing only; lying, they show "standing only". The articles'
+claims are claims; the verdicts come from the model, the evidence grades from the research literature.
 """

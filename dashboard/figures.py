@@ -14,20 +14,27 @@ from musclesim import plot
 
 #: Heights (px) of the figures in the normal layout.
 BODY_HEIGHT = 620
+#: How many times larger the front view draws left-right changes (they are often under a degree
+#: or a few millimetres; the figure says so, and the numbers stay true).
+LATERAL_EXAGGERATION = 10
 GRAPH_HEIGHT = 760
 
 
 def body_figures(result: Any, baseline: Any, *, view: str = "trunk", hidden: bool = False,
                  large: bool = False) -> tuple[dict, dict]:
-    """Sagittal and frontal figures. ``hidden`` (predict-then-reveal) draws the baseline only;
-    ``large`` (presentation mode) enlarges the annotations."""
+    """Sagittal and frontal figures, both framed by ``view`` (``"trunk"`` or ``"body"``); the front
+    view draws left-right changes :data:`LATERAL_EXAGGERATION` times larger. ``hidden``
+    (predict-then-reveal) draws the baseline only; ``large`` (presentation mode) enlarges the
+    annotations."""
     if hidden:
         sag = plot.sagittal_figure(baseline, None, focus=view, height=BODY_HEIGHT, as_dict=True,
                                    title="Side view: baseline only (predict, then reveal)")
-        front = plot.frontal_figure(baseline, None, height=BODY_HEIGHT, as_dict=True)
+        front = plot.frontal_figure(baseline, None, focus=view, exaggerate=LATERAL_EXAGGERATION, height=BODY_HEIGHT,
+                                    as_dict=True, title="Front view: baseline only")
     else:
         sag = plot.sagittal_figure(result, baseline, focus=view, height=BODY_HEIGHT, as_dict=True)
-        front = plot.frontal_figure(result, baseline, height=BODY_HEIGHT, as_dict=True)
+        front = plot.frontal_figure(result, baseline, focus=view, exaggerate=LATERAL_EXAGGERATION,
+                                    height=BODY_HEIGHT, as_dict=True)
     for fig in (sag, front):  # the page's CSS sizes the body views (presentation mode enlarges them)
         fig["layout"].pop("height", None)
         fig["layout"]["autosize"] = True

@@ -148,6 +148,13 @@ def body_panel() -> html.Section:
                 "left's path in this sagittal model). ", html.Span("Dashed orange", className="key-asis"),
                 ": ASIS–PSIS line (pelvic tilt). ", html.Span("Blue", className="key-endplate"),
                 ": S1, L1, T12 and T4 endplates (lordosis and kyphosis). ⊕: centre of mass."], className="key"),
+        html.P([html.Strong("Front view: ", className="key-asis"),
+                "seen from the front, so the body's left is on your right. ",
+                html.Strong(f"Left-right changes are drawn ×{figures.LATERAL_EXAGGERATION}", className="key-asis"),
+                " so the direction shows (the numbers are true). Dashed orange: the iliac crests (obliquity) "
+                "against a dotted level line; the spine against a dotted plumb line from S1; thick muscles: "
+                "activation changed. Below it, the pelvis from above (rotation). Standing only."],
+               className="key key-frontal", id="frontal-key"),
     ], className="panel body", **{"aria-label": "Body views"})
 
 

@@ -188,10 +188,12 @@ def test_page_loads_without_console_errors(msd_server, msd_page):
     assert msd_page.locator('input[type="number"][aria-label$="resting tone (0 to 1)"]').count() == len(model.muscle_ids)
     assert measure_value(msd_page, "pelvic_tilt_deg") == baseline_tilt_text()
     assert msd_page.locator("#message-banner").inner_text().strip() == ""
-    # every measure is listed
-    assert msd_page.locator("#measures-table tbody tr").count() == len(compute.measures())
+    # every measure is listed, the side-view ones and the left-right ones in two groups
+    assert msd_page.locator("#measures-table tbody tr[data-measure]").count() == len(compute.measures())
+    assert msd_page.locator("#measures-table tr.group").count() == 2
     assert msd_page.locator("#sagittal-figure .scatterlayer .trace").count() > len(model.muscle_ids)
-    assert "Frontal plane" in " ".join(figure_texts(msd_page, "#frontal-figure"))
+    assert msd_page.locator("#frontal-figure .scatterlayer .trace").count() > len(model.muscle_ids)
+    assert "left-right changes drawn ×10" in " ".join(figure_texts(msd_page, "#frontal-figure"))
     assert msd_page.locator("#graph-figure .scatterlayer .trace").count() > 8
     # the dropdowns are named by their visible labels, not only by their current value
     assert "why-measure-label" in msd_page.locator("#why-measure-select").get_attribute("aria-labelledby")
@@ -224,6 +226,50 @@ def test_keyboard_moves_left_psoas_and_updates_tilt(msd_app):
         shot(page, "psoas_left_keyboard")
     finally:
         page.locator("#link-sides input").check()
+
+
+def test_frontal_view_follows_the_one_sided_psoas(msd_app):
+    """The front view renders, changes with the left-psoas preset and a slider, shows the
+    left crest up and the trunk bending to the left, and says when it has nothing to show."""
+    page = msd_app
+    navigate(page, "")
+    before = figure_texts(page, "#frontal-figure")
+    assert any("obliquity +0.0° (level)" in t for t in before), before
+    page.locator('[data-preset="one_sided_psoas"] button').click()
+    page.wait_for_function("() => location.search.includes('preset=one_sided_psoas')")
+    settle(page)
+    page.wait_for_function("() => [...document.querySelectorAll('#frontal-figure .annotation-text')]"
+                           ".some(e => e.textContent.includes('left crest up'))")
+    after = figure_texts(page, "#frontal-figure")
+    assert after != before
+    assert any("side-bend +" in t and "to the left" in t for t in after), after
+    assert "left crest up" not in measure_value(page, "pelvic_obliquity_deg")  # the table shows the number
+    assert measure_value(page, "pelvic_obliquity_deg").startswith("0.")
+    page.set_viewport_size({"width": 1440, "height": 1000})  # the whole panel below the sticky header
+    try:
+        page.evaluate("window.scrollTo(0, 0)")
+        page.wait_for_timeout(300)
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.locator(".panel.body").screenshot(path=str(SHOTS / "frontal.png"))
+    finally:
+        page.set_viewport_size({"width": 1440, "height": 900})
+    # a slider moves it further
+    thumb = slider_thumb(page, "psoas_major_left")
+    page.locator("#link-sides input").uncheck()
+    try:
+        thumb.focus()
+        thumb.press("PageUp")
+        page.wait_for_function("(b) => document.querySelector('#frontal-figure .annotation-text') &&"
+                               "[...document.querySelectorAll('#frontal-figure .annotation-text')]"
+                               ".map(e => e.textContent).join('|') !== b", arg="|".join(after))
+        settle(page)
+        assert figure_texts(page, "#frontal-figure") != after
+    finally:
+        page.locator("#link-sides input").check()
+    # lying: nothing left-right to show, and the view says so
+    navigate(page, "?position=supine&psoas_major_left=0.5")
+    assert any("standing only" in t for t in figure_texts(page, "#frontal-figure"))
+    assert "standing only" in page.locator('#measures-table tr[data-measure="pelvic_obliquity_deg"]').inner_text()
 
 
 def test_linked_sides_move_together(msd_app):

@@ -90,24 +90,140 @@ def test_a_failed_solve_draws_the_baseline_and_says_why(base):
     go.Figure(fig)
 
 
-def test_frontal_is_a_clear_placeholder_until_the_model_has_a_frontal_plane(res, base):
+def _trace(fig: dict, name: str) -> dict:
+    return next(t for t in fig["data"] if t.get("name") == name)
+
+
+def _front(fig: dict, name: str) -> dict:
+    """The front view's trace ``name`` (not the top view's, on the second axes)."""
+    return next(t for t in fig["data"] if t.get("name") == name and "xaxis" not in t)
+
+
+@pytest.fixture(scope="module")
+def both(model):
+    r = ms.simulate(model, tone={"psoas_major_left": 0.5, "psoas_major_right": 0.5})
+    assert r.ok, r.message
+    return r
+
+
+def test_frontal_draws_the_body_from_the_front_left_on_the_viewers_right(model, res, base):
+    fig = plot.frontal_figure(res, base)
+    assert isinstance(fig, go.Figure)  # validated by plotly
+    d = fig.to_dict()
+    assert sorted(t["meta"] for t in d["data"] if t.get("meta")) == sorted(model.muscle_ids)
+    assert d["data"][0]["name"].startswith("baseline")  # the baseline ghosted behind
+    crest = _front(d, "iliac crest line")  # drawn right crest first, then left
+    lms = res.geometry_3d["landmarks"]
+    assert crest["x"][1] == pytest.approx(lms["pelvis.iliac_crest.left"][2], abs=1e-4)
+    assert crest["x"][1] > 0 > crest["x"][0]  # the body's left (+z) on the viewer's right
+    assert crest["x"][0] == pytest.approx(lms["pelvis.iliac_crest.right"][2], abs=1e-4)
+    sides = {a["name"]: a for a in d["layout"]["annotations"] if a.get("name") in ("left side", "right side")}
+    assert sides["left side"]["x"] == 1.0 and "left" in sides["left side"]["text"]
+    assert sides["right side"]["x"] == 0.0 and "right" in sides["right side"]["text"]
+    for name in ("legs", "pelvis", "spine (S1 to C7)", "C7", "hip joints", "ASIS", "head", "plumb line from S1", "level"):
+        _front(d, name)
+    assert "xaxis2" in d["layout"] and _trace(d, "ASIS line (rotation)")["xaxis"] == "x2"  # the view from above
+
+
+def test_frontal_left_psoas_lifts_the_left_crest_and_bends_toward_the_left(res, base):
+    assert res.metrics["pelvic_obliquity_deg"] > 0 and res.metrics["trunk_lateral_bend_deg"] > 0
+    rises = {}
+    for k in (1, 10):
+        fig = plot.frontal_figure(res, base, exaggerate=k, as_dict=True)
+        (zr, zl), (yr, yl) = _front(fig, "iliac crest line")["x"], _front(fig, "iliac crest line")["y"]
+        ghost = _trace(fig, "baseline crest line")
+        assert ghost["y"][0] == pytest.approx(ghost["y"][1], abs=1e-6)  # the baseline is level
+        assert yl > yr  # the left crest (on the viewer's right) is higher
+        rises[k] = yl - yr
+        c7 = _front(fig, "C7")["x"][0]
+        s1 = _front(fig, "plumb line from S1")["x"][0]
+        assert c7 > s1  # C7 leans to the body's left: the viewer's right
+        texts = " ".join(a["text"] for a in fig["layout"]["annotations"])
+        assert "obliquity +0.3° (left crest up)" in texts or "obliquity +0.2° (left crest up)" in texts, texts
+        assert ("drawn ×10" in texts) == (k == 10)
+    assert rises[10] == pytest.approx(10 * rises[1], rel=0.02)  # exaggerated, and only that
+    left = res.geometry_3d["landmarks"]["pelvis.iliac_crest.left"][1] - res.geometry_3d["landmarks"][
+        "pelvis.iliac_crest.right"][1]
+    assert rises[1] == pytest.approx(left, abs=2e-4)  # true size by default
+
+
+def test_frontal_highlights_the_muscles_whose_activation_changed(res, base):
     fig = plot.frontal_figure(res, base, as_dict=True)
-    assert "frontal" not in res.geometry  # today's sagittal model
-    assert "Frontal plane" in fig["layout"]["annotations"][0]["text"]
-    assert fig["data"] == []
+    by = {t["meta"]: t for t in fig["data"] if t.get("meta")}
+    assert by["psoas_major_left"]["line"]["width"] == plot.force_width(res.muscle_force_N["psoas_major_left"])
+    assert by["psoas_major_left"]["opacity"] == 1.0
+    assert by["thoracic_extensors_left"]["line"]["width"] == 1.2 and by["thoracic_extensors_left"]["opacity"] < 1
+    assert by["psoas_major_left"]["line"]["color"] == plot.force_color(res.muscle_force_N["psoas_major_left"])
 
 
-def test_frontal_lights_up_when_geometry_has_a_frontal_projection(res, base):
-    """Stand-in frontal geometry (the sagittal points): the same builder draws it unchanged."""
-    def with_frontal(r):
-        geo = dict(r.geometry)
-        geo["frontal"] = r.geometry
-        return SimpleNamespace(ok=True, geometry=geo, muscle_force_N=r.muscle_force_N, activation=r.activation,
-                               metrics={**r.metrics, "pelvic_obliquity_deg": 1.5}, change={"pelvic_obliquity_deg": 1.5})
+def test_frontal_symmetric_tone_draws_a_symmetric_body(both, base):
+    for k in (1, 10):
+        fig = plot.frontal_figure(both, base, exaggerate=k, as_dict=True)
+        crest = _front(fig, "iliac crest line")
+        assert crest["y"][0] == pytest.approx(crest["y"][1], abs=1e-4)
+        assert crest["x"][0] == pytest.approx(-crest["x"][1], abs=1e-4)
+        assert all(abs(z) < 1e-3 for z in _front(fig, "spine (S1 to C7)")["x"])
+        by = {t["meta"]: t for t in fig["data"] if t.get("meta")}
+        for mid, t in by.items():
+            if mid.endswith("_left"):
+                other = by[mid[: -len("_left")] + "_right"]
+                assert t["x"] == pytest.approx([-x for x in other["x"]], abs=2e-4), mid
+                assert t["y"] == pytest.approx(other["y"], abs=2e-4), mid
+        texts = " ".join(a["text"] for a in fig["layout"]["annotations"])
+        assert "obliquity +0.0° (level)" in texts or "obliquity -0.0° (level)" in texts, texts
 
-    fig = plot.frontal_figure(with_frontal(res), with_frontal(base))
-    assert len([t for t in fig.data if t.meta]) == len(res.muscle_force_N)
-    assert "pelvic obliquity" in fig.layout.annotations[0].text
+
+def test_exaggeration_scales_only_the_frontal_asymmetry(res, base):
+    g = res.geometry_3d
+    assert plot.exaggerate_frontal(g, 1) == dict(g)
+    still = plot.exaggerate_frontal(base.geometry_3d, 10)["landmarks"]  # the symmetric baseline is unchanged
+    for name, p in base.geometry_3d["landmarks"].items():
+        assert still[name] == pytest.approx(p, abs=1e-9), name
+    ex = plot.exaggerate_frontal(g, 5)
+    for p, q in zip(ex["spine"], g["spine"]):
+        assert p[2] == pytest.approx(5 * q[2], abs=1e-9) and p[:2] == pytest.approx(q[:2])
+    full = plot.exaggerate_lateral(g, 5)  # every coordinate of the asymmetry: the turn too
+    asis = lambda geo, s: geo["landmarks"][f"pelvis.asis.{s}"]  # noqa: E731
+    turn = lambda geo: asis(geo, "left")[0] - asis(geo, "right")[0]  # noqa: E731
+    assert turn(full) == pytest.approx(5 * turn(g), rel=1e-6)
+    assert turn(ex) == pytest.approx(turn(g), rel=1e-6)  # the front view leaves the turn alone
+
+
+def test_frontal_says_when_there_is_no_left_right_posture(model, base):
+    lying = ms.simulate(model, tone={"psoas_major_left": 0.5}, position="supine")
+    assert lying.geometry_3d is None
+    for fig in (plot.frontal_figure(lying, ms.simulate(model, position="supine"), as_dict=True),
+                plot.frontal_figure(SimpleNamespace(ok=True, geometry_3d=None), None, as_dict=True)):
+        assert fig["data"] == [] and "standing only" in fig["layout"]["annotations"][0]["text"]
+    failed = SimpleNamespace(ok=False, message="not converged after 40 iterations", geometry_3d=None)
+    fig = plot.frontal_figure(failed, base, as_dict=True)
+    assert any("not converged after 40 iterations" in a["text"] for a in fig["layout"]["annotations"])
+    assert any(t.get("meta") for t in fig["data"])  # the baseline body is drawn
+    go.Figure(fig)
+    assert "not converged" in plot.frontal_figure(failed, None, as_dict=True)["layout"]["annotations"][0]["text"]
+
+
+def test_lateral_phrases_put_the_sign_in_words():
+    assert plot.lateral_phrase("pelvic_obliquity_deg", 0.33, "deg") == "obliquity +0.3° (left crest up)"
+    assert plot.lateral_phrase("apparent_leg_length_difference_mm", -1.8, "mm") == "leg length -1.8 mm (right longer)"
+    assert plot.lateral_phrase("pelvic_rotation_deg", -6.2, "deg").endswith("(right side forward)")
+    assert plot.lateral_phrase("trunk_lateral_bend_deg", 0.01, "deg").endswith("(upright)")
+    assert plot.lateral_phrase("trunk_lateral_bend_deg", math.nan, "deg").endswith("—")
+    assert set(plot.LATERAL_WORDS) == {k for k, v in ms.MEASURES.items() if v.plane != "sagittal"}
+
+
+def test_measures_table_groups_side_view_and_left_right_measures(res, model):
+    from dashboard import components
+
+    table = components.measures_table(plot.measure_rows(res.metrics, res.baseline_metrics))
+    bodies = [c for c in table.children if type(c).__name__ == "Tbody"]
+    assert len(bodies) == 2
+    names = [[tr.to_plotly_json()["props"].get("data-measure") for tr in b.children[1:]] for b in bodies]
+    assert names[0] == [k for k, v in ms.MEASURES.items() if v.plane == "sagittal"]
+    assert names[1] == [k for k, v in ms.MEASURES.items() if v.plane in ("frontal", "transverse")]
+    lying = ms.simulate(model, position="supine")
+    rows = plot.measure_rows(lying.metrics, lying.baseline_metrics)
+    assert "standing only" in str(components.measures_table(rows))
 
 
 # --------------------------------------------------------------------------- measures
