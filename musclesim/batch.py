@@ -79,7 +79,7 @@ class BatchResult:
 
 def simulate_many(model: Model, tones: Sequence[Mapping[str, float] | None] | np.ndarray, position: str = "standing",
                   *, tightness: Sequence[Mapping[str, float] | None] | Mapping[str, float] | None = None,
-                  coupling: bool = True, executor=None, chunk_size: int = CHUNK) -> BatchResult:
+                  coupling: bool = True, executor=None, chunk_size: int = CHUNK, lateral: bool = True) -> BatchResult:
     """Solve many tone scenarios of one model and position.
 
     Parameters
@@ -100,6 +100,10 @@ def simulate_many(model: Model, tones: Sequence[Mapping[str, float] | None] | np
         thread pool has run is unsafe.
     chunk_size : int
         Scenarios per chunk.
+    lateral : bool
+        Solve the left-right posture (:mod:`musclesim.lateral`) of scenarios whose two sides differ,
+        one by one (about 2-5 ms each); False leaves their left-right measures NaN. Scenarios with
+        the same tone and tightness on both sides get exact zeros either way (mirror symmetry).
 
     Returns
     -------
@@ -161,19 +165,21 @@ def simulate_many(model: Model, tones: Sequence[Mapping[str, float] | None] | np
         return _lying_batch(model, tones, tight, position, coupling, base)
     spans = [(i, i + chunk_size) for i in range(0, len(acts), chunk_size)] or [(0, 0)]
     if executor is None:
-        parts = [_solve_chunk(model, acts[a:b], lt[a:b], position) for a, b in spans]
+        parts = [_solve_chunk(model, acts[a:b], lt[a:b], position, lateral) for a, b in spans]
     else:
-        futures = [executor.submit(_solve_chunk, model, acts[a:b], lt[a:b], position) for a, b in spans]
+        futures = [executor.submit(_solve_chunk, model, acts[a:b], lt[a:b], position, lateral) for a, b in spans]
         parts = [f.result() for f in futures]
     metrics = {k: np.concatenate([p["metrics"][k] for p in parts]) for k in MEASURES}
     cat = lambda key: np.concatenate([p[key] for p in parts])  # noqa: E731
     ok = cat("ok")
     reached = cat("reached")
+    side = cat("side")
     messages = tuple(
         "converged to a stable posture" if o else
+        "no left-right equilibrium found (or unstable side to side)" if sd else
         f"cannot stand: no standing posture connected to the baseline; followed {100 * r:.0f}% of the way from the "
         f"resting tone"
-        for o, r in zip(ok.tolist(), reached.tolist()))
+        for o, r, sd in zip(ok.tolist(), reached.tolist(), side.tolist()))
     return BatchResult(tones, position, metrics, dict(base.metrics), ok, cat("iterations"), cat("residual"),
                        reached, messages)
 
@@ -209,7 +215,7 @@ class _ToneRows:
         return row
 
 
-def _solve_chunk(model: Model, acts: np.ndarray, tendons: np.ndarray, position: str) -> dict:
+def _solve_chunk(model: Model, acts: np.ndarray, tendons: np.ndarray, position: str, lateral: bool = True) -> dict:
     """Solve one chunk of activation rows (with their tendon rest lengths, i.e. tightness); the
     unit of work sent to an executor."""
     from . import kernels
@@ -266,8 +272,37 @@ def _solve_chunk(model: Model, acts: np.ndarray, tendons: np.ndarray, position: 
         vals = measure_batch(c, points, joints, q[good], force, arm, lam[good], trunk_dir, limits)
         for k, v in vals.items():
             metrics[k][good] = v
-    return {"ok": np.asarray(ok, bool), "reached": np.asarray(reached, float), "iterations": np.asarray(its, int),
-            "residual": np.asarray(res, float), "metrics": metrics}
+    ok = np.asarray(ok, bool).copy()
+    side = np.zeros(N, bool)  # scenarios whose left-right solve failed
+    if good.size:
+        _left_right(model, mech, acts, tendons, q, lam, good, lateral, metrics, ok, side)
+    return {"ok": ok, "reached": np.asarray(reached, float), "iterations": np.asarray(its, int),
+            "residual": np.asarray(res, float), "metrics": metrics, "side": side}
+
+
+def _left_right(model: Model, mech, acts, tendons, q, lam, good, lateral: bool, metrics, ok, side) -> None:
+    """The left-right measures of the solved rows ``good``, in place: zero by mirror symmetry where
+    both sides have the same tone and tightness, else the lateral solve (one scenario at a time;
+    NaN when ``lateral`` is False). A failed lateral solve fails its scenario (``side`` marks it)."""
+    from .lateral import LATERAL_MEASURES, is_mirror_symmetric, solve_lateral
+    from .mechanics import with_tendons
+
+    sym = is_mirror_symmetric(model, acts[good], tendons[good])
+    for k in LATERAL_MEASURES:
+        metrics[k][good] = np.where(sym, 0.0, np.nan)
+    if not lateral:
+        return
+    for i in good[~sym]:
+        lat = solve_lateral(with_tendons(mech, tendons[i]), q[i], acts[i], lam[i])
+        if not (lat.converged and lat.stable):
+            ok[i], side[i] = False, True
+            for k in metrics:
+                metrics[k][i] = np.nan
+            continue
+        for k in LATERAL_MEASURES:
+            metrics[k][i] = lat.metrics[k]
+        for s in ("left", "right"):
+            metrics[f"hip_extension_reserve_{s}_deg"][i] += lat.metrics[f"hip_flexion_change_{s}_deg"]
 
 
 def _lying_batch(model: Model, tones, tight, position: str, coupling: bool, base) -> BatchResult:

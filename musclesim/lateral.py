@@ -502,6 +502,32 @@ class Lateral:
     response: np.ndarray  # (n, M) each muscle's own pull sent through the regulated stiffness (linear)
 
 
+def mirror_pairs(model) -> tuple[np.ndarray, np.ndarray]:
+    """Indices of the left and right instances of every bilateral muscle (cached on the model)."""
+    cached = model._cache.get("mirror_pairs")
+    if cached is None:
+        ids = list(model.muscle_ids)
+        left = [i for i, m in enumerate(ids) if m.endswith("_left")]
+        cached = (np.array(left, dtype=int), np.array([ids.index(ids[i][:-5] + "_right") for i in left], dtype=int))
+        model._cache["mirror_pairs"] = cached
+    return cached
+
+
+#: Left and right activations (and tendon lengths, m) closer than this count as equal: the coupling
+#: iterates sum the two sides in different orders, so equal requests differ in the last bits.
+SYMMETRY_TOL = 1e-12
+
+
+def is_mirror_symmetric(model, act: np.ndarray, tendon_m: np.ndarray) -> np.ndarray | bool:
+    """True where activations and tendon rest lengths (..., M) are equal on both sides (to
+    :data:`SYMMETRY_TOL`): then the left-right answer is zero by mirror symmetry (below 1e-9 in every
+    measure) and need not be solved."""
+    left, right = mirror_pairs(model)
+    act, tendon_m = np.asarray(act), np.asarray(tendon_m)
+    return ((np.abs(act[..., left] - act[..., right]) <= SYMMETRY_TOL).all(axis=-1)
+            & (np.abs(tendon_m[..., left] - tendon_m[..., right]) <= SYMMETRY_TOL).all(axis=-1))
+
+
 def coordinate_names(mech: Mechanics) -> tuple[str, ...]:
     lay = layout(mech)
     names = [mech.chain.dof_names[d] for d in lay.spine_dofs]

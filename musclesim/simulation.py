@@ -16,7 +16,7 @@ from types import MappingProxyType
 import numpy as np
 
 from .errors import UnknownPositionError
-from .lateral import LATERAL_MEASURES, solve_lateral
+from .lateral import LATERAL_MEASURES, is_mirror_symmetric, solve_lateral
 from .mechanics import Equilibrium, Loads, Mechanics, evaluate, follow, prepare, solve, total_force, with_tendons
 from .metrics import measure
 from .model import Model
@@ -70,7 +70,9 @@ class Result:
     frames: tuple[Frame, ...] = ()
     #: The frontal and transverse (left-right) equilibrium, standing: its coordinates (``*_deg``,
     #: ``pelvic_shift_mm``), ``balance_torque_Nm``, ``residual_Nm``, ``stable`` and, per lateral
-    #: measure, each muscle's linear share of the change (``contributions``). Empty lying.
+    #: measure, each muscle's linear share of the change (``contributions``). ``{"symmetric": True}``
+    #: when tone and tightness are equal on both sides (the answer is zero by mirror symmetry and
+    #: is not solved, so sideways stability is not checked either). Empty lying.
     lateral: Mapping = field(default_factory=lambda: MappingProxyType({}))
     _state: dict = field(default_factory=dict, repr=False)
 
@@ -118,12 +120,14 @@ class Result:
         answer (metres; x anterior, y up, z to the body's left), for frontal and top views; see
         :func:`musclesim.lateral.geometry`. None lying (the frontal model is a standing one) or
         for a failed solve."""
-        lat = self._state.get("lateral")
-        if lat is None or not self.ok:
+        if self.position != "standing" or not self.ok:
             return None
-        from .lateral import geometry
+        from .lateral import coordinate_names, geometry
 
-        return geometry(self._state["mech"], self._state["eq"].q, lat.x)
+        lat = self._state.get("lateral")  # None: mirror-symmetric, the left-right answer is zero
+        mech = self._state["mech"]
+        x = lat.x if lat is not None else np.zeros(len(coordinate_names(mech)))
+        return geometry(mech, self._state["eq"].q, x)
 
     def _repr_html_(self) -> str:  # notebooks
         rows = "".join(
@@ -356,8 +360,15 @@ def _result(mech: Mechanics, position: str, tone: dict, act: np.ndarray, eq: Equ
     lateral = None
     if eq.ok:
         metrics = _metrics(mech, eq.q, eq.lam, act, L)
-        lateral = solve_lateral(mech, eq.q, act, eq.lam)
-        metrics.update({k: lateral.metrics[k] for k in LATERAL_MEASURES})
+        metrics.update({k: 0.0 for k in LATERAL_MEASURES})
+        if not is_mirror_symmetric(mech.model, act, c.l_tendon_m):  # else zero by symmetry: nothing to solve
+            lateral = solve_lateral(mech, eq.q, act, eq.lam)
+            metrics.update({k: lateral.metrics[k] for k in LATERAL_MEASURES})
+    else:
+        from .metrics import MEASURES
+
+        metrics = {k: float("nan") for k in MEASURES}
+    if lateral is not None:
         for side in ("left", "right"):  # the pelvis turned on one thigh flexes it, on the other extends it
             metrics[f"hip_extension_reserve_{side}_deg"] += lateral.metrics[f"hip_flexion_change_{side}_deg"]
         if not (lateral.converged and lateral.stable):
@@ -368,10 +379,6 @@ def _result(mech: Mechanics, position: str, tone: dict, act: np.ndarray, eq: Equ
                              eq.iterations, eq.residual_Nm, eq.goal_residual, eq.min_stiffness_eig,
                              eq.message + "; " + why)
             metrics = {k: float("nan") for k in metrics}
-    else:
-        from .metrics import MEASURES
-
-        metrics = {k: float("nan") for k in MEASURES}
     force = total_force(mech, L.force_N[0], eq.lam)
     r = L.moment_arm_m[0]
     moments: dict[str, dict[str, float]] = {}
@@ -398,7 +405,8 @@ def _result(mech: Mechanics, position: str, tone: dict, act: np.ndarray, eq: Equ
         muscle_force_N=_freeze(dict(zip(ids, force.tolist()))), moment_arms_m=_freeze(arms),
         regulation=_freeze(regulation), converged=eq.converged, stable=eq.stable, iterations=eq.iterations,
         residual_Nm=eq.residual_Nm, message=eq.message, frames=frames,
-        lateral=_freeze(_lateral_summary(lateral)) if lateral is not None else _freeze({}),
+        lateral=_freeze(_lateral_summary(lateral) if lateral is not None else (
+            {"symmetric": True} if eq.ok and position == "standing" else {})),
         _state={"eq": eq, "act": act, "mech": mech, "graph": mech.model._cache.get("graph"), "lateral": lateral},
     )
 

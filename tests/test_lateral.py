@@ -143,3 +143,28 @@ def test_explanation_names_the_moments_behind_a_one_sided_side_bend(model):
     names = [m for m, _ in e.moments]
     assert "psoas_major_left" in names and "regulation:trunk_side" in names
     assert "psoas_major_left" in e.text
+
+
+@pytest.mark.parametrize("tone", [None, {"psoas_major": 0.4}, {"glutes": 0.2, "abdominals": 0.3},
+                                  {"hamstrings": 0.35, "quadratus_lumborum": 0.5}])
+def test_the_solve_itself_gives_zero_for_equal_sides(model, tone):
+    """simulate skips the left-right solve when both sides are equal (zero by symmetry); the solve
+    run anyway must give that zero, and a stable, converged answer."""
+    res = ms.simulate(model, tone, frames=False)
+    st = res._state
+    lat = L.solve_lateral(st["mech"], st["eq"].q, st["act"], st["eq"].lam)
+    assert lat.converged and lat.stable
+    assert np.max(np.abs(lat.x)) < 1e-12
+    assert all(abs(lat.metrics[k]) < 1e-9 for k in LATERAL_MEASURES)
+    assert res.lateral.get("symmetric") is True
+
+
+def test_batch_solves_one_sided_scenarios_like_simulate(model):
+    tones = [{"psoas_major_left": 0.3}, {"quadratus_lumborum_right": 0.5}, {"psoas_major": 0.3}]
+    batch = ms.simulate_many(model, tones)
+    for i, t in enumerate(tones):
+        single = ms.simulate(model, t, frames=False)
+        for k in LATERAL_MEASURES:
+            assert batch.metrics[k][i] == pytest.approx(single.metrics[k], abs=1e-7), (t, k)
+    skipped = ms.simulate_many(model, tones, lateral=False)
+    assert np.isnan(skipped.metrics["pelvic_rotation_deg"][0]) and skipped.metrics["pelvic_rotation_deg"][2] == 0.0
