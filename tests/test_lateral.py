@@ -146,11 +146,12 @@ def test_explanation_names_the_moments_behind_a_one_sided_side_bend(model):
 
 
 @pytest.mark.parametrize("tone", [None, {"psoas_major": 0.4}, {"glutes": 0.2, "abdominals": 0.3},
-                                  {"hamstrings": 0.35, "quadratus_lumborum": 0.5}])
+                                  {"hamstrings": 0.3, "quadratus_lumborum": 0.3}])
 def test_the_solve_itself_gives_zero_for_equal_sides(model, tone):
     """simulate skips the left-right solve when both sides are equal (zero by symmetry); the solve
     run anyway must give that zero, and a stable, converged answer."""
     res = ms.simulate(model, tone, frames=False)
+    assert res.ok, res.message
     st = res._state
     lat = L.solve_lateral(st["mech"], st["eq"].q, st["act"], st["eq"].lam)
     assert lat.converged and lat.stable
