@@ -16,8 +16,8 @@ user error and raises before any work, naming the scenario.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Mapping, Sequence
 
 import numpy as np
 
@@ -119,10 +119,8 @@ def simulate_many(model: Model, tones: Sequence[Mapping[str, float] | None] | np
     ValueError
         ``tones`` as an array has the wrong shape, or ``tightness`` the wrong length.
     """
-    from .simulation import _check_position, _coupling, baseline
+    from .simulation import _check_position, _coupling, baseline, tendon_lengths
     from .tone import couple_batch, tone_vector
-
-    from .simulation import tendon_lengths
 
     _check_position(position)
     M = len(model.muscle_ids)
@@ -170,7 +168,7 @@ def simulate_many(model: Model, tones: Sequence[Mapping[str, float] | None] | np
         futures = [executor.submit(_solve_chunk, model, acts[a:b], lt[a:b], position, lateral) for a, b in spans]
         parts = [f.result() for f in futures]
     metrics = {k: np.concatenate([p["metrics"][k] for p in parts]) for k in MEASURES}
-    cat = lambda key: np.concatenate([p[key] for p in parts])  # noqa: E731
+    cat = lambda key: np.concatenate([p[key] for p in parts])
     ok = cat("ok")
     reached = cat("reached")
     side = cat("side")
@@ -219,8 +217,18 @@ def _solve_chunk(model: Model, acts: np.ndarray, tendons: np.ndarray, position: 
     """Solve one chunk of activation rows (with their tendon rest lengths, i.e. tightness); the
     unit of work sent to an executor."""
     from . import kernels
-    from .mechanics import (CONTINUATION_STEPS, MAX_HALVINGS, MAX_ITER, evaluate, follow, jump_limits,
-                            muscle_force_N, prepare, total_force, with_tendons)
+    from .mechanics import (
+        CONTINUATION_STEPS,
+        MAX_HALVINGS,
+        MAX_ITER,
+        evaluate,
+        follow,
+        jump_limits,
+        muscle_force_N,
+        prepare,
+        total_force,
+        with_tendons,
+    )
     from .simulation import baseline, hip_extension_limit_deg
 
     mech = prepare(model)

@@ -239,10 +239,15 @@ class Frame3D:
     spine_c: np.ndarray  # (J, 3) spinal joint centres
     spine_long: np.ndarray  # (J, 3) unit long axes
     spine_bend: np.ndarray  # (J, 3) unit side-bend axes
+    leg_len2: np.ndarray  # (2,) squared ankle-to-hip distances (the legs' lengths, which the closure keeps)
+    leg_vec0: np.ndarray  # (2, 3) each leg's ankle-to-hip vector in the reference pose
 
 
-def frame3d(mech: Mechanics, lay: Layout, q: np.ndarray) -> Frame3D:
-    """Place the model's 3-D points at the sagittal pose ``q`` (rad)."""
+def frame3d(mech: Mechanics, lay: Layout, q: np.ndarray, lift_m: float = 0.0) -> Frame3D:
+    """Place the model's 3-D points at the sagittal pose ``q`` (rad).
+
+    ``lift_m`` raises the left foot (a lift under it, or the left leg that much longer than the
+    right): the pelvis then tilts so both hips stay on their legs (the closure)."""
     c = mech.chain
     _, _, P, alpha = kinematics(c, q[None], derivatives=False)
     P, alpha = P[0], alpha[0]
@@ -260,8 +265,18 @@ def frame3d(mech: Mechanics, lay: Layout, q: np.ndarray) -> Frame3D:
     long /= np.linalg.norm(long, axis=1, keepdims=True)
     bend = np.cross(long, np.array([0.0, 0.0, 1.0]))
     bend /= np.linalg.norm(bend, axis=1, keepdims=True)
-    return Frame3D(p0=p0, ankle=both(lay.shank_seg), hip=both(lay.hip_seg), knee=both(lay.thigh_seg),
-                   spine_c=centres, spine_long=long, spine_bend=bend)
+    ankle, hip = both(lay.shank_seg), both(lay.hip_seg)
+    leg_vec0 = hip - ankle
+    leg_len2 = np.sum(leg_vec0**2, axis=1)
+    knee = both(lay.thigh_seg)
+    if lift_m:
+        up = np.array([0.0, lift_m, 0.0])
+        p0 = p0.copy()
+        p0[np.isin(lay.pt_body, (0, 2))] += up  # left foot and left leg
+        ankle[0] += up
+        knee[0] += up
+    return Frame3D(p0=p0, ankle=ankle, hip=hip, knee=knee, spine_c=centres, spine_long=long, spine_bend=bend,
+                   leg_len2=leg_len2, leg_vec0=leg_vec0)
 
 
 @dataclass(frozen=True, eq=False)
@@ -288,7 +303,7 @@ def poses(lay: Layout, f: Frame3D, X: np.ndarray, compiled: bool | None = None) 
         from .lateral_kernels import poses_kernel
 
         out = poses_kernel(np.ascontiguousarray(X, dtype=float), f.p0, lay.pt_body, f.hip, f.ankle, f.spine_c,
-                           f.spine_long, f.spine_bend, CLOSURE_ITER)
+                           f.spine_long, f.spine_bend, f.leg_len2, f.leg_vec0, CLOSURE_ITER)
         return Pose3D(*out)
     B = X.shape[0]
     J = len(lay.spine_seg)
@@ -296,7 +311,7 @@ def poses(lay: Layout, f: Frame3D, X: np.ndarray, compiled: bool | None = None) 
     bend, twist = X[:, 2:2 + J], X[:, 2 + J:2 + 2 * J]
     cP = 0.5 * (f.hip[0] + f.hip[1])
     Ry = _rot_y(rho)
-    L2 = np.sum((f.hip - f.ankle) ** 2, axis=1)  # (2,) squared leg lengths
+    L2 = f.leg_len2  # (2,) squared leg lengths
     # closure: pelvis height change dy and obliquity angle psi keep both hips on their leg spheres
     dy, psi = np.zeros(B), np.zeros(B)
     r0 = f.hip - cP  # (2, 3)
@@ -323,7 +338,7 @@ def poses(lay: Layout, f: Frame3D, X: np.ndarray, compiled: bool | None = None) 
     H[:, :, 2] += u[:, None]
     t_P = H.mean(axis=1) - np.einsum("bij,j->bi", R_P, cP)  # pelvis: p -> R_P p + t_P
     # legs: R = Rx(s) Rz(a) carries the reference leg vector onto the new one (no twist on the foot)
-    d0 = f.hip - f.ankle  # (2, 3)
+    d0 = f.leg_vec0  # (2, 3)
     d = H - f.ankle  # (B, 2, 3)
     r = np.hypot(d0[:, 0], d0[:, 1])
     th0 = np.arctan2(d0[:, 1], d0[:, 0])
@@ -534,16 +549,17 @@ def coordinate_names(mech: Mechanics) -> tuple[str, ...]:
     return ("pelvic_shift_m", "pelvic_rotation") + tuple(f"{j}_bend" for j in names) + tuple(f"{j}_twist" for j in names)
 
 
-def solve_lateral(mech: Mechanics, q: np.ndarray, act: np.ndarray, lam: np.ndarray) -> Lateral:
+def solve_lateral(mech: Mechanics, q: np.ndarray, act: np.ndarray, lam: np.ndarray, lift_m: float = 0.0) -> Lateral:
     """Frontal/transverse equilibrium at the solved sagittal pose ``q`` with activations ``act``.
 
     ``mech`` carries the tendon lengths of the solve (tightness) and ``lam`` its regulation
     efforts. Muscle forces are the sagittal solve's at ``x = 0`` and follow the 3-D length change.
+    ``lift_m`` puts a lift of that height under the left foot (a leg-length difference).
     """
     from .chain import muscle_lengths
 
     lay = layout(mech)
-    f = frame3d(mech, lay, q)
+    f = frame3d(mech, lay, q, lift_m)
     pre = preload(mech, lay, q, lam)
     g_acc = mech.chain.gravity
     J = len(lay.spine_seg)

@@ -37,7 +37,7 @@ def _mul(A, B, out):
 
 
 @njit
-def poses_kernel(X, p0, pt_body, hip, ankle, spine_c, spine_long, spine_bend, n_iter):
+def poses_kernel(X, p0, pt_body, hip, ankle, spine_c, spine_long, spine_bend, leg_len2, leg_vec0, n_iter):
     """Arrays of :class:`~musclesim.lateral.Pose3D` for coordinates ``X`` (B, 2 + 2J)."""
     B = X.shape[0]
     Np = p0.shape[0]
@@ -58,7 +58,7 @@ def poses_kernel(X, p0, pt_body, hip, ankle, spine_c, spine_long, spine_bend, n_
     for s in range(2):
         for k in range(3):
             r0[s, k] = hip[s, k] - cP[k]
-        L2[s] = ((hip[s, 0] - ankle[s, 0]) ** 2 + (hip[s, 1] - ankle[s, 1]) ** 2 + (hip[s, 2] - ankle[s, 2]) ** 2)
+        L2[s] = leg_len2[s]
     Ry = np.empty((3, 3))
     Rx = np.empty((3, 3))
     R = np.empty((3, 3))
@@ -127,7 +127,7 @@ def poses_kernel(X, p0, pt_body, hip, ankle, spine_c, spine_long, spine_bend, n_
                 RP_out[b, i, k] = R[i, k]
         # legs: Rx(s) Rz(a) carries the reference leg vector onto the new one
         for s in range(2):
-            d0x, d0y, d0z = hip[s, 0] - ankle[s, 0], hip[s, 1] - ankle[s, 1], hip[s, 2] - ankle[s, 2]
+            d0x, d0y, d0z = leg_vec0[s, 0], leg_vec0[s, 1], leg_vec0[s, 2]
             dx, dyy, dz = H[s, 0] - ankle[s, 0], H[s, 1] - ankle[s, 1], H[s, 2] - ankle[s, 2]
             r = math.hypot(d0x, d0y)
             th0 = math.atan2(d0y, d0x)
