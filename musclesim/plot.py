@@ -870,10 +870,13 @@ def frontal_figure(result: Any, baseline: Any = None, *, exaggerate: float = 1.0
     data += _front_traces(geo, ghost=False, forces=_get(shown, "muscle_force_N"), activation=_get(shown, "activation"),
                           base_activation=_get(baseline, "activation") if bgeo else None,
                           base_forces=_get(baseline, "muscle_force_N") if bgeo else None)
+    # the view from above needs the landmarks only
+    top_geo = exaggerate_lateral({"landmarks": geo3.get("landmarks") or {}}, kt) if top_view else None
+    top_bgeo = exaggerate_lateral({"landmarks": bgeo3.get("landmarks") or {}}, kt) if top_view and bgeo3 else None
     if top_view:
-        if bgeo3:
-            data += _front_traces(exaggerate_lateral(bgeo3, kt), ghost=True, top=True)
-        data += _front_traces(exaggerate_lateral(geo3, kt), ghost=False, top=True)
+        if top_bgeo:
+            data += _front_traces(top_bgeo, ghost=True, top=True)
+        data += _front_traces(top_geo, ghost=False, top=True)
 
     # the front view's window: both poses, symmetric about the midline
     pts = [p for g in (geo, bgeo) if g for p in list((g.get("joints") or {}).values())
@@ -918,7 +921,7 @@ def frontal_figure(result: Any, baseline: Any = None, *, exaggerate: float = 1.0
                     "line": {"color": "#999", "width": 2}}] if y_bottom < 0 else [],
     }
     if top_view:
-        tgeo = [exaggerate_lateral(g, kt) for g in (geo3, bgeo3) if g]
+        tgeo = [g for g in (top_geo, top_bgeo) if g]
         tpts = [p for g in tgeo for n, p in (g.get("landmarks") or {}).items()
                 if n.startswith(("pelvis.", "thorax_lower.rib10", "thorax_lower.xiphoid"))]
         xs = [-p[0] for p in tpts] or [0.0]
