@@ -169,3 +169,16 @@ def test_batch_solves_one_sided_scenarios_like_simulate(model):
             assert batch.metrics[k][i] == pytest.approx(single.metrics[k], abs=1e-7), (t, k)
     skipped = ms.simulate_many(model, tones, lateral=False)
     assert np.isnan(skipped.metrics["pelvic_rotation_deg"][0]) and skipped.metrics["pelvic_rotation_deg"][2] == 0.0
+
+
+def test_a_lift_under_the_left_foot_raises_the_left_hip_by_its_height(model):
+    """Both feet on the floor, knees straight: the hips follow the legs (hand check: the hip height
+    difference equals the lift, the obliquity is the lift over the hip width, linear in the lift)."""
+    st = ms.baseline(model)._state
+    out = {h: L.solve_lateral(st["mech"], st["eq"].q, st["act"], st["eq"].lam, lift_m=h / 1000.0) for h in (5.0, 10.0)}
+    for h, lat in out.items():
+        assert lat.converged and lat.stable
+        assert lat.metrics["hip_height_difference_mm"] == pytest.approx(h, rel=0.05)
+        width = 2 * L.layout(st["mech"]).leg_z
+        assert lat.metrics["pelvic_obliquity_deg"] == pytest.approx(np.degrees(np.arctan(h / 1000.0 / width)), rel=0.1)
+    assert out[10.0].metrics["pelvic_obliquity_deg"] == pytest.approx(2 * out[5.0].metrics["pelvic_obliquity_deg"], rel=0.02)
