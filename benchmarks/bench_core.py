@@ -97,6 +97,10 @@ def main() -> None:
     model = ms.load_model()
     base = ms.simulate(model)  # warm: compile the chain, build the graph once
     changed = ms.simulate(model, {"psoas_major": 0.3})
+    from musclesim import lateral
+
+    st = ms.simulate(model, {"psoas_major_left": 0.3})._state
+    one_sided = (st["mech"], st["eq"].q, st["act"], st["eq"].lam)
     res = {
         "machine": machine(),
         "import_musclesim": in_fresh_process(
@@ -107,17 +111,24 @@ def main() -> None:
         "simulate_baseline": timed(lambda: ms.simulate(model), n),
         "simulate_psoas_0.3": timed(lambda: ms.simulate(model, {"psoas_major": 0.3}), n),
         "simulate_psoas_0.3_no_frames": timed(lambda: ms.simulate(model, {"psoas_major": 0.3}, frames=False), n),
+        "simulate_left_psoas_0.3_full_model": timed(lambda: ms.simulate(model, {"psoas_major_left": 0.3}), n),
+        "left_right_solve_alone": timed(lambda: lateral.solve_lateral(*one_sided), n),
         "explain_all_measures": timed(lambda: ms.explain(changed, base), max(10, n // 4)),
         "explain_one_measure": timed(lambda: ms.explain(changed, base, measures=["pelvic_tilt_deg"]), max(10, n // 4)),
     }
+    full, side = res["simulate_left_psoas_0.3_full_model"]["median_ms"], res["left_right_solve_alone"]["median_ms"]
+    res["full_over_sagittal"] = full / (full - side)  # the whole-body model against the sagittal part alone
     res["side_by_side"] = side_by_side(model, 10 if args.quick else 40)
     Path(args.output).write_text(json.dumps(res, indent=2))
     print(f"machine: {res['machine']}")
     print("| benchmark | median (ms) | p90 (ms) | runs |")
     print("|---|---:|---:|---:|")
     for k, v in res.items():
-        if k not in ("machine", "side_by_side"):
+        if k not in ("machine", "side_by_side", "full_over_sagittal"):
             print(f"| {k} | {v['median_ms']:.2f} | {v['p90_ms']:.2f} | {v['runs']} |")
+    full, side = res["simulate_left_psoas_0.3_full_model"]["median_ms"], res["left_right_solve_alone"]["median_ms"]
+    print(f"\nleft psoas 0.3: full model {full:.2f} ms = sagittal {full - side:.2f} ms + left-right {side:.2f} ms "
+          f"({res['full_over_sagittal']:.2f}x the sagittal-only time)")
     sbs = res["side_by_side"]
     print(f"\nside by side ({sbs['scenarios']} scenarios, {sbs['both_ok']} solved by both): compiled "
           f"{sbs['compiled_median_ms']:.2f} ms, numpy {sbs['numpy_median_ms']:.2f} ms per continuation, "

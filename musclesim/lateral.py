@@ -58,7 +58,7 @@ FD_STEP = 1e-4
 CLOSURE_ITER = 4
 #: Quasi-Newton (Broyden) iterations on the antisymmetric equilibrium; the residual target (N·m).
 MAX_ITER = 20
-TOL_RESIDUAL_NM = 1e-8
+TOL_RESIDUAL_NM = 1e-7
 #: A lateral equilibrium counts as found below this residual (the sagittal solver's tolerance).
 TOL_CONVERGED_NM = 1e-6
 #: Broyden steps before the exact Jacobian is evaluated again; the trust region of one step.
@@ -586,20 +586,24 @@ def solve_lateral(mech: Mechanics, q: np.ndarray, act: np.ndarray, lam: np.ndarr
         lm = l2d + (lx - l0)
         return muscle_force_N(mech, act, lm) + extra, muscle_force_slope_N_per_m(mech, act, lm)
 
-    def kkt(lv, sv):
-        """Residual and Jacobian of the regulated lateral equilibrium from one Hessian stencil."""
+    def curvature(Hlx, Hsx):  # (2, n, n): how each regulator's direction turns with the posture
+        return np.stack((Hsx[:, :, 3], -(Hlx[:, :, ext_l].mean(axis=2) - Hlx[:, :, ext_r].mean(axis=2))))
+
+    def kkt(lv, sv, mu):
+        """Jacobian of the regulated lateral equilibrium from one Hessian stencil (efforts ``mu``)."""
         (lx, glx, Hlx), (_, gsx, Hsx) = lv, sv
         Fx, kx = forces(lx)
         H = np.einsum("m,im,jm->ij", kx, glx, glx) + Hlx @ Fx + Hsx[:, :, 0] + Hsx[:, :, 1]
         H = 0.5 * (H + H.T)
         D, C = actuators(glx, gsx), gsx[:, 4:6].T  # goals: centre of mass lateral (m), rib-cage roll (rad)
         K = np.zeros((n + 2, n + 2))
-        K[:n, :n], K[:n, n:], K[n:, :n] = H, -D, C
+        K[:n, :n], K[:n, n:], K[n:, :n] = H - np.tensordot(mu, curvature(Hlx, Hsx), 1), -D, C
         return K, H, D, C, Fx
 
     pose0, lv0, sv0 = evaluate(np.zeros(n), True)
-    (l0, gl, _), (s0, gs, _) = lv0, sv0
-    K, H, D, C, F = kkt(lv0, sv0)
+    (l0, gl, Hl0), (s0, gs, Hs0) = lv0, sv0
+    K, H, D, C, F = kkt(lv0, sv0, np.zeros(2))
+    curv0 = curvature(Hl0, Hs0)
     goal0 = s0[4:6]
     x, mu = np.zeros(n), np.zeros(2)
     r = np.concatenate((gl @ F + gs[:, 0] + gs[:, 1], [0.0, 0.0]))  # force balance, goal violations
@@ -613,14 +617,15 @@ def solve_lateral(mech: Mechanics, q: np.ndarray, act: np.ndarray, lam: np.ndarr
         big = max(np.max(np.abs(step[1:n])) / MAX_STEP_RAD, abs(step[0]) / MAX_STEP_M, 1.0)
         step /= big  # a trust region: large steps (strong asymmetry) are taken in parts
         x, mu = x + step[:n], mu + step[n:]
+        A[:n, :n] -= np.tensordot(step[n:], curv0, 1)  # the regulators' share of the curvature, known exactly
         fresh = since_fresh >= BROYDEN_RUN or big > 1.0
         _, lv, sv = evaluate(x, fresh)
-        Fx, _ = forces(lv[0])
+        Fx = muscle_force_N(mech, act, l2d + (lv[0] - l0)) + extra
         r_new = np.concatenate((lv[1] @ Fx + sv[1][:, 0] + sv[1][:, 1] - actuators(lv[1], sv[1]) @ mu,
                                 sv[0][4:6] - goal0))
         if fresh:  # Newton: the exact Jacobian at the new point
-            A, since_fresh = kkt(lv, sv)[0], 0
-        else:  # Broyden's update of the Jacobian
+            A, since_fresh = kkt(lv, sv, mu)[0], 0
+        else:  # Broyden's update of the rest of the Jacobian
             A += np.outer(r_new - r - A @ step, step) / (step @ step)
             since_fresh += 1
         r = r_new
