@@ -64,6 +64,7 @@ TOL_CONVERGED_NM = 1e-6
 #: Broyden steps before the exact Jacobian is evaluated again; the trust region of one step.
 BROYDEN_RUN = 6
 MAX_STEP_RAD = 0.05
+SLOW_FIRST_STEP = 0.01
 MAX_STEP_M = 0.01
 
 #: The measures this module computes (names and signs: DESIGN section 6).
@@ -416,6 +417,13 @@ def _scalars(lay: Layout, pose: Pose3D, X: np.ndarray, pre: Preload, gravity: fl
     unused, COM lateral (m), rib-cage roll (rad, left side up positive)]."""
     J = len(lay.spine_seg)
     st = lay.stiff
+    if kernels.available() and not os.environ.get("MUSCLESIM_NO_NUMBA"):
+        from .lateral_kernels import scalars_kernel
+
+        return scalars_kernel(pose.p, lay.pt_mass, gravity, pose.hip_rel, pose.subtalar, pose.dorsi,
+                              np.ascontiguousarray(X, dtype=float), J, st["subtalar"], st["hip_add"], st["hip_rot"],
+                              pre.hip_stiffness_Nm_per_rad, pre.hip_moment_Nm, pre.ankle_stiffness_Nm_per_rad,
+                              pre.ankle_moment_Nm, st["bend"], st["twist"], lay.roll_pair[0], lay.roll_pair[1])
     p = pose.p
     mass = lay.pt_mass
     Ug = gravity * (p[:, :, 1] @ mass)
@@ -608,6 +616,7 @@ def solve_lateral(mech: Mechanics, q: np.ndarray, act: np.ndarray, lam: np.ndarr
     x, mu = np.zeros(n), np.zeros(2)
     r = np.concatenate((gl @ F + gs[:, 0] + gs[:, 1], [0.0, 0.0]))  # force balance, goal violations
     residual, it, since_fresh = float(np.max(np.abs(r[:n]))), 0, 0
+    first = residual
     A = K.copy()
     for it in range(1, MAX_ITER + 1):
         if residual < TOL_RESIDUAL_NM:
@@ -618,7 +627,9 @@ def solve_lateral(mech: Mechanics, q: np.ndarray, act: np.ndarray, lam: np.ndarr
         step /= big  # a trust region: large steps (strong asymmetry) are taken in parts
         x, mu = x + step[:n], mu + step[n:]
         A[:n, :n] -= np.tensordot(step[n:], curv0, 1)  # the regulators' share of the curvature, known exactly
-        fresh = since_fresh >= BROYDEN_RUN or big > 1.0
+        # the exact Jacobian again after a long quasi-Newton run, a trust-region step, or a first step that
+        # left more than SLOW_FIRST_STEP of the residual (strong nonlinearity: Newton converges faster)
+        fresh = since_fresh >= BROYDEN_RUN or big > 1.0 or (it == 2 and residual > SLOW_FIRST_STEP * first)
         _, lv, sv = evaluate(x, fresh)
         Fx = muscle_force_N(mech, act, l2d + (lv[0] - l0)) + extra
         r_new = np.concatenate((lv[1] @ Fx + sv[1][:, 0] + sv[1][:, 1] - actuators(lv[1], sv[1]) @ mu,

@@ -185,3 +185,36 @@ def lengths_kernel(p, i0, i1, pair_muscle, M):
             dz = p[b, c, 2] - p[b, a, 2]
             out[b, pair_muscle[k]] += math.sqrt(dx * dx + dy * dy + dz * dz)
     return out
+
+
+@njit
+def scalars_kernel(p, mass, gravity, hip_rel, sub, dors, X, J, k_sub, k_add, k_rot, k_hip, m_hip, k_ank, m_ank,
+                   k_bend, k_twist, roll_l, roll_r):
+    """The per-pose scalars of :func:`musclesim.lateral._scalars` (same formulas, one loop)."""
+    B, Np = p.shape[0], p.shape[1]
+    out = np.empty((B, 6))
+    total = 0.0
+    for i in range(Np):
+        total += mass[i]
+    for b in range(B):
+        ug = 0.0
+        zc = 0.0
+        for i in range(Np):
+            if mass[i] != 0.0:
+                ug += mass[i] * p[b, i, 1]
+                zc += mass[i] * p[b, i, 2]
+        up = 0.0
+        for s in range(2):
+            flex = -hip_rel[b, s, 2]
+            dorsi = -dors[b, s]
+            up += 0.5 * k_sub * sub[b, s] ** 2 + 0.5 * k_add * hip_rel[b, s, 0] ** 2 + 0.5 * k_rot * hip_rel[b, s, 1] ** 2
+            up += 0.5 * k_hip * flex * flex - m_hip * flex + 0.5 * k_ank * dorsi * dorsi - m_ank * dorsi
+        for j in range(J):
+            up += 0.5 * k_bend[j] * X[b, 2 + j] ** 2 + 0.5 * k_twist[j] * X[b, 2 + J + j] ** 2
+        out[b, 0] = gravity * ug
+        out[b, 1] = up
+        out[b, 2] = zc / total
+        out[b, 3] = sub[b, 0] + sub[b, 1]
+        out[b, 4] = zc / total
+        out[b, 5] = math.atan2(p[b, roll_l, 1] - p[b, roll_r, 1], p[b, roll_l, 2] - p[b, roll_r, 2])
+    return out
