@@ -21,11 +21,14 @@ plane, where the sides differ, is outside this chain.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from .model import Model
+
+#: One millimetre of mercury in pascals.
+MMHG_PA = 133.322387415
 
 
 @dataclass(frozen=True, eq=False)
@@ -62,6 +65,17 @@ class Chain:
     gravity: float
     body_mass_kg: float
     ankle_x_m: float
+    # intra-abdominal pressure (see :func:`musclesim.mechanics.strut_force_N`); none when iap_pts is empty
+    iap_pts: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))  # (2,) point indices: pelvic floor, diaphragm
+    iap_weight: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (M,) weight of each muscle instance's force in the wall's hoop tension
+    iap_rest_N: float = 0.0  # strut force at rest, area x resting pressure
+    iap_gain: float = 0.0  # strut force per newton of hoop tension, area / (h R)
+    iap_area_m2: float = 0.0
+
+    @property
+    def has_pressure(self) -> bool:
+        """True when the model has an intra-abdominal pressure (its strut acts in the equilibrium)."""
+        return len(self.iap_pts) == 2
 
 
 def rot(alpha: np.ndarray, v: np.ndarray) -> np.ndarray:
@@ -114,6 +128,16 @@ def compile_chain(model: Model) -> Chain:
             pair_i1.append(first + k + 1)
             pair_m.append(m)
     ms = [inst.muscle for inst in model.instances]
+    ap = model.abdominal_pressure
+    iap = {}
+    if ap is not None:
+        iap = dict(
+            iap_pts=np.array([landmark_index[ap.pelvic_floor], landmark_index[ap.diaphragm]], dtype=int),
+            # each side of a bilateral muscle counts half: the hoop's two halves carry its tension in series
+            iap_weight=np.array([ap.wall_weights.get(inst.base, 0.0) / (2.0 if inst.muscle.bilateral else 1.0)
+                                 for inst in model.instances], dtype=float),
+            iap_rest_N=ap.area_m2 * ap.rest_mmHg * MMHG_PA, iap_gain=ap.area_m2 / ap.wall_hR_m2,
+            iap_area_m2=ap.area_m2)
     chain = Chain(
         dof_names=dof_names,
         dof_range_rad=np.radians([joints[d].range_deg for d in dof_names]),
@@ -130,7 +154,7 @@ def compile_chain(model: Model) -> Chain:
         l_ref_norm=np.array([m.fiber_length_at_reference_normalized for m in ms], dtype=float),
         slack_norm=np.array([m.passive_slack_length_normalized for m in ms], dtype=float),
         gravity=model.subject.gravity_m_per_s2, body_mass_kg=float(seg_mass.sum()),
-        ankle_x_m=float(joints[model.regulation.ankle_joint].centre_m[0]),
+        ankle_x_m=float(joints[model.regulation.ankle_joint].centre_m[0]), **iap,
     )
     l_ref, _ = muscle_lengths(chain, np.zeros((1, n)))
     tendon = l_ref[0] - chain.l_ref_norm * chain.l_opt_m

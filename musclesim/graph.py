@@ -46,6 +46,7 @@ MEASURE_BONES: dict[str, tuple[str, ...]] = {
     "com_anterior_mm": ("foot",), "hip_flexion_deg": ("thigh", "pelvis"), "knee_flexion_deg": ("shank", "thigh"),
     "ankle_dorsiflexion_deg": ("foot", "shank"), "hip_extension_reserve_left_deg": ("thigh", "pelvis"),
     "hip_extension_reserve_right_deg": ("thigh", "pelvis"), "lumbar_compression_N": ("pelvis", "L5"),
+    "intra_abdominal_pressure_mmHg": ("pelvis", "thorax_lower"),
     "balance_effort_Nm": ("foot", "head_neck", "thorax_lower"),
     "pelvic_obliquity_deg": ("pelvis",), "trunk_lateral_bend_deg": ("pelvis", "L1", "thorax_upper"),
     "hip_height_difference_mm": ("thigh", "pelvis"), "apparent_leg_length_difference_mm": ("L3", "foot"),

@@ -15,7 +15,7 @@ except ModuleNotFoundError:  # Python 3.10
 from pathlib import Path
 
 from .errors import ModelFileError, ModelNotFoundError
-from .model import (Attachment, Coupling, Joint, Model, Muscle, MuscleModel, OutOfPlaneStiffness, PassiveLaw,
+from .model import (AbdominalPressure, Attachment, Coupling, Joint, Model, Muscle, MuscleModel, OutOfPlaneStiffness, PassiveLaw,
                     Regulation, Relation, Segment, Subject)
 
 DEFAULT_MODEL = "adult_standing"
@@ -122,6 +122,12 @@ def build_model(d: dict, path: Path | None = None) -> Model:
     mm = d["muscle_model"]
     reg = d["regulation"]
     cp = d["coupling"]
+    ap = d.get("abdominal_pressure")
+    pressure = None if ap is None else AbdominalPressure(
+        ap["rest_mmHg"], ap["area_m2"], ap["wall_hR_m2"], dict(ap["wall_weights"]),
+        (ap["diaphragm"]["segment"], ap["diaphragm"]["landmark"]),
+        (ap["pelvic_floor"]["segment"], ap["pelvic_floor"]["landmark"]),
+        ap["rest_source"], ap["geometry_source"], ap["weights_source"])
     return Model(
         name=d["model"]["name"], description=d["model"]["description"], path=path,
         subject=Subject(sub["body_mass_kg"], sub["height_m"], sub["pelvic_incidence_deg"], sub["gravity_m_per_s2"], sub["source"]),
@@ -133,4 +139,5 @@ def build_model(d: dict, path: Path | None = None) -> Model:
         coupling=Coupling(cp["synergist_gain"], cp["antagonist_gain"], cp["min_moment_arm_m"], cp["source"]),
         regulation=Regulation(reg["com_anterior_of_ankle_m"], reg["upright_segment"], reg["gaze_segment"], reg["ankle_joint"],
                               reg["neck_joint"], reg["trunk_extensor"], reg["trunk_flexor"], reg["com_source"], reg["source"]),
+        abdominal_pressure=pressure,
     )

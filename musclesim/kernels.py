@@ -38,10 +38,16 @@ def pack(mech) -> tuple:
 
     c = mech.chain
     c0, kl, s, a, b = mech.passive_arrays
-    ints = np.array([mech.ankle_dof, mech.neck_dof, mech.gaze_seg, mech.upright_seg, mech.k], dtype=np.int64)
-    floats = np.array([mech.gamma, mech.fl_width, mech.pe_strain, mech.pe_shape, c.gravity,
-                       mech.com_target_x_m, mx.SMOOTH_FORCE_N, mx.PASSIVE_ONSET, mx.TRUNK_BLEND_N,
-                       mx.TOL_MOMENT_NM, mx.TOL_GOAL, mx.MAX_STEP_RAD, mx.CHORD_CONTRACTION])
+    # ints[5:7]: the intra-abdominal pressure's strut (pelvic-floor and diaphragm point), -1 without one;
+    # floats[13:15]: its rest force and gain (N per N of hoop tension), floats[15:15+M]: the wall weights
+    strut = c.iap_pts if c.has_pressure else np.array([-1, -1])
+    ints = np.array([mech.ankle_dof, mech.neck_dof, mech.gaze_seg, mech.upright_seg, mech.k, strut[0], strut[1]],
+                    dtype=np.int64)
+    weights = c.iap_weight if c.has_pressure else np.zeros(len(c.F0_N))
+    floats = np.concatenate((np.array([mech.gamma, mech.fl_width, mech.pe_strain, mech.pe_shape, c.gravity,
+                                       mech.com_target_x_m, mx.SMOOTH_FORCE_N, mx.PASSIVE_ONSET, mx.TRUNK_BLEND_N,
+                                       mx.TOL_MOMENT_NM, mx.TOL_GOAL, mx.MAX_STEP_RAD, mx.CHORD_CONTRACTION,
+                                       c.iap_rest_N, c.iap_gain]), weights))
     return (c.anc, c.seg_parent.astype(np.int64), c.seg_c0, c.dof_seg.astype(np.int64), c.pt_seg.astype(np.int64),
             c.pt_r0, c.pair_i0.astype(np.int64), c.pair_i1.astype(np.int64), c.pair_muscle.astype(np.int64),
             c.F0_N, c.l_opt_m, c.l_tendon_m, c.l_ref_norm, c.slack_norm, c.seg_mass_kg, c.dof_bilateral,
@@ -53,6 +59,88 @@ def _logaddexp0(x):
     if x > 0:
         return x + math.log1p(math.exp(-x))
     return math.log1p(math.exp(x))
+
+
+@njit
+def _add_pressure(R, J, want_jac, lam, F, dF, g, alpha, P, anc, seg_c0, dof_seg, pt_seg, pt_r0, ext_idx, flx_idx,
+                  ints, floats):
+    """Add the intra-abdominal pressure's strut to the residual ``R`` (and Jacobian ``J``) in place:
+    ``Q_s = F_s dl_s/dq`` with ``F_s = rest + gain * T_wall`` (see :func:`musclesim.mechanics.strut_force_N`).
+    Shared by the reference and the sparse kernel, so both give the same bits."""
+    i0, i1 = ints[5], ints[6]
+    if i0 < 0:
+        return
+    S, n = anc.shape
+    k = ints[4]
+    M = F.shape[0]
+    rest, gain, blend = floats[13], floats[14], floats[8]
+    pp = np.zeros((2, 2))
+    dd = np.zeros((2, n, 2))
+    for e in range(2):
+        i = i0 if e == 0 else i1
+        s = pt_seg[i]
+        vx = pt_r0[i, 0] - seg_c0[s, 0]
+        vy = pt_r0[i, 1] - seg_c0[s, 1]
+        ca, sa = math.cos(alpha[s]), math.sin(alpha[s])
+        pp[e, 0] = P[s, 0] + vx * ca + vy * sa
+        pp[e, 1] = P[s, 1] - vx * sa + vy * ca
+        for j in range(n):
+            A = anc[s, j]
+            if A != 0.0:
+                js = dof_seg[j]
+                dd[e, j, 0] = A * (pp[e, 1] - P[js, 1])
+                dd[e, j, 1] = -A * (pp[e, 0] - P[js, 0])
+    dx = pp[1, 0] - pp[0, 0]
+    dy = pp[1, 1] - pp[0, 1]
+    L = math.sqrt(dx * dx + dy * dy)
+    ux, uy = dx / L, dy / L
+    delta = np.zeros((n, 2))
+    gs = np.zeros(n)
+    for j in range(n):
+        delta[j, 0] = dd[1, j, 0] - dd[0, j, 0]
+        delta[j, 1] = dd[1, j, 1] - dd[0, j, 1]
+        gs[j] = ux * delta[j, 0] + uy * delta[j, 1]
+    T = 0.0
+    for m in range(M):
+        T += floats[15 + m] * F[m]
+    s_ext = 0.0
+    wext = 0.0
+    wflx = 0.0
+    if k > 0:
+        x = lam[2] / blend
+        f_ext = blend * _logaddexp0(x)
+        f_flx = f_ext - lam[2]
+        s_ext = 0.5 * (1.0 + math.tanh(x / 2.0))
+        for i in range(ext_idx.shape[0]):
+            wext += floats[15 + ext_idx[i]]
+        wext /= ext_idx.shape[0]
+        for i in range(flx_idx.shape[0]):
+            wflx += floats[15 + flx_idx[i]]
+        wflx /= flx_idx.shape[0]
+        T += f_ext * wext + f_flx * wflx
+    Fs = rest + gain * T
+    for j in range(n):
+        R[j] += Fs * gs[j]
+    if not want_jac:
+        return
+    dT = np.zeros(n)
+    for l in range(n):
+        acc = 0.0
+        for m in range(M):
+            acc += floats[15 + m] * dF[m] * g[m, l]
+        dT[l] = acc
+    s0, s1 = pt_seg[i0], pt_seg[i1]
+    up1 = ux * pp[1, 0] + uy * pp[1, 1]
+    up0 = ux * pp[0, 0] + uy * pp[0, 1]
+    for j in range(n):
+        for l in range(n):
+            js = dof_seg[j if j > l else l]
+            uPD = ux * P[js, 0] + uy * P[js, 1]
+            curv = -anc[s1, j] * anc[s1, l] * (up1 - uPD) + anc[s0, j] * anc[s0, l] * (up0 - uPD)
+            Hs = (delta[j, 0] * delta[l, 0] + delta[j, 1] * delta[l, 1] - gs[j] * gs[l]) / L + curv
+            J[j, l] += gain * gs[j] * dT[l] + Fs * Hs
+        if k > 0:
+            J[j, n + 2] += gs[j] * gain * (s_ext * wext + (s_ext - 1.0) * wflx)
 
 
 @njit
@@ -222,6 +310,8 @@ def _residual_jacobian_ref(q, lam, act, anc, seg_parent, seg_c0, dof_seg, pt_seg
                 J[n, j] = acc / total
                 J[n + 1, j] = anc[gaze, j]
                 J[n + 2, j] = anc[upright, j]
+    _add_pressure(R, J, want_jac, lam, F, dF, g, alpha, P, anc, seg_c0, dof_seg, pt_seg, pt_r0, ext_idx, flx_idx,
+                  ints, floats)
     return R, J
 
 
@@ -577,6 +667,8 @@ def residual_jacobian_ws(q, lam, act, anc, seg_parent, seg_c0, dof_seg, pt_seg, 
                 J[n, j] = acc / total
                 J[n + 1, j] = anc[gaze, j]
                 J[n + 2, j] = anc[upright, j]
+    _add_pressure(R, J, want_jac, lam, F, dF, g, alpha, P, anc, seg_c0, dof_seg, pt_seg, pt_r0, ext_idx, flx_idx,
+                  ints, floats)
     return R, J
 
 

@@ -42,7 +42,7 @@ import os
 
 import numpy as np
 
-from .chain import Chain, _lengths_from_points, compile_chain, distal_joint_positions, kinematics
+from .chain import MMHG_PA, Chain, _lengths_from_points, compile_chain, distal_joint_positions, kinematics
 from .model import Model
 
 #: Newton stops when every moment residual is below this (N·m) ...
@@ -208,6 +208,36 @@ def passive_moment_Nm(mech: Mechanics, q: np.ndarray) -> np.ndarray:
     return (c0 + k * deg + np.sum(s * np.exp(a + b * deg[..., None]), axis=-1)) * mech.chain.dof_bilateral
 
 
+def strut_geometry(chain: Chain, p: np.ndarray, dp: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Length (B,), unit vector from the pelvic floor to the diaphragm (B, 2) and dl/dq (B, n) of the
+    intra-abdominal pressure's strut, from points ``p`` (B, Np, 2) and their derivatives ``dp``."""
+    i0, i1 = chain.iap_pts
+    d = p[:, i1] - p[:, i0]
+    length = np.linalg.norm(d, axis=1)
+    u = d / length[:, None]
+    return length, u, np.einsum("bc,bnc->bn", u, dp[:, i1] - dp[:, i0])
+
+
+def strut_force_N(mech: Mechanics, force_N: np.ndarray, lam: np.ndarray | None = None) -> np.ndarray:
+    """Force (N, ...) of the intra-abdominal pressure's strut: ``A (P_rest + T_wall / (h R))``.
+
+    The abdominal wall's hoop tension ``T_wall = sum_m w_m F_m`` takes each wall muscle's Hill force
+    ``force_N`` (..., M) and, when ``lam`` (..., 3) is given, the regulating trunk muscles' extra
+    force (both as :func:`total_force` reports them). Zero for a model without pressure.
+    """
+    c = mech.chain
+    if not c.has_pressure:
+        return np.zeros(np.shape(force_N)[:-1])
+    force_N = np.asarray(force_N)
+    T = np.zeros(force_N.shape[:-1])
+    for m, w in enumerate(c.iap_weight):  # in muscle order, as the kernels sum it
+        T = T + w * force_N[..., m]
+    if lam is not None and mech.regulated:
+        f_ext, f_flx = trunk_forces_N(np.asarray(lam)[..., 2])
+        T = T + f_ext * c.iap_weight[mech.extensor_idx].mean() + f_flx * c.iap_weight[mech.flexor_idx].mean()
+    return c.iap_rest_N + c.iap_gain * T
+
+
 @dataclass(frozen=True)
 class Loads:
     """Everything evaluated at a batch of poses."""
@@ -223,6 +253,9 @@ class Loads:
     dgoals: np.ndarray  # (B, 3, n)
     trunk_dir: np.ndarray  # (B, n) generalised-force direction of the trunk actuator
     joints: np.ndarray  # (B, S, 2) each segment's proximal joint position
+    strut: np.ndarray  # (B, n) generalised force of the intra-abdominal pressure's strut (zero without one)
+    strut_force_N: np.ndarray  # (B,) the strut's push, area x pressure
+    pressure_mmHg: np.ndarray  # (B,) intra-abdominal pressure (0 for a model without one)
 
 
 def evaluate(mech: Mechanics, q: np.ndarray, act: np.ndarray, lam: np.ndarray) -> Loads:
@@ -239,9 +272,16 @@ def evaluate(mech: Mechanics, q: np.ndarray, act: np.ndarray, lam: np.ndarray) -
     grav = -m_g[None, :, None] * dp[:, :S, :, 1]  # (B, S, n)
     pas = passive_moment_Nm(mech, q)
     Q = np.einsum("bm,bmn->bn", F, r) + grav.sum(axis=1) + pas
+    # intra-abdominal pressure: a strut pushing diaphragm and pelvic floor apart, Q = F_s dl_s/dq
+    Fs = strut_force_N(mech, F, lam if mech.regulated else None) * np.ones(B)
+    strut = np.zeros((B, n))
+    if c.has_pressure:
+        strut = Fs[:, None] * strut_geometry(c, p, dp)[2]
+        Q = Q + strut
+    press = Fs / c.iap_area_m2 / MMHG_PA if c.has_pressure else np.zeros(B)
     if not mech.regulated:
         empty = np.zeros((B, 0, n))
-        return Loads(Q, np.zeros((B, 0)), p, F, r, grav, pas, empty, empty, np.zeros((B, n)), Pj)
+        return Loads(Q, np.zeros((B, 0)), p, F, r, grav, pas, empty, empty, np.zeros((B, n)), Pj, strut, Fs, press)
     ext = r[:, mech.extensor_idx].mean(axis=1)
     flx = r[:, mech.flexor_idx].mean(axis=1)
     f_ext, f_flx = trunk_forces_N(lam[:, 2])
@@ -257,7 +297,7 @@ def evaluate(mech: Mechanics, q: np.ndarray, act: np.ndarray, lam: np.ndarray) -
     dgoals = np.stack((np.einsum("s,bsn->bn", mass, dp[:, :S, :, 0]),
                        np.broadcast_to(c.anc[mech.gaze_seg], q.shape),
                        np.broadcast_to(c.anc[mech.upright_seg], q.shape)), axis=1)
-    return Loads(Q, goals, p, F, r, grav, pas, reg, dgoals, trunk_dir, Pj)
+    return Loads(Q, goals, p, F, r, grav, pas, reg, dgoals, trunk_dir, Pj, strut, Fs, press)
 
 
 # ----------------------------------------------------------------------------- solver
@@ -323,20 +363,8 @@ def _jacobian_analytic(mech: Mechanics, q: np.ndarray, act: np.ndarray, lam: np.
     p, dp, P, _ = kinematics(c, q[None])
     p, dp, P = p[0], dp[0], P[0]
     S = len(c.seg_names)
-    i0, i1 = c.pair_i0, c.pair_i1
-    d = p[i1] - p[i0]
-    length = np.linalg.norm(d, axis=1)
-    u = d / length[:, None]
-    delta = dp[i1] - dp[i0]  # (K, n, 2)
-    proj = np.einsum("knc,kc->kn", delta, u)
-    # u . d2(p1 - p0)/dq2, with d2p/dq_j dq_k = -A_j A_k (p - P_max(j,k)) (chain.distal_joint_positions)
     PD = distal_joint_positions(c, P)  # (n, n, 2)
-    uPD = np.einsum("kc,jlc->kjl", u, PD)
-    A1, A0 = c.pt_sign2[i1], c.pt_sign2[i0]
-    curv = -A1 * (np.einsum("kc,kc->k", u, p[i1])[:, None, None] - uPD) \
-        + A0 * (np.einsum("kc,kc->k", u, p[i0])[:, None, None] - uPD)
-    H_piece = (np.einsum("kjc,klc->kjl", delta, delta) - proj[:, :, None] * proj[:, None, :]) / length[:, None, None] \
-        + curv
+    H_piece = _piece_hessian(c, p, dp, PD, c.pair_i0, c.pair_i1)
     d2y_com = -c.pt_sign2[:S] * (p[:S, 1][:, None, None] - PD[None, :, :, 1])  # (S, n, n)
     H = np.einsum("kjl,km->mjl", H_piece, c.pair_onehot)  # (M, n, n): d2 l / dq2
     g = -L.moment_arm_m[0]  # (M, n): dl/dq
@@ -359,8 +387,31 @@ def _jacobian_analytic(mech: Mechanics, q: np.ndarray, act: np.ndarray, lam: np.
         ext = -g[mech.extensor_idx].mean(axis=0)
         flx = -g[mech.flexor_idx].mean(axis=0)
         J[:n, n + 2] = s_ext * ext + (s_ext - 1.0) * flx
+    if c.has_pressure:  # Q_s = F_s(q, lam) dl_s/dq: the force's slope times the arm, plus the force times d2l_s/dq2
+        gs = strut_geometry(c, p[None], dp[None])[2][0]
+        Hs = _piece_hessian(c, p, dp, PD, c.iap_pts[:1], c.iap_pts[1:])[0]
+        w = c.iap_weight
+        K += c.iap_gain * np.outer(gs, (w * dF) @ g) + L.strut_force_N[0] * Hs
+        if k:
+            J[:n, n + 2] += gs * c.iap_gain * (s_ext * w[mech.extensor_idx].mean() + (s_ext - 1.0) * w[mech.flexor_idx].mean())
     J[:n, :n] = K
     return L, J, K
+
+
+def _piece_hessian(c: Chain, p: np.ndarray, dp: np.ndarray, PD: np.ndarray, i0: np.ndarray, i1: np.ndarray) -> np.ndarray:
+    """d2|p[i1] - p[i0]|/dq2 (K, n, n) of straight pieces between points ``i0`` and ``i1`` (K,) at one pose."""
+    d = p[i1] - p[i0]
+    length = np.linalg.norm(d, axis=1)
+    u = d / length[:, None]
+    delta = dp[i1] - dp[i0]  # (K, n, 2)
+    proj = np.einsum("knc,kc->kn", delta, u)
+    # u . d2(p1 - p0)/dq2, with d2p/dq_j dq_k = -A_j A_k (p - P_max(j,k)) (chain.distal_joint_positions)
+    uPD = np.einsum("kc,jlc->kjl", u, PD)
+    A1, A0 = c.pt_sign2[i1], c.pt_sign2[i0]
+    curv = -A1 * (np.einsum("kc,kc->k", u, p[i1])[:, None, None] - uPD) \
+        + A0 * (np.einsum("kc,kc->k", u, p[i0])[:, None, None] - uPD)
+    return (np.einsum("kjc,klc->kjl", delta, delta) - proj[:, :, None] * proj[:, None, :]) / length[:, None, None] \
+        + curv
 
 
 def _lengths(mech: Mechanics, p: np.ndarray) -> np.ndarray:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .chain import Chain
+from .chain import MMHG_PA, Chain
 
 
 @dataclass(frozen=True)
@@ -60,8 +60,13 @@ MEASURES: dict[str, MeasureInfo] = {m.name: m for m in (
                 None, ""),
     MeasureInfo("hip_extension_reserve_right_deg", "deg", "hip extension left before the joint's extension limit (stride proxy)",
                 None, ""),
-    MeasureInfo("lumbar_compression_N", "N", "axial force at L5-S1 from all muscles and the weight above",
+    MeasureInfo("lumbar_compression_N", "N", "axial force at L5-S1 from all muscles and the weight above, less the "
+                "abdominal pressure's relief (standing)",
                 (400.0, 1000.0), "standing L4-L5/L5-S1 compression ~500-800 N (Nachemson; Wilke 1999) [estimate band]"),
+    MeasureInfo("intra_abdominal_pressure_mmHg", "mmHg",
+                "from the abdominal wall's hoop tension and the abdominal contents; standing, it pushes diaphragm and "
+                "pelvic floor apart in the equilibrium",
+                (15.0, 25.0), "Cobb et al. 2005 (bladder): standing 20 mmHg (REFERENCE.md A) [estimate band +/- 5]"),
     MeasureInfo("balance_effort_Nm", "N·m", "moment the postural regulation supplies: |ankle| + |neck| + |trunk at L5-S1|",
                 None, ""),
     # the left-right measures (standing; computed by musclesim.lateral, NaN lying)
@@ -113,8 +118,14 @@ def measure(chain: Chain, points: np.ndarray, joints: np.ndarray, q: np.ndarray,
 
 def measure_batch(chain: Chain, points: np.ndarray, joints: np.ndarray, q: np.ndarray, force_N: np.ndarray,
                   moment_arm_m: np.ndarray, lam: np.ndarray, trunk_dir: np.ndarray,
-                  hip_extension_limit_deg: float, gravity_dir: np.ndarray | None = None) -> dict[str, np.ndarray]:
+                  hip_extension_limit_deg: float, gravity_dir: np.ndarray | None = None,
+                  strut_acts: bool | None = None) -> dict[str, np.ndarray]:
     """All measures for a batch of solved poses, as arrays (B,).
+
+    ``strut_acts``: whether the intra-abdominal pressure's strut is part of the equilibrium solved
+    (then its axial push is taken off the lumbar compression). By default it is when standing
+    (``gravity_dir`` None); the lying positions (:mod:`musclesim.positions`) report the pressure
+    from the wall's tension but do not include its strut in their equilibrium.
 
     ``points`` (B, Np, 2) are the chain's points, ``joints`` (B, S, 2) each segment's proximal
     joint position, ``q`` (B, n) the joint angles (rad), ``force_N`` (B, M) muscle forces including
@@ -160,19 +171,37 @@ def measure_batch(chain: Chain, points: np.ndarray, joints: np.ndarray, q: np.nd
         "ankle_dorsiflexion_deg": deg[:, dof["ankle"]],
         "hip_extension_reserve_left_deg": reserve,
         "hip_extension_reserve_right_deg": reserve.copy(),
-        "lumbar_compression_N": lumbar_compression_N(chain, points, joints, force_N, moment_arm_m, gravity_dir),
+        "lumbar_compression_N": lumbar_compression_N(chain, points, joints, force_N, moment_arm_m, gravity_dir,
+                                                     gravity_dir is None if strut_acts is None else strut_acts),
+        "intra_abdominal_pressure_mmHg": intra_abdominal_pressure_mmHg(chain, force_N),
         "balance_effort_Nm": np.abs(lam[:, 0]) + np.abs(lam[:, 1]) + np.abs(lam[:, 2] * trunk_dir[:, l5]),
     }
 
 
+def intra_abdominal_pressure_mmHg(chain: Chain, force_N: np.ndarray) -> np.ndarray:
+    """Intra-abdominal pressure (mmHg, per pose): ``P_rest + T_wall / (h R)`` with the wall's hoop
+    tension ``T_wall = sum w_m F_m`` from the muscle forces ``force_N`` (B, M; including the regulating
+    trunk muscle's extra force). NaN for a model without an ``[abdominal_pressure]`` table."""
+    force_N = np.asarray(force_N)
+    if not chain.has_pressure:
+        return np.full(force_N.shape[:-1], np.nan)
+    T = np.zeros(force_N.shape[:-1])
+    for m, w in enumerate(chain.iap_weight):  # in muscle order, as the kernels sum it: the same bits in any batch
+        T = T + w * force_N[..., m]
+    return (chain.iap_rest_N + chain.iap_gain * T) / chain.iap_area_m2 / MMHG_PA
+
+
 def lumbar_compression_N(chain: Chain, points: np.ndarray, joints: np.ndarray, force_N: np.ndarray,
-                         moment_arm_m: np.ndarray, gravity_dir: np.ndarray | None = None) -> np.ndarray:
-    """Axial compression at L5-S1 (N, per pose of a batch): weight above and muscle pulls along L5's axis.
+                         moment_arm_m: np.ndarray, gravity_dir: np.ndarray | None = None,
+                         strut_acts: bool = True) -> np.ndarray:
+    """Axial compression at L5-S1 (N, per pose of a batch): weight above and muscle pulls along L5's axis,
+    less the intra-abdominal pressure's push.
 
     The axis runs from the L5-S1 to the L4-L5 joint centre. Each muscle crossing L5-S1 pulls the
     part above toward its attachment below along the path piece that spans the joint; gravity adds
-    the weight of every segment above the sacrum. Shear and the abdominal pressure's relief are
-    not included in this sagittal model.
+    the weight of every segment above the sacrum. The pressure's strut (when ``strut_acts`` and the
+    model has one) pushes the rib cage away from the pelvic floor: its component along the axis
+    unloads the spine. Shear is not included in this sagittal model.
     """
     j0 = chain.dof_names.index("L5S1")
     axis = joints[:, chain.seg_names.index("L4")] - joints[:, chain.seg_names.index("L5")]
@@ -184,4 +213,11 @@ def lumbar_compression_N(chain: Chain, points: np.ndarray, joints: np.ndarray, f
     u = points[:, lower] - points[:, upper]
     u /= np.linalg.norm(u, axis=2)[..., None]
     crossing = np.abs(moment_arm_m[:, muscle, j0]) > 1e-9
-    return total + np.sum(force_N[:, muscle] * -np.einsum("bmc,bc->bm", u, axis) * crossing, axis=1)
+    total = total + np.sum(force_N[:, muscle] * -np.einsum("bmc,bc->bm", u, axis) * crossing, axis=1)
+    if strut_acts and chain.has_pressure:
+        i0, i1 = chain.iap_pts
+        s = points[:, i1] - points[:, i0]  # pelvic floor -> diaphragm: the push on the part above
+        s /= np.linalg.norm(s, axis=1)[:, None]
+        total = total - intra_abdominal_pressure_mmHg(chain, force_N) * MMHG_PA * chain.iap_area_m2 \
+            * np.einsum("bc,bc->b", s, axis)
+    return total

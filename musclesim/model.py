@@ -191,6 +191,27 @@ class Regulation:
 
 
 @dataclass(frozen=True)
+class AbdominalPressure:
+    """Intra-abdominal pressure and the strut it makes between diaphragm and pelvic floor (DESIGN section 5).
+
+    ``P = rest_mmHg + T_wall / wall_hR_m2`` with the wall's hoop tension ``T_wall = sum w_m F_m``
+    (N; ``wall_weights`` per muscle id, each side of a bilateral muscle counting half: the two
+    halves of a hoop carry its tension in series); the force ``P * area_m2`` pushes the
+    ``diaphragm`` and ``pelvic_floor`` landmarks (``(segment, landmark)``) apart.
+    """
+
+    rest_mmHg: float
+    area_m2: float
+    wall_hR_m2: float
+    wall_weights: Mapping[str, float]
+    diaphragm: tuple[str, str]
+    pelvic_floor: tuple[str, str]
+    rest_source: str
+    geometry_source: str
+    weights_source: str
+
+
+@dataclass(frozen=True)
 class Model:
     """A whole model: read-only, SI units, sources for every number."""
 
@@ -207,6 +228,8 @@ class Model:
     coupling: Coupling
     regulation: Regulation
     instances: tuple[MuscleInstance, ...] = field(default=(), repr=False)
+    #: Intra-abdominal pressure (optional table); None: no pressure in the equilibrium.
+    abdominal_pressure: AbdominalPressure | None = None
     #: Per-instance cache of data derived from this (immutable) model, e.g. the compiled chain and
     #: the baseline solve. Not part of the model's value; never shared between models.
     _cache: dict = field(default_factory=dict, repr=False, compare=False)
@@ -215,16 +238,33 @@ class Model:
         state = dict(self.__dict__)
         state["_cache"] = {}
         state["groups"] = dict(self.groups)
+        if self.abdominal_pressure is not None:
+            from dataclasses import replace
+
+            state["abdominal_pressure"] = replace(self.abdominal_pressure,
+                                                  wall_weights=dict(self.abdominal_pressure.wall_weights))
         return state
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
         self.__dict__["groups"] = MappingProxyType(state["groups"])
+        ap = state.get("abdominal_pressure")
+        if ap is not None:
+            from dataclasses import replace
+
+            self.__dict__["abdominal_pressure"] = replace(ap, wall_weights=MappingProxyType(dict(ap.wall_weights)))
+        else:
+            self.__dict__["abdominal_pressure"] = None
 
     def __post_init__(self) -> None:
         if not self.instances:
             object.__setattr__(self, "instances", tuple(_expand(self.muscles)))
         object.__setattr__(self, "groups", MappingProxyType(dict(self.groups)))
+        if self.abdominal_pressure is not None and not isinstance(self.abdominal_pressure.wall_weights, MappingProxyType):
+            from dataclasses import replace
+
+            object.__setattr__(self, "abdominal_pressure", replace(
+                self.abdominal_pressure, wall_weights=MappingProxyType(dict(self.abdominal_pressure.wall_weights))))
 
     # ------------------------------------------------------------------ lookups
     @property

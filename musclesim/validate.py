@@ -219,6 +219,24 @@ class RegulationTable(_Table):
     source: Source
 
 
+class LandmarkRefTable(_Table):
+    segment: Ref
+    landmark: Ref
+
+
+class AbdominalPressureTable(_Table):
+    rest_mmHg: NonNegative
+    rest_source: Source
+    area_m2: Positive
+    wall_hR_m2: Positive
+    geometry_source: Source
+    wall_weights: Annotated[dict[Ref, NonNegative], Field(
+        min_length=1, description="a table muscle id = weight of its force in the wall's hoop tension")]
+    weights_source: Source
+    diaphragm: LandmarkRefTable
+    pelvic_floor: LandmarkRefTable
+
+
 class RelationTable(_Table):
     a: Ref
     b: Ref
@@ -241,6 +259,7 @@ class ModelFile(_Table):
     muscle_model: MuscleModelTable
     coupling: CouplingTable
     regulation: RegulationTable
+    abdominal_pressure: AbdominalPressureTable | None = None
     relations: list[RelationTable]
 
 
@@ -509,6 +528,32 @@ class _Checker:
                     self.fail(("segments", i, "landmarks"), f"the landmark {name!r} is missing; the measure "
                               f"{measure} is read from it", value=sorted(s["landmarks"]) or None,
                               allowed=", ".join(MEASURE_LANDMARKS[s["id"]]) + " (and any others)")
+        # --- abdominal pressure (optional): its muscles and the landmarks its strut runs between
+        muscle_ids = [m["id"] for m in d["muscles"]]
+        muscle_list = ", ".join(muscle_ids)
+        seg_by_id = {s["id"]: s for s in d["segments"]}
+        seg_ids = ", ".join(seg_by_id)
+        ap = d.get("abdominal_pressure")
+        if ap is not None:
+            for name in ap["wall_weights"]:
+                if name not in muscle_ids:
+                    self.fail(("abdominal_pressure", "wall_weights", name), "unknown muscle" + _suggest(name, muscle_ids),
+                              value=name, allowed=muscle_list)
+            ends = []
+            for key in ("diaphragm", "pelvic_floor"):
+                ref = ap[key]
+                if ref["segment"] not in seg_by_id:
+                    self.fail(("abdominal_pressure", key, "segment"), "unknown segment" + _suggest(ref["segment"], seg_by_id),
+                              value=ref["segment"], allowed=seg_ids)
+                marks = seg_by_id[ref["segment"]]["landmarks"]
+                if ref["landmark"] not in marks:
+                    self.fail(("abdominal_pressure", key, "landmark"), f"unknown landmark of segment {ref['segment']!r}"
+                              + _suggest(ref["landmark"], marks), value=ref["landmark"], allowed=", ".join(marks) or "none")
+                ends.append(marks[ref["landmark"]])
+            if math.dist(ends[0][:2], ends[1][:2]) < MIN_PATH_PIECE_M:
+                self.fail(("abdominal_pressure", "pelvic_floor", "landmark"), "coincides with the diaphragm point in the "
+                          "sagittal plane: the pressure's strut has no direction", value=ap["pelvic_floor"]["landmark"],
+                          allowed=f"points at least {MIN_PATH_PIECE_M * 1000:g} mm apart")
 
 
 # ---------------------------------------------------------------------------------- helpers

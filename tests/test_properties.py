@@ -51,7 +51,7 @@ from musclesim.tone import MAX_TIGHTNESS_DEG
 RESIDUAL_TOL_NM = 1e-6
 STEP = 1e-4
 #: Largest change of a measure per unit of tone, by unit (see the module docstring).
-LIPSCHITZ = {"deg": 600.0, "mm": 3000.0, "N": 25000.0, "N·m": 8000.0}
+LIPSCHITZ = {"deg": 600.0, "mm": 3000.0, "N": 25000.0, "N·m": 8000.0, "mmHg": 2500.0}
 #: The smallest tone used for the smoothness property (below it the posture is steep; see above).
 SMOOTH_LOW = 0.05
 #: The smoothness property is checked only where the body still stands this much tone further
@@ -59,7 +59,7 @@ SMOOTH_LOW = 0.05
 MARGIN = 1e-3
 #: Mirrored inputs agree to the solver's tolerance (residual < 1e-6 N·m), not bit for bit: the
 #: left and right sums run in a different order. Allowed difference by unit.
-MIRROR_TOL = {"deg": 1e-5, "mm": 1e-4, "N": 1e-3, "N·m": 1e-3}
+MIRROR_TOL = {"deg": 1e-5, "mm": 1e-4, "N": 1e-3, "N·m": 1e-3, "mmHg": 1e-4}
 #: A tiny change of erector_spinae_left (0.0396 -> 0.0397) with these five tones moved pelvic tilt
 #: from 10.04 to 7.65 deg and knee flexion from 2.65 to 6.66 deg, both solves ok (before the
 #: continuation rejected steps that jump branch).

@@ -179,6 +179,11 @@ def segment(sid, parent, joint, mass_fraction, mf_src, com, com_src, landmarks, 
 
 
 LEG_Z = 0.085
+# intra-abdominal pressure: the resultant of the pressure on diaphragm and pelvic floor acts along the abdominal
+# cavity, about 6 cm in front of the lumbar joint centres (DESIGN.md section 5, from a prototype of this model)
+IAP_STRUT_AHEAD_M = 0.06
+IAP_STRUT_SRC = ("diaphragm / pelvic_floor: ends of the intra-abdominal pressure's strut, 6 cm anterior to the T12-L1 "
+                 "and L5-S1 joint centres (the line of action of the pressure's resultant; estimate, DESIGN.md section 5)")
 segment("foot", "", "", mf["foot"], DE_LEVA, add(ANKLE, (0.045, -0.040)),
         "de Leva 1996: foot COM 44 % of heel-toe length from the heel; heel 5 cm behind the ankle [M]",
         {"ankle_centre": (ANKLE, LEG_Z), "medial_malleolus": (ANKLE, LEG_Z - 0.02),
@@ -201,9 +206,11 @@ segment("pelvis", "thigh", "hip", mf["lower_trunk"], DE_LEVA + ", lower trunk (o
         {"asis": (ASIS, PELVIS_WIDTH / 2), "psis": (PSIS, 0.045), "pubic_symphysis": (PUBIS, 0.0),
          "s1_endplate_anterior": (S1_ANT, 0.0), "s1_endplate_posterior": (S1_POST, 0.0), "s1_endplate_mid": (S1_MID, 0.0),
          "iliac_crest": (add(HIP, (-0.010, 0.165)), 0.140), "ischial_tuberosity": (add(HIP, (-0.050, -0.060)), 0.060),
-         "hip_axis": (HIP, 0.0), "sacrum_back": (add(PSIS, (-0.010, -0.050)), 0.0)},
+         "hip_axis": (HIP, 0.0), "sacrum_back": (add(PSIS, (-0.010, -0.050)), 0.0),
+         "pelvic_floor": (add(lumbar["L5"]["joint"], (IAP_STRUT_AHEAD_M, 0.0)), 0.0)},
         f"ASIS/PSIS/hip centre: {HARRINGTON}, pelvis depth 0.16 m, width 0.25 m, ASIS-PSIS tilted 13 deg (Preece 2008); "
-        f"S1 plate from PI 52 = PT 12 + SS 40 with hip-axis to S1 distance 0.11 m [M]; crest and ischium [M]")
+        f"S1 plate from PI 52 = PT 12 + SS 40 with hip-axis to S1 distance 0.11 m [M]; crest and ischium [M]; "
+        f"{IAP_STRUT_SRC}")
 vmass = mf["middle_trunk"] * 0.40 / 5
 parent, joint = "pelvis", "L5S1"
 for name in ["L5", "L4", "L3", "L2", "L1"]:
@@ -228,8 +235,9 @@ segment("thorax_lower", "L1", "T12L1", mf["middle_trunk"] * 0.60, DE_LEVA + ": 6
         {"t12_endplate_anterior": (endplate(T12_INF_MID, T12_INF_SLOPE)[0], 0.0),
          "t12_endplate_posterior": (endplate(T12_INF_MID, T12_INF_SLOPE)[1], 0.0),
          "xiphoid": (XIPHOID, 0.0), "rib10_anterior": (add(T12L1, (0.110, 0.040)), 0.110),
-         "rib12_tip": (add(T12L1, (-0.010, 0.020)), 0.090)},
-        "T8-T12, 28 mm per level; chest depth ~0.2 m (xiphoid ~0.15 m ahead of the spine) [M]")
+         "rib12_tip": (add(T12L1, (-0.010, 0.020)), 0.090),
+         "diaphragm": (add(T12L1, (IAP_STRUT_AHEAD_M, 0.0)), 0.0)},
+        "T8-T12, 28 mm per level; chest depth ~0.2 m (xiphoid ~0.15 m ahead of the spine) [M]; " + IAP_STRUT_SRC)
 segment("thorax_upper", "thorax_lower", "T7T8", mf["upper_trunk"] + mf["arms"],
         DE_LEVA + ": upper trunk plus both arms (arms hang from the shoulders)",
         add(T7T8, (0.030, 0.100)), "estimate: upper trunk and arm mass centre ~3 cm anterior to T4-T5 (arms hang on the plumb line through the hip)",
@@ -467,6 +475,27 @@ w('neck_joint = "neck"')
 w('trunk_extensor = "erector_spinae"')
 w('trunk_flexor = "rectus_abdominis"')
 w('source = "DESIGN.md section 5: centre of mass over the feet by an ankle torque, level gaze by a neck torque, an upright rib cage by extra trunk-muscle force"')
+w("")
+
+# intra-abdominal pressure (DESIGN.md section 5; REFERENCE.md section A): P = rest + T_wall / (h R), the force P A a strut
+IAP_REST_MMHG = 12.95  # calibrated: the standing baseline reads 20 mmHg (see the source string)
+w("[abdominal_pressure]")
+w(f"rest_mmHg = {IAP_REST_MMHG}")
+w('rest_source = "calibrated so that the standing baseline (default tone) reads 20 mmHg, the standing bladder pressure of '
+  'Cobb et al. 2005 (REFERENCE.md section A); the rest stands for the abdominal contents (their weight and the wall\'s '
+  'passive stretch), the wall muscles\' tone adds the remainder"')
+w("area_m2 = 0.025")
+w("wall_hR_m2 = 0.03")
+w('geometry_source = "estimate (DESIGN.md section 5, a prototype of this model): the pressure acts on diaphragm and pelvic '
+  'floor over ~0.025 m^2 (abdominal cross-section ~ 0.25 m x 0.1 m effective); Laplace hoop law P = T / R for a wall band '
+  'of height h ~ 0.2 m and radius R ~ 0.15 m, h R ~ 0.03 m^2"')
+w('wall_weights = { transversus_abdominis = 1.0, internal_oblique = 0.7, external_oblique = 0.7, rectus_abdominis = 0.1 }')
+w('weights_source = "estimate: the share of each muscle\'s force that runs around the abdomen (cosine of its fibres\' angle '
+  'to the horizontal: transversus ~0 deg, obliques ~45 deg, rectus vertical, tensioned around only by the wall\'s '
+  'curvature); IAP follows transversus activity most closely (Cresswell, Grundstrom & Thorstensson 1992, Acta Physiol '
+  'Scand 144:409). Each side of a muscle counts half (a hoop\'s two halves carry its tension in series)"')
+w('diaphragm = { segment = "thorax_lower", landmark = "diaphragm" }')
+w('pelvic_floor = { segment = "pelvis", landmark = "pelvic_floor" }')
 w("")
 
 SRC0, SRC2, SRC4 = "000_30301ec732fd73a2.txt", "002_5c4430ba6b3a40b6.txt", "004_71c9766c3f76f194.txt"
