@@ -389,6 +389,8 @@ def _result(mech: Mechanics, position: str, tone: dict, act: np.ndarray, eq: Equ
         for k, name in enumerate(("regulation:ankle", "regulation:neck", "regulation:trunk")):
             if abs(L.regulation[0, k, j]) > 0:
                 row[name] = float(L.regulation[0, k, j])
+        if abs(L.strut[0, j]) > 0:  # the intra-abdominal pressure's push (mechanics.strut_force_N)
+            row["abdominal_pressure"] = float(L.strut[0, j])
         moments[joint] = _freeze(row)
     arms = {m: _freeze({j: float(r[i, jj]) for jj, j in enumerate(c.dof_names) if abs(r[i, jj]) > 1e-9})
             for i, m in enumerate(ids)}
