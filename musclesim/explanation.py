@@ -250,68 +250,6 @@ def _explain_lying(result: Result, baseline: Result, names: list[str], only_chan
     return out
 
 
-def _explain_lateral(result: Result, baseline: Result, names: list[str], only_changed: bool,
-                     top: int) -> dict[str, Explanation]:
-    """Explanations of the left-right measures (:mod:`musclesim.lateral`).
-
-    The lateral equilibrium is linear in the muscles' pulls to first order, so each muscle's share
-    is its own pull sent through the regulated lateral stiffness; a bilateral muscle's two sides
-    are summed (equal pulls cancel), so what remains is the effect of the difference between them,
-    named after the side whose tone changed more. ``joint`` is the coordinate that carries most of
-    the change and ``moments`` the net (left-minus-right) moments about it, with the regulators'.
-    """
-    lat = result._state.get("lateral")
-    if lat is None:
-        return {}
-    mech = result._state["mech"]
-    model = mech.model
-    ids = list(mech.chain.muscle_names)
-    twin: dict[str, str] = {}
-    for inst in model.instances:
-        if inst.side != "midline":
-            dt = abs(result.activation[inst.id] - baseline.activation[inst.id])
-            other = inst.id.replace("_left", "_right") if inst.side == "left" else inst.id.replace("_right", "_left")
-            do = abs(result.activation[other] - baseline.activation[other])
-            twin[inst.id] = inst.id if dt > do or (dt == do and inst.side == "left") else other
-    coupled = _coupled(result, baseline)
-    out: dict[str, Explanation] = {}
-    for name in names:
-        ch = result.metrics[name] - baseline.metrics[name]
-        if only_changed and abs(ch) < MIN_CHANGE:
-            continue
-        agg: dict[str, float] = {}
-        for m, v in lat.contributions[name].items():
-            key = twin.get(m, m)
-            agg[key] = agg.get(key, 0.0) + v
-        order = sorted(agg, key=lambda m: (-round(abs(agg[m]), 9), m))
-        drivers = tuple((m, float(agg[m])) for m in order[:top] if abs(agg[m]) > 1e-9)
-        lin = float(sum(agg.values()))
-        # the coordinate through which the main driver moves this measure most
-        top_ids = [i for i, m in enumerate(ids) if drivers and twin.get(m, m) == drivers[0][0]]
-        via = lat.response[:, top_ids].sum(axis=1) if top_ids else lat.x
-        j = int(np.argmax(np.sign(ch or 1.0) * lat.measure_gradient[name] * via))
-        joint = lat.coordinates[j]
-        mom: dict[str, float] = {}
-        for i, m in enumerate(ids):
-            key = twin.get(m, m)
-            mom[key] = mom.get(key, 0.0) + float(lat.moment[j, i])
-        mom["regulation:ankle_inversion"] = float(lat.regulation_moment[j, 0])
-        mom["regulation:trunk_side"] = float(lat.regulation_moment[j, 1])
-        rows = sorted(((k, v) for k, v in mom.items() if abs(v) > 1e-6), key=lambda r: (-round(abs(r[1]), 9), r[0]))
-        moments = tuple(rows[:top])
-        info = MEASURES.get(name)
-        unit = info.unit if info else ""
-        path = _path(result._state.get("graph"), drivers[0][0] if drivers else None, name)
-        text = _sentence(name, unit, baseline.metrics[name], result.metrics[name], drivers, "", (), coupled)
-        if moments:
-            what = "force (N)" if joint.endswith("_m") else "moment (N·m)"
-            text = text[:-1] + (f". About the {joint.replace('_m', '').replace('_', ' ')} axis, the net left-minus-right "
-                                f"{what}: " + ", ".join(f"{k} ({v:+.1f})" for k, v in moments[:3]) + ".")
-        out[name] = Explanation(name, unit, baseline.metrics[name], result.metrics[name], ch, drivers, lin, ch - lin,
-                                joint, moments, path, text)
-    return out
-
-
 def _lying_linear_state(mech, pos, z, act, names):
     """Jacobian, residual details and measure gradients (w.r.t. q, floor pitch and offset) of a lying state."""
     from .positions import _fd_jacobian, residual
