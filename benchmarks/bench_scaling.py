@@ -98,8 +98,8 @@ def svg(rows: list[dict]) -> str:
               ("simulate_many per scenario (ms x 10)", [10 * r["batch_ms_per_scenario"] for r in rows], "#2166ac")]
     ymax = max(max(v) for _, v, _ in series) * 1.15
     xmax = max(xs) * 1.1
-    X = lambda x: L + (W - L - 20) * x / xmax  # noqa: E731
-    Y = lambda y: H - B - (H - B - 20) * y / ymax  # noqa: E731
+    X = lambda x: L + (W - L - 20) * x / xmax
+    Y = lambda y: H - B - (H - B - 20) * y / ymax
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" font-family="sans-serif" font-size="11">',
            f'<line x1="{L}" y1="{H - B}" x2="{W - 20}" y2="{H - B}" stroke="black"/>',
            f'<line x1="{L}" y1="20" x2="{L}" y2="{H - B}" stroke="black"/>',

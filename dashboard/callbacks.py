@@ -18,7 +18,8 @@ import io
 import json
 import math
 import time
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from dash import ALL, ClientsideFunction, Input, Output, State, ctx, html, no_update
 
@@ -27,7 +28,6 @@ from musclesim import plot
 from . import components, compute, figures, ids
 from .presets import available_presets, preset_by_id, verdict
 from .state import clean_tight, clean_tone, default_state, format_query, parse_query, validate_tight, validate_tone
-
 
 # --------------------------------------------------------------------------- state
 

@@ -8,7 +8,8 @@ update. Pure: data in, figure out; unit-tested without a browser.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from musclesim import plot
 

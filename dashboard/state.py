@@ -19,7 +19,8 @@ tightness reset to the baseline, and the messages to show.
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 RESERVED = ("position", "measure", "present", "predict", "reveal", "preset", "view")

@@ -11,12 +11,12 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
+from _output import output_dir
+
 import musclesim as ms
 from musclesim import analysis_plots, plot
 from musclesim.scenarios import preset_info
 from musclesim.tables import write_atomic
-
-from _output import output_dir
 
 HERE = Path(__file__).resolve().parent
 PRESET = "desk_sitter"

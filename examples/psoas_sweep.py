@@ -10,11 +10,10 @@ tone with the normal bands shaded (``psoas_sweep.html``), and prints the lordosi
 from __future__ import annotations
 
 import numpy as np
+from _output import output_dir
 
 import musclesim as ms
 from musclesim import analysis_plots
-
-from _output import output_dir
 
 MEASURES = ["pelvic_tilt_deg", "lumbar_lordosis_deg"]
 

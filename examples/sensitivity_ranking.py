@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import json
 
+from _output import output_dir
+
 import musclesim as ms
 from musclesim import analysis_plots
 from musclesim.tables import write_atomic
-
-from _output import output_dir
 
 MEASURES = ["pelvic_tilt_deg", "lumbar_lordosis_deg"]
 

@@ -50,6 +50,7 @@ def _fmt_band(band) -> str:
 
 def cmd_run(args) -> int:
     import musclesim as ms
+
     from .metrics import MEASURES
 
     model = ms.load_model(args.model)
@@ -224,6 +225,7 @@ def _firsts(names) -> list[bool]:
 
 def cmd_sweep(args) -> int:
     import musclesim as ms
+
     from .sweeps import grid, sweep
 
     fmt = _fmt(args, args.json, args.csv)
@@ -277,6 +279,7 @@ def _wide_text(table) -> str:
 
 def cmd_sensitivity(args) -> int:
     import musclesim as ms
+
     from .sensitivity_analysis import sensitivity
 
     model = ms.load_model(args.model)
@@ -310,7 +313,7 @@ def cmd_sensitivity(args) -> int:
         print(f"  {'#':>2s} {'muscle':24s} {'d/dtone':>9s} {f'at {s.tone_range[0]:g}':>8s} "
               f"{f'at {s.tone_range[1]:g}':>8s} " + " ".join(f"{k:>8s}" for k in keys))
         for r in list(s.table())[: args.top or None]:
-            f = lambda v: "       -" if v is None or math.isnan(v) else f"{v:+8.2f}"  # noqa: E731
+            f = lambda v: "       -" if v is None or math.isnan(v) else f"{v:+8.2f}"
             print(f"  {r['rank']:2d} {r['muscle']:24s} {f(r['derivative']):>9s} {f(r['low'])} {f(r['high'])} "
                   + " ".join(f(r[k]) for k in keys))
         print(f"  (d/dtone: {unit} per unit activation at rest; 'at': change with that muscle alone at that tone; "
@@ -322,6 +325,7 @@ def cmd_sensitivity(args) -> int:
 
 def cmd_claims(args) -> int:
     import musclesim as ms
+
     from .claims import catalogue, claim, evaluate
 
     model = ms.load_model(args.model)
@@ -369,7 +373,7 @@ def cmd_serve(args) -> int:
 class _Parser(argparse.ArgumentParser):
     """argparse with one-line errors: ``musclesim: error: ...`` and exit status 2 (no usage dump)."""
 
-    def error(self, message: str):  # noqa: D401 - argparse API
+    def error(self, message: str):
         self.exit(EXIT_USER, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 

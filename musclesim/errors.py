@@ -26,8 +26,8 @@ and the exact message it produces.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 
 class MusclesimError(Exception):

@@ -8,6 +8,7 @@ install) they are read from the repository's ``models/`` folder.
 from __future__ import annotations
 
 import re
+
 try:
     import tomllib
 except ModuleNotFoundError:  # Python 3.10
@@ -15,8 +16,21 @@ except ModuleNotFoundError:  # Python 3.10
 from pathlib import Path
 
 from .errors import ModelFileError, ModelNotFoundError
-from .model import (AbdominalPressure, Attachment, Coupling, Joint, Model, Muscle, MuscleModel, OutOfPlaneStiffness, PassiveLaw,
-                    Regulation, Relation, Segment, Subject)
+from .model import (
+    AbdominalPressure,
+    Attachment,
+    Coupling,
+    Joint,
+    Model,
+    Muscle,
+    MuscleModel,
+    OutOfPlaneStiffness,
+    PassiveLaw,
+    Regulation,
+    Relation,
+    Segment,
+    Subject,
+)
 
 DEFAULT_MODEL = "adult_standing"
 

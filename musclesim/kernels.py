@@ -134,7 +134,7 @@ def _add_pressure(R, J, want_jac, lam, F, dF, g, alpha, P, anc, seg_c0, dof_seg,
     up0 = ux * pp[0, 0] + uy * pp[0, 1]
     for j in range(n):
         for l in range(n):
-            js = dof_seg[j if j > l else l]
+            js = dof_seg[max(l, j)]
             uPD = ux * P[js, 0] + uy * P[js, 1]
             curv = -anc[s1, j] * anc[s1, l] * (up1 - uPD) + anc[s0, j] * anc[s0, l] * (up0 - uPD)
             Hs = (delta[j, 0] * delta[l, 0] + delta[j, 1] * delta[l, 1] - gs[j] * gs[l]) / L + curv
@@ -213,7 +213,7 @@ def _residual_jacobian_ref(q, lam, act, anc, seg_parent, seg_c0, dof_seg, pt_seg
             s1, s0 = pt_seg[a1], pt_seg[a0]
             for j in range(n):
                 for l in range(n):
-                    js = dof_seg[j if j > l else l]
+                    js = dof_seg[max(l, j)]
                     uPD = ux * P[js, 0] + uy * P[js, 1]
                     curv = -anc[s1, j] * anc[s1, l] * (up1 - uPD) + anc[s0, j] * anc[s0, l] * (up0 - uPD)
                     H[m, j, l] += (delta[j, 0] * delta[l, 0] + delta[j, 1] * delta[l, 1] - proj[j] * proj[l]) / L + curv
@@ -261,7 +261,7 @@ def _residual_jacobian_ref(q, lam, act, anc, seg_parent, seg_c0, dof_seg, pt_seg
                 acc = 0.0
                 for m in range(M):
                     acc -= dF[m] * g[m, j] * g[m, l] + F[m] * H[m, j, l]
-                js = dof_seg[j if j > l else l]
+                js = dof_seg[max(l, j)]
                 for s in range(S):
                     acc += seg_mass[s] * grav * anc[s, j] * anc[s, l] * (p[s, 1] - P[js, 1])
                 J[j, l] += acc
@@ -617,7 +617,7 @@ def residual_jacobian_ws(q, lam, act, anc, seg_parent, seg_c0, dof_seg, pt_seg, 
                 for t in range(jl_cnt[j, l]):
                     m = jl_mus[j, l, t]
                     acc -= dF[m] * g[m, j] * g[m, l] + F[m] * H[m, j, l]
-                js = dof_seg[j if j > l else l]
+                js = dof_seg[max(l, j)]
                 for t in range(jl_scnt[j, l]):
                     s = jl_seg[j, l, t]
                     acc += seg_mass[s] * grav * anc[s, j] * anc[s, l] * (p[s, 1] - P[js, 1])
@@ -758,9 +758,7 @@ def _solve_ws(q0, lam0, act, J0, use_J0, max_iter, want_final_jac, anc, seg_pare
             z, R, f0 = z + dz, R_best, best_f
             exact = False
             continue
-        if best_f < f0:
-            z, R, f0 = z + best_t * dz, R_best, best_f
-        elif exact:  # no decrease even along the exact Newton direction: take the least bad step
+        if best_f < f0 or exact:
             z, R, f0 = z + best_t * dz, R_best, best_f
         R, B = residual_jacobian_ws(z[:n], z[n:], act, anc, seg_parent, seg_c0, dof_seg, pt_seg, pt_r0, pair_i0, pair_i1,
                                  pair_m, F0, lopt, ltendon, lref, slack, seg_mass, dof_bil, pc0, pkl, ps, pa, pb,

@@ -36,9 +36,8 @@ force-length plateau leaves the posture a saddle (DESIGN section 5 pitfalls).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import os
+from dataclasses import dataclass, field
 
 import numpy as np
 

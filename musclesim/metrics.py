@@ -132,7 +132,7 @@ def measure_batch(chain: Chain, points: np.ndarray, joints: np.ndarray, q: np.nd
     the regulating trunk muscle's extra force, ``moment_arm_m`` (B, M, n), ``lam`` (B, 3) the
     regulation efforts and ``trunk_dir`` (B, n) the trunk actuator's moment-arm vector.
     """
-    L = lambda seg, name: points[:, chain.landmark_index[(seg, name)]]  # noqa: E731
+    L = lambda seg, name: points[:, chain.landmark_index[(seg, name)]]
     asis, psis = L("pelvis", "asis"), L("pelvis", "psis")
     s1a, s1p, s1m = L("pelvis", "s1_endplate_anterior"), L("pelvis", "s1_endplate_posterior"), L("pelvis", "s1_endplate_mid")
     hip = L("pelvis", "hip_axis")

@@ -16,10 +16,10 @@ Conventions
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Mapping
 
 SIDES = ("left", "right")
 Vec3 = tuple[float, float, float]

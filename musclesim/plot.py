@@ -28,7 +28,8 @@ left is on the viewer's right. Colours say the same thing everywhere: red more (
 from __future__ import annotations
 
 import math
-from typing import Any, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 #: Muscle force (N) at the top of the colour and width scales of the body figures.
 FORCE_SCALE_N = 400.0
@@ -954,7 +955,7 @@ def measure_rows(metrics: Mapping[str, float], baseline_metrics: Mapping[str, fl
     (a failed solve) has flag ``"n/a"``.
     """
     if measures is None:
-        from .metrics import MEASURES as measures  # noqa: N811
+        from .metrics import MEASURES as measures
     names = [k for k in measures if k in metrics] + [k for k in metrics if k not in measures]
     rows = []
     for name in names:

@@ -46,12 +46,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .mechanics import (MAX_ITER, TOL_GOAL, TOL_MOMENT_NM, Mechanics, muscle_force_N, passive_moment_Nm,
-                        reduced_stiffness)
 from .chain import _lengths_from_points, kinematics
-
-
-
+from .mechanics import (
+    MAX_ITER,
+    TOL_GOAL,
+    TOL_MOMENT_NM,
+    Mechanics,
+    muscle_force_N,
+    passive_moment_Nm,
+    reduced_stiffness,
+)
 
 #: Lying, the postural part of the resting tone is gone: muscles not set by the user rest at this
 #: fraction of their standing tone (estimate: quiet-standing EMG is mostly postural; supine EMG of
@@ -136,7 +140,7 @@ def residual(mech: Mechanics, pos: Position, z: np.ndarray, act: np.ndarray, ten
     Q_grav = -np.einsum("s,snc,c->n", weight, dp[:S], nrm)
     Q_pas = passive_moment_Nm(mech, q[None])[0]
     Q_cont = np.einsum("i,inc,c->n", f, dp[ci], nrm)
-    cross = lambda a, b: a[..., 0] * b[1] - a[..., 1] * b[0]  # noqa: E731
+    cross = lambda a, b: a[..., 0] * b[1] - a[..., 1] * b[0]
     whole = [f.sum() - weight.sum(), float(np.sum(weight * -cross(p[:S], nrm)) + np.sum(f * cross(p[ci], nrm)))]
     out = np.concatenate((Q_musc + Q_grav + Q_pas + Q_cont, whole, p[ci] @ nrm - d - h))
     if not detail:

@@ -35,10 +35,10 @@ from __future__ import annotations
 import difflib
 import math
 import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable, Mapping, Sequence
 
 try:
     import tomllib
@@ -271,7 +271,7 @@ def scenario_from_dict(data: Mapping, file: str | Path | None = None, name: str 
 
 
 def run_scenarios(scenarios: Sequence[str | Path | Scenario], *, executor=None,
-                  progress: bool | None = False) -> "ScenarioTable":
+                  progress: bool | None = False) -> ScenarioTable:
     """Solve scenario files (paths or loaded :class:`Scenario` objects) and tabulate the measures.
 
     Every file is validated before anything is solved. Scenarios sharing a model, position and

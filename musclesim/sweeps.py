@@ -19,7 +19,7 @@ would replace that function as a package attribute once imported.)
 from __future__ import annotations
 
 import math
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 

@@ -22,8 +22,9 @@ import json
 import math
 import os
 import tempfile
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -148,7 +149,7 @@ class Table(Sequence[dict]):
             raise UnknownColumnError(name, self._cols)
         return np.array(self._cols[name])
 
-    def where(self, **equal: Any) -> "Table":
+    def where(self, **equal: Any) -> Table:
         """The rows whose columns equal the given values, e.g. ``t.where(measure="pelvic_tilt_deg")``."""
         mask = np.ones(self._n, bool)
         for k, v in equal.items():

@@ -20,7 +20,7 @@ contraction (``clip`` is non-expansive) and converges. Every iterate is a propag
 from __future__ import annotations
 
 import math
-from typing import Mapping
+from collections.abc import Mapping
 
 import numpy as np
 

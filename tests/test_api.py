@@ -8,8 +8,13 @@ import sys
 import pytest
 
 import musclesim as ms
-from musclesim.errors import (ModelNotFoundError, MusclesimError, ToneRangeError, UnknownMuscleError,
-                              UnknownPositionError)
+from musclesim.errors import (
+    ModelNotFoundError,
+    MusclesimError,
+    ToneRangeError,
+    UnknownMuscleError,
+    UnknownPositionError,
+)
 
 
 @pytest.fixture(scope="module")
@@ -109,6 +114,7 @@ def test_coupling_off_isolates_mechanics(model):
 
 def test_coupling_fixed_point_holds(model):
     import numpy as np
+
     from musclesim.simulation import _coupling
 
     r = ms.simulate(model, {"abdominals": 0.5})

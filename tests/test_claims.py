@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 import musclesim as ms
-from musclesim.claims import VERDICTS, catalogue, claim, evaluate, evaluate_all, validation_rows
+from musclesim.claims import VERDICTS, catalogue, claim, evaluate_all, validation_rows
 from musclesim.metrics import MEASURES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -52,7 +52,7 @@ def test_paraphrases_are_not_copied_sentences():
     seeds = Path(__file__).resolve().parents[2] / "shared" / "seeds"
     if not seeds.is_dir():
         pytest.skip("the source articles are not beside the project")
-    words = lambda t: [w.strip(".,;:()\"'").lower() for w in t.split()]  # noqa: E731
+    words = lambda t: [w.strip(".,;:()\"'").lower() for w in t.split()]
     grams = set()
     for f in seeds.glob("0*.txt"):
         w = words(f.read_text(encoding="utf-8", errors="replace"))
@@ -73,7 +73,7 @@ def test_validation_rows_and_doc_are_current():
     lev = rows[0]
     assert lev["model"] == pytest.approx(lev["difference"] + lev["published"])
     doc = (ROOT / "docs" / "validation.md").read_text()
-    from tools.make_validation import render  # noqa: E402
+    from tools.make_validation import render
 
     assert render(rows) == doc, "docs/validation.md is stale: run python tools/make_validation.py"
 

@@ -162,7 +162,6 @@ def slider_thumb(page, muscle: str):
 
 
 def baseline_tilt_text() -> str:
-    import musclesim as ms
 
     from dashboard import compute
 

@@ -183,8 +183,8 @@ def test_exaggeration_scales_only_the_frontal_asymmetry(res, base):
     for p, q in zip(ex["spine"], g["spine"]):
         assert p[2] == pytest.approx(5 * q[2], abs=1e-9) and p[:2] == pytest.approx(q[:2])
     full = plot.exaggerate_lateral(g, 5)  # every coordinate of the asymmetry: the turn too
-    asis = lambda geo, s: geo["landmarks"][f"pelvis.asis.{s}"]  # noqa: E731
-    turn = lambda geo: asis(geo, "left")[0] - asis(geo, "right")[0]  # noqa: E731
+    asis = lambda geo, s: geo["landmarks"][f"pelvis.asis.{s}"]
+    turn = lambda geo: asis(geo, "left")[0] - asis(geo, "right")[0]
     assert turn(full) == pytest.approx(5 * turn(g), rel=1e-6)
     assert turn(ex) == pytest.approx(turn(g), rel=1e-6)  # the front view leaves the turn alone
 
@@ -465,7 +465,7 @@ def test_tightness_in_the_url_and_the_update(model):
 def test_sagittal_window_fits_a_lying_body(res, base):
     """A body lying along x (as in the supine position) gets a wide window and labels above."""
     def lying(r):
-        f = lambda p: (p[1], 0.15 - p[0])  # noqa: E731 - a quarter turn: head toward +x
+        f = lambda p: (p[1], 0.15 - p[0])
         g = r.geometry
         geo = {"segments": {k: [f(p) for p in v] for k, v in g["segments"].items()},
                "landmarks": {k: f(p) for k, p in g["landmarks"].items()},

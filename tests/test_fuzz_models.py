@@ -26,13 +26,13 @@ import copy
 import importlib.util
 import math
 import random
-import tomllib
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 import pytest
+import tomllib
 
 import musclesim as ms
 from musclesim.errors import ModelFileError, ModelNotFoundError, MusclesimError, ToneRangeError, UnknownMuscleError

@@ -11,8 +11,18 @@ from scipy.optimize import brentq
 import musclesim as ms
 from musclesim.chain import compile_chain, muscle_lengths
 from musclesim.mechanics import evaluate, prepare, solve
-from musclesim.model import (Attachment, Coupling, Joint, Model, Muscle, MuscleModel, PassiveLaw, Regulation,
-                             Segment, Subject)
+from musclesim.model import (
+    Attachment,
+    Coupling,
+    Joint,
+    Model,
+    Muscle,
+    MuscleModel,
+    PassiveLaw,
+    Regulation,
+    Segment,
+    Subject,
+)
 from musclesim.tone import tone_vector
 
 G = 9.81
@@ -189,7 +199,7 @@ def test_regulation_holds_its_goals(model):
 
 def test_known_directions_emerge(model):
     """Hip flexor tone tilts the pelvis forward; hip extensor tone tilts it back (DESIGN section 5)."""
-    d = lambda tone: ms.simulate(model, tone).change["pelvic_tilt_deg"]  # noqa: E731
+    d = lambda tone: ms.simulate(model, tone).change["pelvic_tilt_deg"]
     assert d({"psoas_major": 0.3}) > 1.0
     assert d({"glutes": 0.3}) < -1.0
     assert d({"hamstrings": 0.3}) < -1.0

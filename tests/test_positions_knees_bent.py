@@ -52,7 +52,7 @@ def test_answer_is_an_energy_minimum(model, base):
     mech = prepare(model)
     z = base._state["z"]
     assert len(z) == mech.n + 3  # joints, floor pitch, offset and place along the floor: no multipliers
-    F = lambda zz: residual(mech, POS, zz, base._state["act"], mech.chain.l_tendon_m)  # noqa: E731
+    F = lambda zz: residual(mech, POS, zz, base._state["act"], mech.chain.l_tendon_m)
     r = F(z)
     assert np.max(np.abs(r)) < 1e-6
     H = -_fd_jacobian(F, z, r)

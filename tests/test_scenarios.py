@@ -196,7 +196,7 @@ def test_model_path_is_relative_to_the_scenario_file(tmp_path):
 def test_validation_happens_before_any_solve(tmp_path, monkeypatch):
     good = write(tmp_path, '[tone]\nglutes = 0.2\n', "good.toml")
     bad = write(tmp_path, '[tone]\nglutes = 2\n', "bad.toml")
-    import musclesim.progress as progress
+    from musclesim import progress
 
     monkeypatch.setattr(progress, "simulate_in_pieces", lambda *a, **k: pytest.fail("solved before validating"))
     with pytest.raises(ScenarioFileError) as e:

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import importlib.util
 import math
-import tomllib
 from pathlib import Path
 
 import pytest
+import tomllib
 
 from musclesim.errors import ModelFileError, ModelNotFoundError
 from musclesim.io import available_models, find_model, load_model, read_model_file

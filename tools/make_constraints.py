@@ -88,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     text = render()
     if "--check" in argv:
         old = OUT.read_text(encoding="utf-8") if OUT.is_file() else ""
-        strip = lambda t: [ln for ln in t.splitlines() if not ln.startswith("#")]  # noqa: E731
+        strip = lambda t: [ln for ln in t.splitlines() if not ln.startswith("#")]
         if strip(old) != strip(text):
             print("constraints.txt differs from this environment: run tools/make_constraints.py", file=sys.stderr)
             return 1

@@ -18,13 +18,13 @@ The first line of each file says what is broken (``# rule: ...``).
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 import sys
-import tomllib
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
+
+import tomllib
 
 HERE = Path(__file__).resolve().parent
 FULL_MODEL = HERE.parents[2] / "models" / "adult_standing" / "model.toml"
