@@ -95,6 +95,10 @@ def cmd_run(args) -> int:
     else:
         print(f"  regulation: ankle {reg['ankle_torque_Nm']:+.1f} N·m, neck {reg['neck_torque_Nm']:+.1f} N·m, "
               f"trunk {reg['trunk_extra_force_N']:+.0f} N ({reg['trunk_muscle']})")
+        lat = res.lateral
+        if "balance_torque_Nm" in lat:  # the sides differ: the left-right regulators' efforts
+            print(f"  left-right regulation: ankle torque about the forward axis {lat['balance_torque_Nm']:+.1f} "
+                  f"N·m (each), extra left-minus-right trunk extensor pull {lat['trunk_side_force_N']:+.0f} N")
     if explanation:
         print()
         print("  why: " + explanation.text)

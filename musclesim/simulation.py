@@ -418,7 +418,8 @@ def _lateral_summary(lat) -> dict:
     for name, v in zip(lat.coordinates, lat.x):
         out[name.replace("_m", "_mm") if name.endswith("_m") else name + "_deg"] = float(
             1000.0 * v if name.endswith("_m") else np.degrees(v))
-    out.update(balance_torque_Nm=lat.balance_torque_Nm, residual_Nm=lat.residual_Nm, iterations=lat.iterations,
+    out.update(balance_torque_Nm=lat.balance_torque_Nm, trunk_side_force_N=lat.trunk_side_force_N,
+               residual_Nm=lat.residual_Nm, iterations=lat.iterations,
                converged=lat.converged, stable=lat.stable, contributions=_freeze({k: _freeze(v) for k, v in lat.contributions.items()}))
     return out
 

@@ -23,6 +23,16 @@ def test_run_prints_measures_and_changes(capsys):
     assert float(line.split()[3]) > 0  # change column: anterior tilt
 
 
+def test_run_one_sided_prints_the_left_right_answer_and_its_regulators(capsys):
+    assert main(["run", "--set", "psoas_major_left=0.4", "--no-coupling"]) == 0
+    out = capsys.readouterr().out
+    line = next(ln for ln in out.splitlines() if ln.strip().startswith("trunk_lateral_bend_deg"))
+    assert float(line.split()[3]) > 0  # toward the toned (left) side
+    assert "left-right regulation" in out
+    assert main(["run", "--set", "psoas_major=0.4"]) == 0  # equal sides: zero by symmetry, no regulators
+    assert "left-right regulation" not in capsys.readouterr().out
+
+
 def test_run_json_is_machine_readable(capsys):
     assert main(["run", "--json", "--set", "glutes=0.25", "--explain", "pelvic_tilt_deg"]) == 0
     data = json.loads(capsys.readouterr().out)
