@@ -160,6 +160,12 @@ def placeholder_figure(text: str, *, height: int = 320, title: str | None = None
 
 # --------------------------------------------------------------------------- body views
 
+
+def _pelvis_trace(xs, ys) -> dict:
+    """The pelvis as a filled outline (one style for the side and front views)."""
+    return {"type": "scatter", "x": xs, "y": ys, "mode": "lines", "name": "pelvis", "fill": "toself",
+            "fillcolor": "rgba(222,196,140,0.55)", "hoverinfo": "skip", "line": {"color": "#8c6d31", "width": 2}}
+
 def _skeleton_traces(geo: Mapping, *, ghost: bool, forces: Mapping[str, float] | None,
                      activation: Mapping[str, float] | None, base_forces: Mapping[str, float] | None,
                      h: int = 0) -> list[dict]:
@@ -226,10 +232,7 @@ def _skeleton_traces(geo: Mapping, *, ghost: bool, forces: Mapping[str, float] |
     pel_keys = ("pelvis.asis", "pelvis.iliac_crest", "pelvis.psis", "pelvis.ischial_tuberosity",
                 "pelvis.pubic_symphysis", "pelvis.asis")
     if all(k in lms for k in pel_keys):
-        a, b = xy([lms[k] for k in pel_keys])
-        out.append({"type": "scatter", "x": a, "y": b, "mode": "lines", "name": "pelvis", "fill": "toself",
-                    "fillcolor": "rgba(222,196,140,0.55)", "hoverinfo": "skip",
-                    "line": {"color": "#8c6d31", "width": 2}})
+        out.append(_pelvis_trace(*xy([lms[k] for k in pel_keys])))
     if "pelvis.asis" in lms and "pelvis.psis" in lms:
         a, b = xy([lms["pelvis.psis"], lms["pelvis.asis"]])
         out.append({"type": "scatter", "x": a, "y": b, "mode": "lines+markers", "name": "ASIS–PSIS line",
@@ -722,10 +725,7 @@ def _front_traces(geo: Mapping, *, ghost: bool, forces: Mapping[str, float] | No
                 "line": {"color": "#3b3b3b", "width": 6}})
     # pelvis outline and hip joints
     if pelvis_front:
-        xs, ys = line(pelvis_front)
-        out.append({"type": "scatter", "x": xs, "y": ys, "mode": "lines", "name": "pelvis", "fill": "toself",
-                    "fillcolor": "rgba(222,196,140,0.55)", "hoverinfo": "skip",
-                    "line": {"color": "#8c6d31", "width": 2}})
+        out.append(_pelvis_trace(*line(pelvis_front)))
     if "hip_left" in J and "hip_right" in J:
         xs, ys = line([J["hip_right"], J["hip_left"]])
         out.append({"type": "scatter", "x": xs, "y": ys, "mode": "lines+markers", "name": "hip joints",
