@@ -119,7 +119,7 @@ def simulate_many(model: Model, tones: Sequence[Mapping[str, float] | None] | np
     ValueError
         ``tones`` as an array has the wrong shape, or ``tightness`` the wrong length.
     """
-    from .simulation import _check_position, _coupling, baseline, tendon_lengths
+    from .simulation import _check_position, _coupling, _coupling_solver, baseline, tendon_lengths
     from .tone import couple_batch, tone_vector
 
     _check_position(position)
@@ -157,7 +157,7 @@ def simulate_many(model: Model, tones: Sequence[Mapping[str, float] | None] | np
     if tone_row is not None:
         t = np.array(rows, dtype=float).reshape(len(tones), M)
     t0 = tone_vector(model, None)
-    acts = couple_batch(t, t0, _coupling(model)) if coupling else t
+    acts = couple_batch(t, t0, _coupling(model), _coupling_solver(model)) if coupling else t
     base = baseline(model, position)
     if position != "standing":  # lying positions: no compiled path; solve one by one
         return _lying_batch(model, tones, tight, position, coupling, base)
@@ -221,10 +221,10 @@ def _solve_chunk(model: Model, acts: np.ndarray, tendons: np.ndarray, position: 
         CONTINUATION_STEPS,
         MAX_HALVINGS,
         MAX_ITER,
-        evaluate,
         follow,
         jump_limits,
         muscle_force_N,
+        pose_geometry,
         prepare,
         total_force,
         with_tendons,
@@ -261,17 +261,7 @@ def _solve_chunk(model: Model, acts: np.ndarray, tendons: np.ndarray, position: 
     good = np.flatnonzero(ok)
     if good.size:
         c = mech.chain
-        if compiled:  # the geometry the measures need, in parallel threads (no derivative arrays)
-            points, joints, lengths, arm = kernels.pose_batch_kernel(
-                np.ascontiguousarray(q[good]), c.anc, c.seg_parent.astype(np.int64), c.seg_c0,
-                c.dof_seg.astype(np.int64), c.pt_seg.astype(np.int64), c.pt_r0, c.pair_i0.astype(np.int64),
-                c.pair_i1.astype(np.int64), c.pair_muscle.astype(np.int64), len(c.muscle_names),
-                good.size >= PARALLEL_FROM)
-            trunk_dir = arm[:, mech.extensor_idx].mean(axis=1) - arm[:, mech.flexor_idx].mean(axis=1)
-        else:
-            L = evaluate(mech, q[good], acts[good], lam[good])
-            points, joints, arm, trunk_dir = L.points, L.joints, L.moment_arm_m, L.trunk_dir
-            lengths = np.linalg.norm(points[:, c.pair_i1] - points[:, c.pair_i0], axis=2) @ c.pair_onehot
+        points, joints, lengths, arm, trunk_dir = pose_geometry(mech, q[good], parallel=good.size >= PARALLEL_FROM)
         force = total_force(mech, muscle_force_N(mech, acts[good], lengths, tendons[good]), lam[good])
         tight_rows = np.any(tendons[good] != mech.chain.l_tendon_m, axis=1)
         limits = np.full(len(good), model.joint("hip").range_deg[0])

@@ -96,7 +96,9 @@ def explain(result: Result, baseline: Result, measures: list[str] | None = None,
     n = mech.n
     bq = baseline._state["eq"].q
     lt_base = mech.chain.l_tendon_m if model is None else prepare(model).chain.l_tendon_m
-    path = result._state.get("path") or [(baseline._state["act"], bq, baseline._state["eq"].lam, lt_base)]
+    straight = result._state.get("path")  # musclesim.path.StraightPath: equilibria at fixed fractions of the way
+    path = ([(a, q, lam, lt) for _, a, q, lam, lt in straight.states_at()] if straight is not None else
+            [(baseline._state["act"], bq, baseline._state["eq"].lam, lt_base)])
     if len(path) == 1 or not np.allclose(path[-1][1], result._state["eq"].q):
         path = [path[0], (result._state["act"], result._state["eq"].q, result._state["eq"].lam, path[-1][3])]
     changed = np.flatnonzero((np.abs(path[-1][0] - path[0][0]) > 1e-12) | (np.abs(path[-1][3] - path[0][3]) > 1e-12))

@@ -815,6 +815,47 @@ def min_reduced_eig(J, n, k):
 
 
 @njit
+def _newton_ws(z0, act, max_iter, theta, anc, seg_parent, seg_c0, dof_seg, pt_seg, pt_r0, pair_i0, pair_i1, pair_m, F0,
+               lopt, ltendon, lref, slack, seg_mass, dof_bil, pc0, pkl, ps, pa, pb, ext_idx, flx_idx, ints, floats, ws):
+    """Newton's method with exact Jacobians from ``z0`` for activation ``act`` and tendon rest
+    lengths ``ltendon``, kept only if it passes the contraction test of
+    :data:`musclesim.mechanics.DIRECT_CONTRACTION`: every step (and the step that would follow the
+    converged point) is at most ``theta`` times the one before it (largest joint-angle change).
+    (The baseline's Jacobian is no good as a start: the muscles' stiffness grows with activation.)
+    Returns (accepted, z, R, steps, J at z)."""
+    n = anc.shape[1]
+    tol_m, tol_g = floats[9], floats[10]
+    z = z0.copy()
+    R, B = residual_jacobian_ws(z[:n], z[n:], act, anc, seg_parent, seg_c0, dof_seg, pt_seg, pt_r0, pair_i0, pair_i1,
+                                pair_m, F0, lopt, ltendon, lref, slack, seg_mass, dof_bil, pc0, pkl, ps, pa, pb,
+                                ext_idx, flx_idx, ints, floats, True, ws)
+    last = np.inf
+    it = 0
+    while True:
+        if not np.isfinite(_norm(R, n)):
+            return False, z, R, it, B
+        done = _converged(R, n, tol_m, tol_g)
+        if done and it == 0:
+            return True, z, R, it, B
+        if not done and it >= max_iter:
+            return False, z, R, it, B
+        dz = np.linalg.solve(B, -R)
+        step = 0.0
+        for i in range(n):
+            step = max(step, abs(dz[i]))
+        if it > 0 and step > theta * last:
+            return False, z, R, it, B
+        if done:
+            return True, z, R, it, B
+        last = step
+        z = z + dz
+        R, B = residual_jacobian_ws(z[:n], z[n:], act, anc, seg_parent, seg_c0, dof_seg, pt_seg, pt_r0, pair_i0,
+                                    pair_i1, pair_m, F0, lopt, ltendon, lref, slack, seg_mass, dof_bil, pc0, pkl, ps,
+                                    pa, pb, ext_idx, flx_idx, ints, floats, True, ws)
+        it += 1
+
+
+@njit
 def _follow_ws(t0, act, lt1, q0, lam0, J0, base_steps, max_halvings, max_iter, floors_jump, anc, seg_parent, seg_c0, dof_seg,
                   pt_seg, pt_r0, pair_i0, pair_i1, pair_m, F0, lopt, ltendon, lref, slack, seg_mass, dof_bil, pc0,
                   pkl, ps, pa, pb, ext_idx, flx_idx, ints, floats, st):
@@ -845,12 +886,23 @@ def _follow_ws(t0, act, lt1, q0, lam0, J0, base_steps, max_halvings, max_iter, f
             same = False
     if same:
         h = 1.0
+    ws = (st[0], st[1], scratch(anc.shape[0], pt_seg.shape[0], n, F0.shape[0]))
+    if not same and floors_jump[4] > 0:  # straight to the answer if Newton passes the contraction test
+        acc, zd, Rd, itd, Jd = _newton_ws(Z[0], act, int(floors_jump[5]), floors_jump[4], anc, seg_parent, seg_c0,
+                                          dof_seg, pt_seg, pt_r0, pair_i0, pair_i1, pair_m, F0, lopt, lt1, lref, slack,
+                                          seg_mass, dof_bil, pc0, pkl, ps, pa, pb, ext_idx, flx_idx, ints, floats, ws)
+        its += itd
+        if acc:
+            min_eig = min_reduced_eig(Jd, n, k)
+            if min_eig > 0:
+                fracs[1] = 1.0
+                Z[1] = zd
+                return True, 1.0, 2, fracs, Z, its, Jd, True, Rd, min_eig
     jump_factor, jump_floor = floors_jump[0], floors_jump[1]
     loose = floats.copy()  # intermediate path points: tolerances x floors_jump[3]
     loose[9] *= floors_jump[3]
     loose[10] *= floors_jump[3]
     last_dq = floors_jump[2]  # allowance for the first step (rad)
-    ws = (st[0], st[1], scratch(anc.shape[0], pt_seg.shape[0], n, F0.shape[0]))
     last_h = h
     while frac < 1.0:
         target = min(1.0, frac + h)
@@ -917,6 +969,17 @@ def follow_kernel(t0, act, lt1, q0, lam0, J0, base_steps, max_halvings, max_iter
     return _follow_ws(t0, act, lt1, q0, lam0, J0, base_steps, max_halvings, max_iter, floors_jump, anc, seg_parent,
                       seg_c0, dof_seg, pt_seg, pt_r0, pair_i0, pair_i1, pair_m, F0, lopt, ltendon, lref, slack, seg_mass,
                       dof_bil, pc0, pkl, ps, pa, pb, ext_idx, flx_idx, ints, floats, st)
+
+
+@njit
+def follow_kernel_st(t0, act, lt1, q0, lam0, J0, base_steps, max_halvings, max_iter, floors_jump, anc, seg_parent, seg_c0,
+                     dof_seg, pt_seg, pt_r0, pair_i0, pair_i1, pair_m, F0, lopt, ltendon, lref, slack, seg_mass,
+                     dof_bil, pc0, pkl, ps, pa, pb, ext_idx, flx_idx, ints, floats, touch, wi):
+    """:func:`follow_kernel` with the model's :func:`structure` given (``touch, wi``), computed once
+    per model by the caller: a single solve then spends its time on the solve."""
+    return _follow_ws(t0, act, lt1, q0, lam0, J0, base_steps, max_halvings, max_iter, floors_jump, anc, seg_parent,
+                      seg_c0, dof_seg, pt_seg, pt_r0, pair_i0, pair_i1, pair_m, F0, lopt, ltendon, lref, slack, seg_mass,
+                      dof_bil, pc0, pkl, ps, pa, pb, ext_idx, flx_idx, ints, floats, (touch, wi))
 
 
 if HAVE_NUMBA:  # pragma: no branch

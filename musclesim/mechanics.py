@@ -299,6 +299,29 @@ def evaluate(mech: Mechanics, q: np.ndarray, act: np.ndarray, lam: np.ndarray) -
     return Loads(Q, goals, p, F, r, grav, pas, reg, dgoals, trunk_dir, Pj, strut, Fs, press)
 
 
+def pose_geometry(mech: Mechanics, q: np.ndarray, parallel: bool = False):
+    """What the measures need at solved poses ``q`` (B, n): points (B, Np, 2), joint centres
+    (B, S, 2), muscle-tendon lengths (B, M), moment arms (B, M, n) and the trunk actuator's
+    direction (B, n). Compiled (``parallel`` threads for a large batch) when numba is available,
+    else from :func:`evaluate`; no derivative arrays either way."""
+    from . import kernels
+
+    c = mech.chain
+    q = np.ascontiguousarray(q, dtype=float)
+    if kernels.available() and not os.environ.get("MUSCLESIM_NO_NUMBA"):
+        points, joints, lengths, arm = kernels.pose_batch_kernel(
+            q, c.anc, c.seg_parent.astype(np.int64), c.seg_c0, c.dof_seg.astype(np.int64), c.pt_seg.astype(np.int64),
+            c.pt_r0, c.pair_i0.astype(np.int64), c.pair_i1.astype(np.int64), c.pair_muscle.astype(np.int64),
+            len(c.muscle_names), parallel)
+    else:
+        L = evaluate(mech, q, np.zeros(len(c.muscle_names)), np.zeros((len(q), mech.k)))
+        points, joints, arm = L.points, L.joints, L.moment_arm_m
+        lengths = np.linalg.norm(points[:, c.pair_i1] - points[:, c.pair_i0], axis=2) @ c.pair_onehot
+    trunk_dir = (arm[:, mech.extensor_idx].mean(axis=1) - arm[:, mech.flexor_idx].mean(axis=1) if mech.regulated
+                 else np.zeros(q.shape))
+    return points, joints, lengths, arm, trunk_dir
+
+
 # ----------------------------------------------------------------------------- solver
 @dataclass(frozen=True)
 class Equilibrium:
@@ -474,10 +497,12 @@ def _loose(floats: np.ndarray) -> np.ndarray:
 
 
 def _finish(mech: Mechanics, act: np.ndarray, q: np.ndarray, lam: np.ndarray, it: int,
-            J: np.ndarray | None, residual: np.ndarray | None = None, loose: bool = False) -> Equilibrium:
+            J: np.ndarray | None, residual: np.ndarray | None = None, loose: bool = False,
+            min_eig: float | None = None) -> Equilibrium:
     """Residual, convergence and stability verdict of a solver's end point (shared by both paths).
 
-    ``residual`` ([Q; goals] at the end point) is recomputed with numpy when not given.
+    ``residual`` ([Q; goals] at the end point) is recomputed with numpy when not given, and the
+    smallest reduced-stiffness eigenvalue from ``J`` unless the compiled path gives ``min_eig``.
     """
     n, k = mech.n, mech.k
     if residual is None:
@@ -495,8 +520,10 @@ def _finish(mech: Mechanics, act: np.ndarray, q: np.ndarray, lam: np.ndarray, it
         return Equilibrium(q, lam, converged, converged, it, res, gres, float("nan"),
                            "converged (stability not checked)" if converged else
                            f"not converged after {it} iterations (moment residual {res:.2e} N·m)", None)
-    eig = reduced_stiffness(J[:n, :n], J[n:, :n] if k else np.zeros((0, n)))
-    min_eig = float(eig[0]) if eig.size else float("inf")
+    if min_eig is None or not np.isfinite(min_eig):
+        eig = reduced_stiffness(J[:n, :n], J[n:, :n] if k else np.zeros((0, n)))
+        min_eig = float(eig[0]) if eig.size else float("inf")
+    min_eig = float(min_eig)
     stable = bool(converged and min_eig > 0)
     if not converged:
         msg = f"not converged after {it} iterations (moment residual {res:.2e} N·m)"
@@ -615,9 +642,37 @@ class Path:
     iterations: int
 
 
-def jump_limits() -> np.ndarray:
-    """(JUMP_FACTOR, JUMP_FLOOR_RAD, FIRST_STEP_RAD, PATH_TOL_FACTOR) for the compiled continuation."""
-    return np.array([JUMP_FACTOR, JUMP_FLOOR_RAD, FIRST_STEP_RAD, PATH_TOL_FACTOR])
+#: Before following the path, Newton's method (exact Jacobians) is tried straight from the
+#: baseline pose to the answer. Its answer is kept only if every
+#: step after the first is at most DIRECT_CONTRACTION times the one before (largest joint-angle
+#: change), it converges within DIRECT_MAX_ITER steps, and the posture is stable; otherwise the
+#: path is followed as before. This is Deuflhard's monotonicity test: an iteration that contracts
+#: this fast from its first step is inside the region where Newton converges to the one solution
+#: nearby (Newton-Kantorovich), the solution the path reaches from the baseline. Where the path
+#: bends (a buckling knee, a second branch), the steps grow and the direct answer is rejected.
+#: ``tests/test_kernels.py`` compares both on thousands of scenarios; the benchmark's mix of
+#: tones had two of 300 scenarios where plain Newton landed on another branch and this test
+#: rejects both. (Deuflhard, Newton Methods for Nonlinear Problems, 2011, section 3.2.)
+DIRECT_CONTRACTION, DIRECT_MAX_ITER = 0.5, 8
+
+
+def jump_limits(direct: bool = True) -> np.ndarray:
+    """(JUMP_FACTOR, JUMP_FLOOR_RAD, FIRST_STEP_RAD, PATH_TOL_FACTOR, DIRECT_CONTRACTION or 0 for
+    no direct attempt, DIRECT_MAX_ITER) for the compiled continuation."""
+    return np.array([JUMP_FACTOR, JUMP_FLOOR_RAD, FIRST_STEP_RAD, PATH_TOL_FACTOR,
+                     DIRECT_CONTRACTION if direct else 0.0, DIRECT_MAX_ITER])
+
+
+def _structure(mech: Mechanics) -> tuple:
+    """``kernels.structure`` of the model's equations (the sparsity pattern; it does not depend on
+    tone or tendon lengths), computed once per model."""
+    from . import kernels
+
+    cache = mech.model._cache
+    if "kernel_structure" not in cache:
+        a = mech._packed()
+        cache["kernel_structure"] = kernels.structure(a[0], a[4], a[5], a[6], a[7], a[8], len(a[9]))
+    return cache["kernel_structure"]
 
 
 def with_tendons(mech: Mechanics, tendon_m: np.ndarray) -> Mechanics:
@@ -630,9 +685,14 @@ def with_tendons(mech: Mechanics, tendon_m: np.ndarray) -> Mechanics:
 
 
 def follow(mech: Mechanics, t0: np.ndarray, act: np.ndarray, q0: np.ndarray, lam0: np.ndarray,
-           J0: np.ndarray, compiled: bool | None = None, tendon_m: np.ndarray | None = None) -> Path:
+           J0: np.ndarray, compiled: bool | None = None, tendon_m: np.ndarray | None = None,
+           direct: bool = True) -> Path:
     """Follow the equilibrium from the baseline (activation ``t0``, pose ``q0``, efforts ``lam0``,
     Jacobian ``J0``) to activation ``act``.
+
+    With ``direct`` (the default) Newton's method is first tried straight to the answer and kept
+    only if it passes the contraction test of :data:`DIRECT_CONTRACTION` (then the path has two
+    states, the baseline and the answer); ``direct=False`` always follows the path in steps.
 
     The activation is ramped in :data:`CONTINUATION_STEPS` equal steps; a step that fails is
     halved (up to :data:`MAX_HALVINGS` times) and the path goes on with the smaller step. Each
@@ -650,23 +710,76 @@ def follow(mech: Mechanics, t0: np.ndarray, act: np.ndarray, q0: np.ndarray, lam
     lt0 = mech.chain.l_tendon_m
     lt1 = lt0 if tendon_m is None else np.ascontiguousarray(tendon_m, dtype=float)
     if use:
-        ok, reached, ns, fracs, Z, its, Jf, has_J, R, _ = kernels.follow_kernel(
+        ok, reached, ns, fracs, Z, its, Jf, has_J, R, min_eig = kernels.follow_kernel_st(
             t0, act, lt1, np.asarray(q0, float), np.asarray(lam0, float), np.ascontiguousarray(J0),
-            CONTINUATION_STEPS, MAX_HALVINGS, MAX_ITER, jump_limits(), *mech._packed())
+            CONTINUATION_STEPS, MAX_HALVINGS, MAX_ITER, jump_limits(direct), *mech._packed(), *_structure(mech))
         states = tuple((Z[i, :n].copy(), Z[i, n:].copy()) for i in range(ns))
         z_end = Z[ns - 1] if ok else Z[ns]
-        final = _finish(with_tendons(mech, lt1), act, z_end[:n], z_end[n:], int(its), Jf if has_J else None, R)
+        final = _finish(with_tendons(mech, lt1), act, z_end[:n], z_end[n:], int(its), Jf if has_J else None, R,
+                        min_eig=min_eig if ok else None)
         return Path(bool(ok), float(reached), tuple(float(f) for f in fracs[:ns]), states, final, int(its))
-    return _follow_numpy(mech, t0, act, q0, lam0, J0, lt1)
+    return _follow_numpy(mech, t0, act, q0, lam0, J0, lt1, direct)
 
 
-def _follow_numpy(mech, t0, act, q0, lam0, J0, lt1) -> Path:
+def _newton_numpy(mech: Mechanics, z0: np.ndarray, act: np.ndarray):
+    """Newton's method with exact Jacobians and the contraction test of :data:`DIRECT_CONTRACTION`,
+    in numpy: the same steps as the compiled ``kernels._newton_ws``. Returns (accepted, q, lam,
+    residual, steps, Jacobian at the end point)."""
+    n, k = mech.n, mech.k
+    q, lam = np.array(z0[:n], dtype=float), np.array(z0[n:], dtype=float)
+    L, J, _ = _jacobian_analytic(mech, q, act, lam)
+    last, it = np.inf, 0
+    while True:
+        R = np.concatenate((L.Q[0], L.goals[0]))
+        if not np.isfinite(_norm(L)[0]):
+            return False, q, lam, R, it, J
+        done = _converged(L, k)
+        if done and it == 0:
+            return True, q, lam, R, it, J
+        if not done and it >= DIRECT_MAX_ITER:
+            return False, q, lam, R, it, J
+        try:
+            dz = np.linalg.solve(J, -R)
+        except np.linalg.LinAlgError:
+            return False, q, lam, R, it, J
+        step = float(np.max(np.abs(dz[:n])))
+        if it > 0 and step > DIRECT_CONTRACTION * last:
+            return False, q, lam, R, it, J
+        if done:
+            return True, q, lam, R, it, J
+        last = step
+        q, lam = q + dz[:n], lam + dz[n:]
+        L, J, _ = _jacobian_analytic(mech, q, act, lam)
+        it += 1
+
+
+def _direct_numpy(mech: Mechanics, t0: np.ndarray, act: np.ndarray, q0: np.ndarray, lam0: np.ndarray,
+                  lt1: np.ndarray) -> tuple[Path | None, int]:
+    """The direct attempt of :func:`follow` in numpy (as the compiled ``kernels._follow_ws``): the
+    path of two states if Newton passes the contraction test and the answer is stable, else None;
+    and the Newton steps taken."""
+    end = with_tendons(mech, lt1)
+    acc, q, lam, R, its, J = _newton_numpy(end, np.concatenate((q0, lam0)), act)
+    if not acc:
+        return None, its
+    final = _finish(end, act, q, lam, its, J, R)
+    if not final.stable:
+        return None, its
+    return Path(True, 1.0, (0.0, 1.0), ((np.asarray(q0, float), np.asarray(lam0, float)), (q, lam)), final, its), its
+
+
+def _follow_numpy(mech, t0, act, q0, lam0, J0, lt1, direct: bool = True) -> Path:
     lt0 = mech.chain.l_tendon_m
     same = np.allclose(act, t0, rtol=0, atol=1e-15) and np.allclose(lt1, lt0, rtol=0, atol=1e-15)
+    its = 0
+    if direct and not same and DIRECT_CONTRACTION > 0:
+        path, its = _direct_numpy(mech, np.asarray(t0, float), np.asarray(act, float), q0, lam0, lt1)
+        if path is not None:
+            return path
     frac, h = 0.0, (1.0 if same else 1.0 / CONTINUATION_STEPS)
     min_h = (1.0 / CONTINUATION_STEPS) / 2**MAX_HALVINGS
     q, lam, J = np.asarray(q0, float), np.asarray(lam0, float), J0
-    fracs, states, its = [0.0], [(q, lam)], 0
+    fracs, states = [0.0], [(q, lam)]
     eq = None
     last_dq, last_h = FIRST_STEP_RAD, h
     while frac < 1.0:

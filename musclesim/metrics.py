@@ -186,8 +186,8 @@ def intra_abdominal_pressure_mmHg(chain: Chain, force_N: np.ndarray) -> np.ndarr
     if not chain.has_pressure:
         return np.full(force_N.shape[:-1], np.nan)
     T = np.zeros(force_N.shape[:-1])
-    for m, w in enumerate(chain.iap_weight):  # in muscle order, as the kernels sum it: the same bits in any batch
-        T = T + w * force_N[..., m]
+    for m in np.flatnonzero(chain.iap_weight):  # in muscle order, as the kernels sum it: the same bits in any
+        T = T + chain.iap_weight[m] * force_N[..., m]  # batch (the muscles left out add exact zeros)
     return (chain.iap_rest_N + chain.iap_gain * T) / chain.iap_area_m2 / MMHG_PA
 
 

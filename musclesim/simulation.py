@@ -9,18 +9,34 @@ baseline (several exist: knee locked or flexed) and is what the dashboard animat
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from types import MappingProxyType
 
 import numpy as np
 
 from .errors import UnknownPositionError
 from .lateral import LATERAL_MEASURES, is_mirror_symmetric, solve_lateral
-from .mechanics import Equilibrium, Loads, Mechanics, evaluate, follow, prepare, solve, total_force, with_tendons
+from .lazy import LazyMapping, LazySequence
+from .mechanics import (
+    Equilibrium,
+    Loads,
+    Mechanics,
+    evaluate,
+    follow,
+    muscle_force_N,
+    pose_geometry,
+    prepare,
+    solve,
+    total_force,
+    with_tendons,
+)
 from .metrics import measure
 from .model import Model
-from .tone import couple, coupling_matrix, tone_vector
+from .path import StraightPath
+from .path import frames as path_frames
+from .tone import couple, coupled, coupling_matrix, coupling_solver, tone_vector
 
 #: Positions this model offers (see :mod:`musclesim.positions`).
 POSITIONS = ("standing", "supine", "supine_knees_bent")
@@ -67,7 +83,8 @@ class Result:
     iterations: int
     residual_Nm: float
     message: str
-    frames: tuple[Frame, ...] = ()
+    #: Coupling iterates, then postures along the path (:mod:`musclesim.path`); built when first read.
+    frames: Sequence[Frame] = ()
     #: The frontal and transverse (left-right) equilibrium, standing: its coordinates (``*_deg``,
     #: ``pelvic_shift_mm``), ``balance_torque_Nm``, ``residual_Nm``, ``stable`` and, per lateral
     #: measure, each muscle's linear share of the change (``contributions``). ``{"symmetric": True}``
@@ -181,6 +198,13 @@ def _coupling(model: Model) -> np.ndarray:
     return model._cache["coupling"]
 
 
+def _coupling_solver(model: Model) -> np.ndarray:
+    """:func:`musclesim.tone.coupling_solver` of the model's coupling (cached on the model)."""
+    if "coupling_solver" not in model._cache:
+        model._cache["coupling_solver"] = coupling_solver(_coupling(model))
+    return model._cache["coupling_solver"]
+
+
 #: Joints where a contracture is measured clinically, preferred when a muscle crosses one.
 LIMB_JOINTS = ("hip", "knee", "ankle")
 
@@ -272,27 +296,22 @@ def simulate(model: Model, tone: Mapping[str, float] | None = None, position: st
     t0 = tone_vector(model, None)
     base = baseline(model, position)
     if coupling:
-        act, coupling_frames = couple(t, t0, _coupling(model))
+        act = coupled(t, t0, _coupling(model), _coupling_solver(model))
+        coupling_frames = partial(_coupling_iterates, t, t0, _coupling(model))
     else:
-        act, coupling_frames = t, [t]
+        act, coupling_frames = t, partial(list, [t])
     ids = model.muscle_ids
-    out_frames: list[Frame] = []
-    if frames:
-        for k, a in enumerate(coupling_frames):
-            out_frames.append(Frame("coupling", k, 0.0, _freeze(dict(zip(ids, a.tolist())))))
     b_eq: Equilibrium = base._state["eq"]
     lt0 = mech.chain.l_tendon_m
     lt1 = tendon_lengths(model, tightness)
     path = follow(mech, t0, act, b_eq.q, b_eq.lam, b_eq.jacobian, tendon_m=lt1)
     eq = path.final
-    if frames and len(path.fractions) > 2:
-        for k, (frac, (q, lam)) in enumerate(zip(path.fractions[1:], path.states[1:]), start=1):
-            a = t0 + frac * (act - t0)
-            step_mech = with_tendons(mech, lt0 + frac * (lt1 - lt0))
-            L = evaluate(step_mech, q[None], a, lam[None])
-            out_frames.append(Frame("posture", k, frac, _freeze(dict(zip(ids, a.tolist()))),
-                                    _freeze(dict(zip(mech.chain.dof_names, np.degrees(q).tolist()))),
-                                    _freeze(_metrics(step_mech, q, lam, a, L))))
+    straight = StraightPath(mech, t0, act, lt0, lt1, path.fractions, path.states) if path.ok else None
+    moved = not (np.array_equal(act, t0) and np.array_equal(lt1, lt0))
+    out_frames: Sequence[Frame] = ()
+    if frames:  # built when first read (the dashboard reads them; scripts rarely do)
+        out_frames = LazySequence(partial(path_frames, straight if moved else None, coupling_frames, ids,
+                                        mech.chain.dof_names, _frame_metrics))
     message = eq.message
     if not path.ok:
         message = (f"cannot stand: no standing posture connected to the baseline at this tone; the equilibrium was "
@@ -304,11 +323,18 @@ def simulate(model: Model, tone: Mapping[str, float] | None = None, position: st
             message += "; beyond the range of motion: " + ", ".join(beyond)
     eq = Equilibrium(eq.q, eq.lam, eq.converged and path.ok, eq.stable and path.ok, path.iterations,
                      eq.residual_Nm, eq.goal_residual, eq.min_stiffness_eig, message)
-    out = _result(with_tendons(mech, lt1), position, dict(tone or {}), act, eq, base, tuple(out_frames),
+    out = _result(with_tendons(mech, lt1), position, dict(tone or {}), act, eq, base, out_frames,
                   tightness=dict(tightness or {}))
-    out._state["path"] = [(t0 + f * (act - t0), q, lam, lt0 + f * (lt1 - lt0))
-                          for f, (q, lam) in zip(path.fractions, path.states)]
+    out._state["path"] = straight
     return out
+
+
+def _coupling_iterates(t: np.ndarray, t0: np.ndarray, W: np.ndarray) -> list[np.ndarray]:
+    return couple(t, t0, W)[1]
+
+
+def _frame_metrics(mech: Mechanics, q: np.ndarray, lam: np.ndarray, act: np.ndarray) -> dict[str, float]:
+    return _metrics(mech, q, lam, act, evaluate(mech, q[None], act, lam[None]))
 
 
 def range_violations(model: Model, q: np.ndarray) -> list[str]:
@@ -353,21 +379,23 @@ def hip_extension_limit_deg(mech: Mechanics) -> float:
 
 
 def _result(mech: Mechanics, position: str, tone: dict, act: np.ndarray, eq: Equilibrium,
-            base: Result | None, frames: tuple, tightness: dict | None = None) -> Result:
+            base: Result | None, frames: Sequence, tightness: dict | None = None) -> Result:
     c = mech.chain
     ids = c.muscle_names
-    L = evaluate(mech, eq.q[None], act, eq.lam[None])
+    points, joints, lengths, arm, trunk_dir = pose_geometry(mech, eq.q[None])
+    force = total_force(mech, muscle_force_N(mech, act, lengths[0]), eq.lam)
     lateral = None
     if eq.ok:
-        metrics = _metrics(mech, eq.q, eq.lam, act, L)
-        metrics.update({k: 0.0 for k in LATERAL_MEASURES})
+        metrics = measure(c, points[0], joints[0], eq.q, force, arm[0], eq.lam, trunk_dir[0],
+                          hip_extension_limit_deg(mech))
+        metrics.update(dict.fromkeys(LATERAL_MEASURES, 0.0))
         if not is_mirror_symmetric(mech.model, act, c.l_tendon_m):  # else zero by symmetry: nothing to solve
             lateral = solve_lateral(mech, eq.q, act, eq.lam)
             metrics.update({k: lateral.metrics[k] for k in LATERAL_MEASURES})
     else:
         from .metrics import MEASURES
 
-        metrics = {k: float("nan") for k in MEASURES}
+        metrics = dict.fromkeys(MEASURES, float("nan"))
     if lateral is not None:
         for side in ("left", "right"):  # the pelvis turned on one thigh flexes it, on the other extends it
             metrics[f"hip_extension_reserve_{side}_deg"] += lateral.metrics[f"hip_flexion_change_{side}_deg"]
@@ -378,22 +406,7 @@ def _result(mech: Mechanics, position: str, tone: dict, act: np.ndarray, eq: Equ
             eq = Equilibrium(eq.q, eq.lam, eq.converged and lateral.converged, eq.stable and lateral.stable,
                              eq.iterations, eq.residual_Nm, eq.goal_residual, eq.min_stiffness_eig,
                              eq.message + "; " + why)
-            metrics = {k: float("nan") for k in metrics}
-    force = total_force(mech, L.force_N[0], eq.lam)
-    r = L.moment_arm_m[0]
-    moments: dict[str, dict[str, float]] = {}
-    for j, joint in enumerate(c.dof_names):
-        row = {m: float(L.force_N[0, i] * r[i, j]) for i, m in enumerate(ids) if abs(r[i, j]) > 1e-9}
-        row["gravity"] = float(L.gravity[0, :, j].sum())
-        row["passive"] = float(L.passive[0, j])
-        for k, name in enumerate(("regulation:ankle", "regulation:neck", "regulation:trunk")):
-            if abs(L.regulation[0, k, j]) > 0:
-                row[name] = float(L.regulation[0, k, j])
-        if abs(L.strut[0, j]) > 0:  # the intra-abdominal pressure's push (mechanics.strut_force_N)
-            row["abdominal_pressure"] = float(L.strut[0, j])
-        moments[joint] = _freeze(row)
-    arms = {m: _freeze({j: float(r[i, jj]) for jj, j in enumerate(c.dof_names) if abs(r[i, jj]) > 1e-9})
-            for i, m in enumerate(ids)}
+            metrics = dict.fromkeys(metrics, float("nan"))
     regulation = {
         "ankle_torque_Nm": float(eq.lam[0]), "neck_torque_Nm": float(eq.lam[1]),
         "trunk_extra_force_N": float(eq.lam[2]),
@@ -403,14 +416,41 @@ def _result(mech: Mechanics, position: str, tone: dict, act: np.ndarray, eq: Equ
         model_name=mech.model.name, position=position, tone=_freeze(tone), tightness=_freeze(tightness or {}),
         activation=_freeze(dict(zip(ids, act.tolist()))), metrics=_freeze(metrics),
         baseline_metrics=base.metrics if base is not None else _freeze(dict(metrics)),
-        pose_deg=_freeze(dict(zip(c.dof_names, np.degrees(eq.q).tolist()))), moments=_freeze(moments),
-        muscle_force_N=_freeze(dict(zip(ids, force.tolist()))), moment_arms_m=_freeze(arms),
+        pose_deg=_freeze(dict(zip(c.dof_names, np.degrees(eq.q).tolist()))),
+        moments=LazyMapping(partial(_moment_table, mech, eq.q, act, eq.lam)),
+        muscle_force_N=_freeze(dict(zip(ids, force.tolist()))),
+        moment_arms_m=LazyMapping(partial(_arm_table, c, arm[0])),
         regulation=_freeze(regulation), converged=eq.converged, stable=eq.stable, iterations=eq.iterations,
         residual_Nm=eq.residual_Nm, message=eq.message, frames=frames,
         lateral=_freeze(_lateral_summary(lateral) if lateral is not None else (
             {"symmetric": True} if eq.ok and position == "standing" else {})),
         _state={"eq": eq, "act": act, "mech": mech, "graph": mech.model._cache.get("graph"), "lateral": lateral},
     )
+
+
+def _moment_table(mech: Mechanics, q: np.ndarray, act: np.ndarray, lam: np.ndarray) -> dict[str, Mapping]:
+    """Per joint, the moment (N·m) of every contributor at the solved pose (:attr:`Result.moments`)."""
+    c = mech.chain
+    L = evaluate(mech, q[None], act, lam[None])
+    r = L.moment_arm_m[0]
+    moments: dict[str, Mapping] = {}
+    for j, joint in enumerate(c.dof_names):
+        row = {m: float(L.force_N[0, i] * r[i, j]) for i, m in enumerate(c.muscle_names) if abs(r[i, j]) > 1e-9}
+        row["gravity"] = float(L.gravity[0, :, j].sum())
+        row["passive"] = float(L.passive[0, j])
+        for k, name in enumerate(("regulation:ankle", "regulation:neck", "regulation:trunk")):
+            if abs(L.regulation[0, k, j]) > 0:
+                row[name] = float(L.regulation[0, k, j])
+        if abs(L.strut[0, j]) > 0:  # the intra-abdominal pressure's push (mechanics.strut_force_N)
+            row["abdominal_pressure"] = float(L.strut[0, j])
+        moments[joint] = _freeze(row)
+    return moments
+
+
+def _arm_table(c, arm: np.ndarray) -> dict[str, Mapping]:
+    """Per muscle, its moment arm (m) about each joint it crosses (:attr:`Result.moment_arms_m`)."""
+    return {m: _freeze({j: float(arm[i, jj]) for jj, j in enumerate(c.dof_names) if abs(arm[i, jj]) > 1e-9})
+            for i, m in enumerate(c.muscle_names)}
 
 
 def _lateral_summary(lat) -> dict:

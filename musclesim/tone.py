@@ -142,12 +142,40 @@ def couple(t: np.ndarray, t0: np.ndarray, W: np.ndarray) -> tuple[np.ndarray, li
     return a, frames
 
 
-def couple_batch(t: np.ndarray, t0: np.ndarray, W: np.ndarray) -> np.ndarray:
-    """:func:`couple` for many rows of requested tone at once (N, M); the same iteration per row."""
+def coupling_solver(W: np.ndarray) -> np.ndarray:
+    """``inv(I - W)``: the fixed point of :func:`couple` is ``inv(I - W) (t - W t0)`` wherever that
+    lies inside [0, 1] (no clipping is active there, and the fixed point is unique)."""
+    return np.linalg.inv(np.eye(len(W)) - W)
+
+
+def coupled(t: np.ndarray, t0: np.ndarray, W: np.ndarray, solver: np.ndarray) -> np.ndarray:
+    """The fixed point of :func:`couple` (its last iterate to :data:`COUPLING_TOL`) without the
+    iterates: one linear solve (``solver`` from :func:`coupling_solver`) when the answer needs no
+    clipping, else the iteration."""
+    d = t - t0
+    if not np.any(W) or np.all(np.abs(d) <= 1e-8 + 1e-5 * np.abs(t0)):  # np.allclose(t, t0), as in couple
+        return np.clip(t, 0.0, 1.0)
+    a = t0 + solver @ d  # = inv(I - W) (t - W t0)
+    if a.min() >= 0.0 and a.max() <= 1.0:
+        return a
+    return couple(t, t0, W)[0]
+
+
+def couple_batch(t: np.ndarray, t0: np.ndarray, W: np.ndarray, solver: np.ndarray | None = None) -> np.ndarray:
+    """:func:`couple` for many rows of requested tone at once (N, M); the same iteration per row.
+    Given ``solver`` (:func:`coupling_solver`), rows whose fixed point lies inside [0, 1] take it
+    from one linear solve and only the others iterate."""
     a = np.clip(t, 0.0, 1.0)
     if not np.any(W):
         return a
     active = ~np.all(np.isclose(t, t0[None]), axis=1)
+    if solver is not None:
+        exact = (t - (W @ t0)[None]) @ solver.T
+        inside = np.all((exact >= 0.0) & (exact <= 1.0), axis=1) & active
+        a[inside] = exact[inside]
+        active &= ~inside
+        if not active.any():
+            return a
     for _ in range(COUPLING_MAX_ITER):
         nxt = np.where(active[:, None], np.clip(t + (a - t0) @ W.T, 0.0, 1.0), a)
         done = np.max(np.abs(nxt - a), axis=1) < COUPLING_TOL
