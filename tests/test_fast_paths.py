@@ -1,0 +1,182 @@
+"""The fast paths give the answers of the slow ones.
+
+- Newton straight from the baseline is kept only when it passes the contraction test
+  (``mechanics.DIRECT_CONTRACTION``); it must then land on the equilibrium the stepped path
+  reaches, and it must reject the scenarios where plain Newton lands on another branch.
+- The coupling's fixed point by one linear solve equals the iteration's.
+- Frames and explanations do not depend on whether the solver went straight or in steps.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import musclesim as ms
+from musclesim import kernels
+from musclesim.explanation import explain
+from musclesim.mechanics import (
+    CONTINUATION_STEPS,
+    MAX_HALVINGS,
+    MAX_ITER,
+    follow,
+    jump_limits,
+    prepare,
+)
+from musclesim.simulation import _coupling, _coupling_solver
+from musclesim.tone import couple, couple_batch, coupled, tone_vector
+
+compiled = pytest.mark.skipif(not kernels.available(), reason="numba is not installed (pip install musclesim[fast])")
+#: The benchmark's mix (benchmarks/bench_batch.py): these groups' tone uniform in [0, 0.3], seed 0.
+GROUPS = ("psoas_major", "iliacus", "glutes", "hamstrings", "abdominals")
+#: Scenarios of that mix (of the first 300) where plain Newton from the baseline converges to a
+#: stable posture on another branch (knee and hip 5-20 degrees away from the path's answer).
+BRANCH_SWITCHERS = (202, 231)
+
+
+@pytest.fixture(scope="module")
+def model():
+    return ms.load_model()
+
+
+@pytest.fixture(scope="module")
+def mech(model):
+    return prepare(model)
+
+
+def _bench_acts(model, n: int) -> np.ndarray:
+    from musclesim.batch import _ToneRows
+
+    x = np.random.default_rng(0).uniform(0.0, 0.3, size=(n, len(GROUPS)))
+    rows = _ToneRows(model)
+    t = np.array([rows(dict(zip(GROUPS, map(float, r)))) for r in x])
+    return couple_batch(t, tone_vector(model, None), _coupling(model), _coupling_solver(model))
+
+
+def _batch(mech, acts, lt, direct: bool):
+    base = ms.baseline(mech.model)._state["eq"]
+    t0 = tone_vector(mech.model, None)
+    return kernels.follow_serial_kernel(t0, acts, lt, base.q, base.lam, np.ascontiguousarray(base.jacobian),
+                                        CONTINUATION_STEPS, MAX_HALVINGS, MAX_ITER, jump_limits(direct),
+                                        *mech._packed())
+
+
+@compiled
+def test_direct_newton_lands_where_the_stepped_path_does(model, mech):
+    """600 scenarios: the benchmark's mix, broad random tones up to 1 on random muscles, and
+    contractures (shortened tendons). Where both succeed the postures agree to 1e-7 rad; both
+    succeed on the same scenarios; the direct answer is taken for most of the benchmark's mix."""
+    rng = np.random.default_rng(3)
+    t0 = tone_vector(model, None)
+    broad = np.tile(t0, (300, 1))
+    mask = rng.random(broad.shape) < 0.3
+    broad[mask] = rng.uniform(0.0, 1.0, mask.sum())
+    acts = np.vstack((_bench_acts(model, 300), broad))
+    lt = np.tile(mech.chain.l_tendon_m, (len(acts), 1))
+    tight = rng.random(lt.shape) < 0.15
+    lt[300:][tight[300:]] *= 1.0 - rng.uniform(0.0, 0.03, tight[300:].sum())
+    ok_d, _, Z_d, it_d, _, _ = _batch(mech, acts, lt, True)
+    ok_s, _, Z_s, _, _, _ = _batch(mech, acts, lt, False)
+    assert np.array_equal(ok_d, ok_s)
+    both = ok_d & ok_s
+    assert both.sum() > 500
+    assert np.abs(Z_d[both, :mech.n] - Z_s[both, :mech.n]).max() < 1e-7
+    # the direct answer was taken (its Newton steps are few) for most of the benchmark's mix
+    assert np.mean(it_d[:300] <= 8) > 0.6
+
+
+@compiled
+@pytest.mark.parametrize("index", BRANCH_SWITCHERS)
+def test_contraction_test_rejects_a_jump_to_another_branch(model, mech, index):
+    """Plain Newton (no contraction test) from the baseline lands on another stable posture;
+    the test rejects it and the answer is the stepped path's."""
+    act = _bench_acts(model, 300)[index]
+    base = ms.baseline(model)._state["eq"]
+    t0 = tone_vector(model, None)
+    a = mech._packed()
+    ws = kernels.workspace(a[0], a[4], a[5], a[6], a[7], a[8], len(a[9]))
+    z0 = np.concatenate((base.q, base.lam))
+    plain = kernels._newton_ws(z0, act, 20, np.inf, *a[:11], mech.chain.l_tendon_m, *a[12:], ws)
+    assert plain[0], "plain Newton converges here"
+    tested = kernels._newton_ws(z0, act, 20, 0.5, *a[:11], mech.chain.l_tendon_m, *a[12:], ws)
+    assert not tested[0], "the contraction test must reject this jump"
+    stepped = follow(mech, t0, act, base.q, base.lam, base.jacobian, direct=False)
+    fast = follow(mech, t0, act, base.q, base.lam, base.jacobian)
+    assert stepped.ok and fast.ok
+    assert np.abs(plain[1][:mech.n] - stepped.final.q).max() > np.radians(3)  # another branch
+    np.testing.assert_allclose(fast.final.q, stepped.final.q, atol=1e-7)
+
+
+@compiled
+@pytest.mark.parametrize("tone", [{"psoas_major": 0.3}, {"glutes": 0.25, "abdominals": 0.2}])
+def test_direct_attempt_compiled_and_numpy_agree(model, mech, tone):
+    base = ms.baseline(model)._state["eq"]
+    t0 = tone_vector(model, None)
+    act = couple(tone_vector(model, tone), t0, _coupling(model))[0]
+    a = follow(mech, t0, act, base.q, base.lam, base.jacobian, compiled=True)
+    b = follow(mech, t0, act, base.q, base.lam, base.jacobian, compiled=False)
+    assert a.fractions == b.fractions == (0.0, 1.0)  # both went straight
+    assert a.iterations == b.iterations
+    np.testing.assert_allclose(a.final.q, b.final.q, atol=1e-9)
+    np.testing.assert_allclose(a.final.min_stiffness_eig, b.final.min_stiffness_eig, rtol=1e-6)
+
+
+def test_coupling_by_one_solve_equals_the_iteration(model):
+    W, S = _coupling(model), _coupling_solver(model)
+    t0 = tone_vector(model, None)
+    inside = clipped = 0
+    rng = np.random.default_rng(5)
+    rows = [tone_vector(model, {"psoas_major": 0.3}), tone_vector(model, {"glutes": 0.9, "abdominals": 0.0}), t0]
+    for _ in range(200):
+        t = t0.copy()
+        m = rng.random(len(t)) < 0.2
+        t[m] = rng.uniform(0.0, 1.0, m.sum())
+        rows.append(t)
+    for t in rows:
+        ref = couple(t, t0, W)[0]
+        a = coupled(t, t0, W, S)
+        np.testing.assert_allclose(a, ref, atol=1e-11)
+        exact = t0 + S @ (t - t0)
+        inside += bool(np.all((exact >= 0) & (exact <= 1)))
+        clipped += not np.all((exact >= 0) & (exact <= 1))
+    assert inside >= 2 and clipped >= 50  # both branches of coupled() ran
+    np.testing.assert_array_equal(coupled(t0, t0, W, S), t0)  # resting tone: untouched, bit for bit
+    batch = couple_batch(np.array(rows), t0, W, S)
+    np.testing.assert_allclose(batch, [couple(t, t0, W)[0] for t in rows], atol=1e-11)
+
+
+def test_frames_and_explanations_do_not_depend_on_how_the_solver_got_there(model, monkeypatch):
+    """psoas 0.3 is solved straight; forcing the stepped path gives the same frames' postures and
+    the same explanation shares (both integrate over the equilibria at 25/50/75/100 %)."""
+    from musclesim import mechanics
+
+    fast = ms.simulate(model, {"psoas_major": 0.3})
+    assert sorted(fast._state["path"].solved) == [0.0, 1.0]  # went straight
+    posture = [f for f in fast.frames if f.kind == "posture"]
+    assert [round(f.fraction, 2) for f in posture] == [0.25, 0.5, 0.75, 1.0]
+    assert fast.frames[0].kind == "coupling"
+    monkeypatch.setattr(mechanics, "DIRECT_CONTRACTION", 0.0)
+    slow = ms.simulate(model, {"psoas_major": 0.3})
+    assert len(slow._state["path"].solved) > 2  # followed in steps
+    slow_posture = [f for f in slow.frames if f.kind == "posture"]
+    assert [round(f.fraction, 2) for f in slow_posture] == [0.25, 0.5, 0.75, 1.0]
+    for a, b in zip(posture, slow_posture):
+        for j in a.pose_deg:
+            assert a.pose_deg[j] == pytest.approx(b.pose_deg[j], abs=1e-3)
+    base = ms.baseline(model)
+    e_fast = explain(fast, base, measures=["pelvic_tilt_deg", "lumbar_lordosis_deg"])
+    e_slow = explain(slow, base, measures=["pelvic_tilt_deg", "lumbar_lordosis_deg"])
+    for name in e_fast:
+        assert e_fast[name].drivers[0][0] == e_slow[name].drivers[0][0]
+        for (m1, v1), (m2, v2) in zip(e_fast[name].drivers, e_slow[name].drivers):
+            assert m1 == m2 and v1 == pytest.approx(v2, abs=1e-4)
+
+
+def test_lazy_tables_equal_the_evaluated_loads(model):
+    """Moments and arms are built on first read; they are the loads at the solved pose: the
+    moments at each joint sum to the residual (about zero)."""
+    r = ms.simulate(model, {"hamstrings": 0.3})
+    for joint, row in r.moments.items():
+        assert abs(sum(row.values())) < 1e-5, joint
+    assert r.moment_arms_m["psoas_major_left"]["hip"] > 0.0  # a hip flexor's arm is flexion-positive
+    assert dict(r.moments) == dict(r.moments)  # built once, then read
