@@ -1,4 +1,4 @@
-"""Benchmark of batch solving: scenarios per second of ``simulate_many`` at 1, 100 and 10,000 scenarios.
+"""Benchmark of batch solving: scenarios per second of ``simulate_many`` at 1, 100, 10,000 and 100,000 scenarios.
 
     python benchmarks/bench_batch.py            # full run, writes benchmarks/results_batch.json
     python benchmarks/bench_batch.py --quick    # fewer repetitions, a few seconds (writes nothing unless -o)
@@ -24,7 +24,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 NAMES = ("psoas_major", "iliacus", "glutes", "hamstrings", "abdominals")
 #: (scenarios, repetitions) of the full run; the quick run uses fewer repetitions.
-SIZES = ((1, 50), (100, 15), (10_000, 5))
+SIZES = ((1, 50), (100, 15), (10_000, 5), (100_000, 3))
 
 
 def scenarios(n: int, seed: int = 0) -> list[dict]:

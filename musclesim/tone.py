@@ -149,16 +149,32 @@ def coupling_solver(W: np.ndarray) -> np.ndarray:
 
 
 def coupled(t: np.ndarray, t0: np.ndarray, W: np.ndarray, solver: np.ndarray) -> np.ndarray:
-    """The fixed point of :func:`couple` (its last iterate to :data:`COUPLING_TOL`) without the
-    iterates: one linear solve (``solver`` from :func:`coupling_solver`) when the answer needs no
-    clipping, else the iteration."""
+    """The fixed point of :func:`couple` (to :data:`COUPLING_TOL`) without the iterates: one linear
+    solve (``solver`` from :func:`coupling_solver`) when the answer needs no clipping, else the
+    iteration started from the clipped solve (the fixed point is unique; it only gets there in
+    fewer steps). The same numbers as :func:`couple_batch` with a solver."""
     d = t - t0
     if not np.any(W) or np.all(np.abs(d) <= 1e-8 + 1e-5 * np.abs(t0)):  # np.allclose(t, t0), as in couple
         return np.clip(t, 0.0, 1.0)
     a = t0 + solver @ d  # = inv(I - W) (t - W t0)
     if a.min() >= 0.0 and a.max() <= 1.0:
         return a
-    return couple(t, t0, W)[0]
+    return _iterate(np.clip(a, 0.0, 1.0)[None], t[None], t0, W)[0]
+
+
+def _iterate(a: np.ndarray, t: np.ndarray, t0: np.ndarray, W: np.ndarray) -> np.ndarray:
+    """Iterate ``a = clip(t + W (a - t0), 0, 1)`` on rows (N, M) from ``a`` until each row moves
+    less than :data:`COUPLING_TOL` (rows stop one by one)."""
+    a = a.copy()
+    rows = np.arange(len(a))
+    for _ in range(COUPLING_MAX_ITER):
+        nxt = np.clip(t[rows] + (a[rows] - t0) @ W.T, 0.0, 1.0)
+        moving = np.max(np.abs(nxt - a[rows]), axis=1) >= COUPLING_TOL
+        a[rows] = nxt
+        rows = rows[moving]
+        if not rows.size:
+            break
+    return a
 
 
 def couple_batch(t: np.ndarray, t0: np.ndarray, W: np.ndarray, solver: np.ndarray | None = None) -> np.ndarray:
@@ -169,13 +185,14 @@ def couple_batch(t: np.ndarray, t0: np.ndarray, W: np.ndarray, solver: np.ndarra
     if not np.any(W):
         return a
     active = ~np.all(np.isclose(t, t0[None]), axis=1)
-    if solver is not None:
-        exact = (t - (W @ t0)[None]) @ solver.T
+    if solver is not None:  # as coupled(), row by row
+        exact = t0 + (t - t0) @ solver.T
         inside = np.all((exact >= 0.0) & (exact <= 1.0), axis=1) & active
         a[inside] = exact[inside]
-        active &= ~inside
-        if not active.any():
-            return a
+        rest = np.flatnonzero(active & ~inside)
+        if rest.size:
+            a[rest] = _iterate(np.clip(exact[rest], 0.0, 1.0), t[rest], t0, W)
+        return a
     for _ in range(COUPLING_MAX_ITER):
         nxt = np.where(active[:, None], np.clip(t + (a - t0) @ W.T, 0.0, 1.0), a)
         done = np.max(np.abs(nxt - a), axis=1) < COUPLING_TOL
