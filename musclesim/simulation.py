@@ -1,10 +1,12 @@
 """``simulate``: tone in, posture and measures out, as an immutable :class:`Result`.
 
 The pipeline (DESIGN section 1): resolve the tone names, propagate the tone change through the
-interaction graph (coupling frames), then follow a continuation path from the baseline posture to
-the requested activation (posture frames), solving the regulated static equilibrium at each step
-from the previous one. The continuation keeps the answer on the equilibrium connected to the
-baseline (several exist: knee locked or flexed) and is what the dashboard animates.
+interaction graph (coupling frames), then solve the regulated static equilibrium for the requested
+activation on the branch connected to the baseline posture (several exist: knee locked or
+flexed): straight from the baseline where Newton's method passes a contraction test, else along a
+continuation path (:func:`musclesim.mechanics.follow`). The posture frames the dashboard animates
+are the equilibria along the straight path from the baseline (:mod:`musclesim.path`); they, and
+the moment tables, are built when first read.
 """
 
 from __future__ import annotations
