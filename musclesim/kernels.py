@@ -1141,3 +1141,18 @@ def pose_batch_kernel(Q, anc, seg_parent, seg_c0, dof_seg, pt_seg, pt_r0, pair_i
             _pose_one(Q[b], anc, seg_parent, seg_c0, dof_seg, pt_seg, pt_r0, pair_i0, pair_i1, pair_m, pts[b],
                       joints[b], length[b], arm[b])
     return pts, joints, length, arm
+
+
+@njit
+def pose_serial_kernel(Q, anc, seg_parent, seg_c0, dof_seg, pt_seg, pt_r0, pair_i0, pair_i1, pair_m, M):
+    """:func:`pose_batch_kernel` in the calling thread, for a few poses: a parallel kernel starts
+    the thread pool even for its serial branch (its array allocations are parallel loops too)."""
+    B, n = Q.shape
+    pts = np.zeros((B, pt_seg.shape[0], 2))
+    joints = np.zeros((B, anc.shape[0], 2))
+    length = np.zeros((B, M))
+    arm = np.zeros((B, M, n))
+    for b in range(B):
+        _pose_one(Q[b], anc, seg_parent, seg_c0, dof_seg, pt_seg, pt_r0, pair_i0, pair_i1, pair_m, pts[b],
+                  joints[b], length[b], arm[b])
+    return pts, joints, length, arm

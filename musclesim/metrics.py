@@ -11,6 +11,7 @@ The single source of truth for measure names, units, meanings and normal bands i
 from __future__ import annotations
 
 import functools
+import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -87,6 +88,13 @@ MEASURES: dict[str, MeasureInfo] = {m.name: m for m in (
 
 
 @functools.lru_cache(maxsize=16)
+def _measure_arrays(chain: Chain) -> tuple:
+    from .measure_kernels import pack
+
+    return pack(chain)
+
+
+@functools.lru_cache(maxsize=16)
 def _pieces_spanning(chain: Chain, dof: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """For each muscle, its path piece that spans ``dof``: (point above, point below, muscle)."""
     above = chain.anc[:, dof] != 0
@@ -110,7 +118,16 @@ def _slope_deg(ant: np.ndarray, post: np.ndarray) -> np.ndarray:
 def measure(chain: Chain, points: np.ndarray, joints: np.ndarray, q: np.ndarray, force_N: np.ndarray,
             moment_arm_m: np.ndarray, lam: np.ndarray, trunk_dir: np.ndarray,
             hip_extension_limit_deg: float) -> dict[str, float]:
-    """All measures for one solved pose (see :func:`measure_batch` for the arguments)."""
+    """All measures for one solved standing pose (see :func:`measure_batch` for the arguments);
+    compiled (:mod:`musclesim.measure_kernels`) when numba is available."""
+    from . import kernels
+
+    if kernels.available() and not os.environ.get("MUSCLESIM_NO_NUMBA"):
+        from .measure_kernels import NAMES, sagittal_measures
+
+        vals = sagittal_measures(points, joints, q, force_N, moment_arm_m, lam, trunk_dir,
+                                 float(hip_extension_limit_deg), *_measure_arrays(chain))
+        return dict(zip(NAMES, vals.tolist()))
     out = measure_batch(chain, points[None], joints[None], q[None], force_N[None], moment_arm_m[None], lam[None],
                         trunk_dir[None], hip_extension_limit_deg)
     return {k: float(v[0]) for k, v in out.items()}

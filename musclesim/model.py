@@ -270,7 +270,9 @@ class Model:
     @property
     def muscle_ids(self) -> tuple[str, ...]:
         """Ids of every muscle instance, e.g. ``psoas_major_left``."""
-        return tuple(m.id for m in self.instances)
+        if "muscle_ids" not in self._cache:
+            self._cache["muscle_ids"] = tuple(m.id for m in self.instances)
+        return self._cache["muscle_ids"]
 
     @property
     def default_tone(self) -> dict[str, float]:

@@ -341,14 +341,13 @@ def _frame_metrics(mech: Mechanics, q: np.ndarray, lam: np.ndarray, act: np.ndar
 
 def range_violations(model: Model, q: np.ndarray) -> list[str]:
     """Joints of a solved pose outside their range of motion (model file), as readable strings."""
-    out = []
-    chain = prepare(model).chain
-    for j, name in enumerate(chain.dof_names):
-        lo, hi = model.joint(name).range_deg
-        deg = float(np.degrees(q[j]))
-        if not lo <= deg <= hi:
-            out.append(f"{name} {deg:.1f} deg (range {lo:g} to {hi:g})")
-    return out
+    names = prepare(model).chain.dof_names
+    if "ranges_deg" not in model._cache:
+        model._cache["ranges_deg"] = np.array([model.joint(name).range_deg for name in names], dtype=float).T
+    lo, hi = model._cache["ranges_deg"]
+    deg = np.degrees(q)
+    return [f"{names[j]} {deg[j]:.1f} deg (range {lo[j]:g} to {hi[j]:g})"
+            for j in np.flatnonzero(~((lo <= deg) & (deg <= hi)))]
 
 
 def _metrics(mech: Mechanics, q: np.ndarray, lam: np.ndarray, act: np.ndarray, L: Loads) -> dict[str, float]:

@@ -180,3 +180,23 @@ def test_lazy_tables_equal_the_evaluated_loads(model):
         assert abs(sum(row.values())) < 1e-5, joint
     assert r.moment_arms_m["psoas_major_left"]["hip"] > 0.0  # a hip flexor's arm is flexion-positive
     assert dict(r.moments) == dict(r.moments)  # built once, then read
+
+
+@compiled
+@pytest.mark.parametrize("tone", [None, {"psoas_major": 0.3}, {"glutes": 0.4, "abdominals": 0.3}, {"hamstrings": 0.5}])
+def test_compiled_measures_equal_the_numpy_formulas(model, mech, tone):
+    """metrics.measure (compiled for one standing pose) gives measure_batch's numbers, in its order."""
+    from musclesim.mechanics import muscle_force_N, pose_geometry, total_force
+    from musclesim.metrics import measure, measure_batch
+    from musclesim.simulation import hip_extension_limit_deg
+
+    r = ms.simulate(model, tone)
+    eq, act = r._state["eq"], r._state["act"]
+    pts, joints, lengths, arm, trunk = pose_geometry(mech, eq.q[None])
+    force = total_force(mech, muscle_force_N(mech, act, lengths[0]), eq.lam)
+    limit = hip_extension_limit_deg(mech) + 3.0
+    fast = measure(mech.chain, pts[0], joints[0], eq.q, force, arm[0], eq.lam, trunk[0], limit)
+    ref = measure_batch(mech.chain, pts, joints, eq.q[None], force[None], arm, eq.lam[None], trunk, limit)
+    assert list(fast) == list(ref)
+    for k, v in ref.items():
+        assert fast[k] == pytest.approx(float(v[0]), rel=1e-12, abs=1e-12), k
