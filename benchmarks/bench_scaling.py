@@ -35,8 +35,13 @@ def split_model(model, k: int):
                               trunk_flexor=model.regulation.trunk_flexor)
     coupling = dataclasses.replace(model.coupling, synergist_gain=model.coupling.synergist_gain / k,
                                    antagonist_gain=model.coupling.antagonist_gain / k)
+    pressure = model.abdominal_pressure
+    if pressure is not None:  # each fascicle carries its share of the wall's hoop tension (weight x F0/k)
+        pressure = dataclasses.replace(pressure, wall_weights={f"{b}_f{i}": w for b, w in pressure.wall_weights.items()
+                                                               for i in range(k)})
     return dataclasses.replace(model, name=f"{model.name}_x{k}", muscles=tuple(muscles), groups=groups,
-                               relations=(), regulation=reg, coupling=coupling, instances=(), _cache={})
+                               relations=(), regulation=reg, coupling=coupling, instances=(), _cache={},
+                               abdominal_pressure=pressure)
 
 
 def timed(fn, n: int) -> float:
