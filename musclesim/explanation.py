@@ -6,8 +6,8 @@ For a result and its baseline, :func:`explain` gives for every measure that chan
   the tone change alters each muscle's moments at the current pose (its "drive" ``dQ_i``); the
   regulated equilibrium turns drives into posture by the linear response ``dz = -J^-1 [dQ_i; 0]``
   (``J`` the solver's Jacobian), and the measure's gradient turns posture into the measure:
-  ``share_i = grad m . dq_i``. The shares are integrated along the continuation path (trapezoid
-  rule over its steps), because muscle responses saturate (short-range stiffness grows with
+  ``share_i = grad m . dq_i``. The shares are integrated along the path from the baseline (the
+  equilibria at 25/50/75/100 % of the way, :mod:`musclesim.path`; trapezoid rule), because muscle responses saturate (short-range stiffness grows with
   activation). They add up to ``linear_estimate``; ``nonlinear_remainder`` is what is left.
 * ``moments`` -- a waterfall at the joint that carries most of the change: how each contributor's
   moment there (each muscle, gravity, passive structures, regulation) differs between the result
@@ -103,7 +103,7 @@ def explain(result: Result, baseline: Result, measures: list[str] | None = None,
         path = [path[0], (result._state["act"], result._state["eq"].q, result._state["eq"].lam, path[-1][3])]
     changed = np.flatnonzero((np.abs(path[-1][0] - path[0][0]) > 1e-12) | (np.abs(path[-1][3] - path[0][3]) > 1e-12))
     shares = {k: np.zeros(len(changed)) for k in names}
-    # integrate the linear response along the continuation path (trapezoid rule over its steps)
+    # integrate the linear response along the path from the baseline (trapezoid rule over its states)
     states = [_linear_state(with_tendons(mech, lt), a, q, lam, names) for a, q, lam, lt in path]
     for k in range(1, len(path)):
         for st in (states[k - 1], states[k]):

@@ -7,6 +7,7 @@ when first read and then kept; to the reader they are an ordinary read-only sequ
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -17,10 +18,13 @@ class LazySequence(Sequence):
     def __init__(self, build: Callable[[], Sequence]):
         self._build: Callable[[], Sequence] | None = build
         self._items: tuple = ()
+        self._lock = threading.Lock()  # built once even when a server's threads read it together
 
     def _all(self) -> tuple:
         if self._build is not None:
-            self._items, self._build = tuple(self._build()), None
+            with self._lock:
+                if self._build is not None:
+                    self._items, self._build = tuple(self._build()), None
         return self._items
 
     def __getitem__(self, i):
@@ -47,10 +51,13 @@ class LazyMapping(Mapping):
     def __init__(self, build: Callable[[], Mapping]):
         self._build: Callable[[], Mapping] | None = build
         self._data: Mapping = {}
+        self._lock = threading.Lock()
 
     def _all(self) -> Mapping:
         if self._build is not None:
-            self._data, self._build = dict(self._build()), None
+            with self._lock:
+                if self._build is not None:
+                    self._data, self._build = dict(self._build()), None
         return self._data
 
     def __getitem__(self, key) -> Any:

@@ -11,6 +11,7 @@ here runs unless frames or explanations are asked for, so :func:`musclesim.simul
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from types import MappingProxyType
 
@@ -35,14 +36,16 @@ class StraightPath:
         self.mech, self.t0, self.act, self.lt0, self.lt1 = mech, t0, act, lt0, lt1
         self.solved = {float(f): (q, lam) for f, (q, lam) in zip(fractions, states)}
         self._filled = len(self.solved) > 2  # the solver's own steps already show the path
+        self._lock = threading.Lock()  # a Result may be shared by a server's threads
 
     def point(self, frac: float) -> tuple[np.ndarray, np.ndarray]:
         """(activation, tendon rest lengths) at ``frac`` of the way."""
         return self.t0 + frac * (self.act - self.t0), self.lt0 + frac * (self.lt1 - self.lt0)
 
     def states_at(self) -> list[tuple[float, np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
-        if not self._filled:
-            self._fill()
+        with self._lock:
+            if not self._filled:
+                self._fill()
         out = []
         for f in sorted(self.solved):
             a, lt = self.point(f)

@@ -46,7 +46,8 @@ POSITIONS = ("standing", "supine", "supine_knees_bent")
 
 @dataclass(frozen=True)
 class Frame:
-    """One step of the propagation: a coupling iterate or a posture along the continuation."""
+    """One step of the propagation: a coupling iterate, or a posture along the path from the
+    baseline (:mod:`musclesim.path`)."""
 
     kind: str  # "coupling" (activation spreading) or "posture" (body moving)
     step: int
@@ -270,8 +271,8 @@ def simulate(model: Model, tone: Mapping[str, float] | None = None, position: st
         Contracture per muscle (same names as ``tone``) in degrees of range of motion lost at the
         muscle's main joint (:func:`tightness_joints`), 0 to 45; separate from tone.
     frames : bool
-        Keep the propagation frames (coupling iterates and the postures along the continuation
-        path; the path itself is always followed).
+        Keep the propagation frames (coupling iterates and the postures at 25/50/75/100 % of
+        the way from the baseline); they are built when first read.
 
     Returns
     -------

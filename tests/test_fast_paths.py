@@ -200,3 +200,16 @@ def test_compiled_measures_equal_the_numpy_formulas(model, mech, tone):
     assert list(fast) == list(ref)
     for k, v in ref.items():
         assert fast[k] == pytest.approx(float(v[0]), rel=1e-12, abs=1e-12), k
+
+
+def test_lazy_parts_are_built_once_when_threads_read_together(model):
+    """A server's threads may read one cached Result at the same time: each part is built once and
+    every reader sees the whole of it."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    r = ms.simulate(model, {"iliacus": 0.35})
+    with ThreadPoolExecutor(8) as pool:
+        frames = list(pool.map(lambda _: tuple(r.frames), range(16)))
+        moments = list(pool.map(lambda _: dict(r.moments), range(16)))
+    assert all(f == frames[0] for f in frames) and len(frames[0]) > 4
+    assert all(m == moments[0] for m in moments)
