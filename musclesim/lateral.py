@@ -49,8 +49,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import kernels
-from .chain import kinematics, rot
-from .mechanics import Mechanics, muscle_force_N, muscle_force_slope_N_per_m, total_force
+from .chain import rot
+from .mechanics import Mechanics, muscle_force_N, muscle_force_slope_N_per_m, pose_geometry, total_force
 
 #: Finite-difference step (m for the pelvic shift, rad for the angles).
 FD_STEP = 1e-4
@@ -250,8 +250,7 @@ def frame3d(mech: Mechanics, lay: Layout, q: np.ndarray, lift_m: float = 0.0) ->
     ``lift_m`` raises the left foot (a lift under it, or the left leg that much longer than the
     right): the pelvis then tilts so both hips stay on their legs (the closure)."""
     c = mech.chain
-    _, _, P, alpha = kinematics(c, q[None], derivatives=False)
-    P, alpha = P[0], alpha[0]
+    P, alpha = pose_geometry(mech, q[None])[1][0], c.anc @ q  # joint centres (compiled) and segment angles
     s = lay.pt_seg
     xy = P[s] + rot(alpha[s], lay.pt_r0[:, :2] - c.seg_c0[s])
     p0 = np.column_stack((xy, lay.pt_r0[:, 2]))
@@ -564,7 +563,6 @@ def solve_lateral(mech: Mechanics, q: np.ndarray, act: np.ndarray, lam: np.ndarr
     efforts. Muscle forces are the sagittal solve's at ``x = 0`` and follow the 3-D length change.
     ``lift_m`` puts a lift of that height under the left foot (a leg-length difference).
     """
-    from .chain import muscle_lengths
 
     lay = layout(mech)
     f = frame3d(mech, lay, q, lift_m)
@@ -573,7 +571,7 @@ def solve_lateral(mech: Mechanics, q: np.ndarray, act: np.ndarray, lam: np.ndarr
     J = len(lay.spine_seg)
     n = 2 + 2 * J
     h = FD_STEP
-    l2d = muscle_lengths(mech.chain, q[None])[0][0]
+    l2d = pose_geometry(mech, q[None])[2][0]  # the sagittal pose's musculotendon lengths
     M = len(l2d)
     extra = total_force(mech, np.zeros(M), lam)  # the regulating trunk muscle's extra (constant) force
 
