@@ -27,7 +27,7 @@ import networkx as nx
 import numpy as np
 
 from .mechanics import _jacobian_analytic as _jacobian
-from .mechanics import _lengths, evaluate, muscle_force_N, prepare, with_tendons
+from .mechanics import _lengths, muscle_force_N, pose_geometry, prepare, with_tendons
 from .metrics import MEASURES
 from .simulation import Result
 
@@ -309,16 +309,17 @@ def _linear_state(mech, act, q, lam, names) -> dict:
         pk = mech._packed()
         _, J = kernels.residual_jacobian(np.ascontiguousarray(q), np.ascontiguousarray(lam),
                                          np.ascontiguousarray(act, dtype=float), *pk, True)
-        L = evaluate(mech, q[None], act, lam[None])
     else:
-        L, J, _ = _jacobian(mech, q, act, lam)
-    return {"act": act, "q": q, "lam": lam, "J": J, "L": L, "grads": _measure_gradients(mech, q, lam, act, names)}
+        _, J, _ = _jacobian(mech, q, act, lam)
+    points, _, _, arm, _ = pose_geometry(mech, q[None])
+    return {"act": act, "q": q, "lam": lam, "J": J, "points": points[0], "arm": arm[0],
+            "grads": _measure_gradients(mech, q, lam, act, names)}
 
 
 def _response(mech, st, before, after, changed) -> np.ndarray:
     """Posture response (n+k, len(changed)) at state ``st`` to each changed muscle's step from the
     path state ``before`` to ``after`` (entries ``(activation, q, lam, tendon lengths)``)."""
-    return _step_response(mech, st["J"], st["L"].points[0], st["L"].moment_arm_m[0], before[0], before[3],
+    return _step_response(mech, st["J"], st["points"], st["arm"], before[0], before[3],
                           after[0], after[3], changed)
 
 
@@ -332,9 +333,9 @@ def _measure_gradients(mech, q, lam, act, names) -> dict[str, np.ndarray]:
     E = np.eye(n) * FD_STEP
     qs = np.vstack((q + E, q - E))
     lams = np.broadcast_to(lam, (2 * n, len(lam)))
-    L = evaluate(mech, qs, act, lams)
-    vals = measure_batch(mech.chain, L.points, L.joints, qs, total_force(mech, L.force_N, lams), L.moment_arm_m,
-                         lams, L.trunk_dir, hip_extension_limit_deg(mech))
+    points, joints, lengths, arm, trunk_dir = pose_geometry(mech, qs)
+    force = total_force(mech, muscle_force_N(mech, act, lengths), lams)
+    vals = measure_batch(mech.chain, points, joints, qs, force, arm, lams, trunk_dir, hip_extension_limit_deg(mech))
     return {k: (vals[k][:n] - vals[k][n:]) / (2 * FD_STEP) for k in names}
 
 
