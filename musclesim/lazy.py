@@ -3,6 +3,7 @@
 A :class:`musclesim.Result` carries more than most callers read (per-joint moment tables,
 moment arms, propagation frames). Building them costs more than the solve, so they are built
 when first read and then kept; to the reader they are an ordinary read-only sequence or mapping.
+Each is built once even when several threads of a server read a shared result together.
 """
 
 from __future__ import annotations
@@ -12,62 +13,51 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 
-class LazySequence(Sequence):
-    """A read-only sequence built by ``build()`` on first access."""
+class _BuiltOnce:
+    """Holds ``build`` until the first :meth:`_all`, then its result (converted by ``_convert``)."""
 
-    def __init__(self, build: Callable[[], Sequence]):
-        self._build: Callable[[], Sequence] | None = build
-        self._items: tuple = ()
-        self._lock = threading.Lock()  # built once even when a server's threads read it together
+    _convert: Callable = tuple
 
-    def _all(self) -> tuple:
+    def __init__(self, build: Callable[[], Any]):
+        self._build: Callable[[], Any] | None = build
+        self._value: Any = self._convert()
+        self._lock = threading.Lock()
+
+    def _all(self):
         if self._build is not None:
             with self._lock:
-                if self._build is not None:
-                    self._items, self._build = tuple(self._build()), None
-        return self._items
+                if self._build is not None:  # another thread may have built it meanwhile
+                    self._value, self._build = self._convert(self._build()), None
+        return self._value
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+    def __iter__(self) -> Iterator:
+        return iter(self._all())
+
+    def __repr__(self) -> str:
+        return repr(self._all())
+
+
+class LazySequence(_BuiltOnce, Sequence):
+    """A read-only sequence built by ``build()`` on first access."""
+
+    _convert = tuple
 
     def __getitem__(self, i):
         return self._all()[i]
 
-    def __len__(self) -> int:
-        return len(self._all())
-
-    def __iter__(self) -> Iterator:
-        return iter(self._all())
-
     def __eq__(self, other) -> bool:
-        return tuple(self) == (tuple(other) if isinstance(other, Sequence) else other)
+        return self._all() == (tuple(other) if isinstance(other, Sequence) else other)
 
     __hash__ = None  # type: ignore[assignment]
 
-    def __repr__(self) -> str:
-        return repr(self._all())
 
-
-class LazyMapping(Mapping):
+class LazyMapping(_BuiltOnce, Mapping):
     """A read-only mapping built by ``build()`` on first access."""
 
-    def __init__(self, build: Callable[[], Mapping]):
-        self._build: Callable[[], Mapping] | None = build
-        self._data: Mapping = {}
-        self._lock = threading.Lock()
-
-    def _all(self) -> Mapping:
-        if self._build is not None:
-            with self._lock:
-                if self._build is not None:
-                    self._data, self._build = dict(self._build()), None
-        return self._data
+    _convert = dict
 
     def __getitem__(self, key) -> Any:
         return self._all()[key]
-
-    def __len__(self) -> int:
-        return len(self._all())
-
-    def __iter__(self) -> Iterator:
-        return iter(self._all())
-
-    def __repr__(self) -> str:
-        return repr(self._all())
