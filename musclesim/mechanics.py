@@ -309,9 +309,7 @@ def pose_geometry(mech: Mechanics, q: np.ndarray, parallel: bool = False):
     c = mech.chain
     q = np.ascontiguousarray(q, dtype=float)
     if kernels.available() and not os.environ.get("MUSCLESIM_NO_NUMBA"):
-        arrays = (q, c.anc, c.seg_parent.astype(np.int64), c.seg_c0, c.dof_seg.astype(np.int64),
-                  c.pt_seg.astype(np.int64), c.pt_r0, c.pair_i0.astype(np.int64), c.pair_i1.astype(np.int64),
-                  c.pair_muscle.astype(np.int64), len(c.muscle_names))
+        arrays = (q, *mech._packed()[:9], len(c.muscle_names))  # chain arrays, as the kernels take them
         points, joints, lengths, arm = (kernels.pose_batch_kernel(*arrays, True) if parallel else
                                         kernels.pose_serial_kernel(*arrays))
     else:

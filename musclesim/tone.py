@@ -100,9 +100,18 @@ def resolve(model: Model, tone: Mapping[str, float] | None, *, what: str = "tone
 
 def tone_vector(model: Model, tone: Mapping[str, float] | None) -> np.ndarray:
     """Requested tone of every muscle instance (model order): defaults overridden by ``tone``."""
-    t = dict(model.default_tone)
-    t.update(resolve(model, tone))
-    return np.array([t[m] for m in model.muscle_ids])
+    cache = model._cache
+    if "default_tone_vector" not in cache:  # built once per model
+        cache["default_tone_vector"] = np.array([model.default_tone[m] for m in model.muscle_ids])
+        cache["muscle_column"] = {m: i for i, m in enumerate(model.muscle_ids)}
+    out = cache["default_tone_vector"].copy()
+    if tone:
+        column = cache["muscle_column"]
+        for m, v in resolve(model, tone).items():
+            out[column[m]] = v
+    else:
+        resolve(model, tone)  # the same checks (a mapping or None)
+    return out
 
 
 def coupling_matrix(model: Model, graph) -> np.ndarray:
