@@ -263,7 +263,7 @@ def frame3d(mech: Mechanics, lay: Layout, q: np.ndarray, lift_m: float = 0.0) ->
     tops = list(centres[1:]) + [np.array([P[lay.top_seg, 0], P[lay.top_seg, 1], 0.0])]
     long = np.array(tops) - centres
     long /= np.linalg.norm(long, axis=1, keepdims=True)
-    bend = np.cross(long, np.array([0.0, 0.0, 1.0]))
+    bend = np.column_stack((long[:, 1], -long[:, 0], np.zeros(len(long))))  # long x (0, 0, 1)
     bend /= np.linalg.norm(bend, axis=1, keepdims=True)
     ankle, hip = both(lay.shank_seg), both(lay.hip_seg)
     leg_vec0 = hip - ankle
