@@ -23,7 +23,6 @@ from .lateral import LATERAL_MEASURES, is_mirror_symmetric, solve_lateral
 from .lazy import LazyMapping, LazySequence
 from .mechanics import (
     Equilibrium,
-    Loads,
     Mechanics,
     evaluate,
     follow,
@@ -337,7 +336,17 @@ def _coupling_iterates(t: np.ndarray, t0: np.ndarray, W: np.ndarray) -> list[np.
 
 
 def _frame_metrics(mech: Mechanics, q: np.ndarray, lam: np.ndarray, act: np.ndarray) -> dict[str, float]:
-    return _metrics(mech, q, lam, act, evaluate(mech, q[None], act, lam[None]))
+    return _pose_measures(mech, q, lam, act)[0]
+
+
+def _pose_measures(mech: Mechanics, q: np.ndarray, lam: np.ndarray, act: np.ndarray):
+    """The sagittal measures of a solved standing pose, the muscle forces (N, with the regulating
+    trunk muscle's extra force) and the moment arms (m): (metrics, force, arm)."""
+    points, joints, lengths, arm, trunk_dir = pose_geometry(mech, q[None])
+    force = total_force(mech, muscle_force_N(mech, act, lengths[0]), lam)
+    metrics = measure(mech.chain, points[0], joints[0], q, force, arm[0], lam, trunk_dir[0],
+                      hip_extension_limit_deg(mech))
+    return metrics, force, arm[0]
 
 
 def range_violations(model: Model, q: np.ndarray) -> list[str]:
@@ -349,14 +358,6 @@ def range_violations(model: Model, q: np.ndarray) -> list[str]:
     deg = np.degrees(q)
     return [f"{names[j]} {deg[j]:.1f} deg (range {lo[j]:g} to {hi[j]:g})"
             for j in np.flatnonzero(~((lo <= deg) & (deg <= hi)))]
-
-
-def _metrics(mech: Mechanics, q: np.ndarray, lam: np.ndarray, act: np.ndarray, L: Loads) -> dict[str, float]:
-    c = mech.chain
-
-    force = total_force(mech, L.force_N[0], lam)
-    return measure(c, L.points[0], L.joints[0], q, force, L.moment_arm_m[0], lam, L.trunk_dir[0],
-                   hip_extension_limit_deg(mech))
 
 
 def hip_extension_limit_deg(mech: Mechanics) -> float:
@@ -384,12 +385,10 @@ def _result(mech: Mechanics, position: str, tone: dict, act: np.ndarray, eq: Equ
             base: Result | None, frames: Sequence, tightness: dict | None = None) -> Result:
     c = mech.chain
     ids = c.muscle_names
-    points, joints, lengths, arm, trunk_dir = pose_geometry(mech, eq.q[None])
-    force = total_force(mech, muscle_force_N(mech, act, lengths[0]), eq.lam)
+    measured, force, arm = _pose_measures(mech, eq.q, eq.lam, act)
     lateral = None
     if eq.ok:
-        metrics = measure(c, points[0], joints[0], eq.q, force, arm[0], eq.lam, trunk_dir[0],
-                          hip_extension_limit_deg(mech))
+        metrics = measured
         metrics.update(dict.fromkeys(LATERAL_MEASURES, 0.0))
         if not is_mirror_symmetric(mech.model, act, c.l_tendon_m):  # else zero by symmetry: nothing to solve
             lateral = solve_lateral(mech, eq.q, act, eq.lam)
@@ -421,7 +420,7 @@ def _result(mech: Mechanics, position: str, tone: dict, act: np.ndarray, eq: Equ
         pose_deg=_freeze(dict(zip(c.dof_names, np.degrees(eq.q).tolist()))),
         moments=LazyMapping(partial(_moment_table, mech, eq.q, act, eq.lam)),
         muscle_force_N=_freeze(dict(zip(ids, force.tolist()))),
-        moment_arms_m=LazyMapping(partial(_arm_table, c, arm[0])),
+        moment_arms_m=LazyMapping(partial(_arm_table, c, arm)),
         regulation=_freeze(regulation), converged=eq.converged, stable=eq.stable, iterations=eq.iterations,
         residual_Nm=eq.residual_Nm, message=eq.message, frames=frames,
         lateral=_freeze(_lateral_summary(lateral) if lateral is not None else (
