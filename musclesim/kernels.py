@@ -859,7 +859,7 @@ def _newton_ws(z0, act, max_iter, theta, anc, seg_parent, seg_c0, dof_seg, pt_se
 def _follow_ws(t0, act, lt1, q0, lam0, J0, base_steps, max_halvings, max_iter, floors_jump, anc, seg_parent, seg_c0, dof_seg,
                   pt_seg, pt_r0, pair_i0, pair_i1, pair_m, F0, lopt, ltendon, lref, slack, seg_mass, dof_bil, pc0,
                   pkl, ps, pa, pb, ext_idx, flx_idx, ints, floats, st):
-    """:func:`follow_kernel` with the model's :func:`structure` ``st`` (shared by a batch's threads)."""
+    """:func:`follow_kernel_st` with the model's :func:`structure` ``st`` (shared by a batch's threads)."""
     n = anc.shape[1]
     k = ints[4]
     cap = 1 + base_steps * (1 << max_halvings) + 1
@@ -958,25 +958,14 @@ def _follow_ws(t0, act, lt1, q0, lam0, J0, base_steps, max_halvings, max_iter, f
 
 
 @njit
-def follow_kernel(t0, act, lt1, q0, lam0, J0, base_steps, max_halvings, max_iter, floors_jump, anc, seg_parent, seg_c0, dof_seg,
-                  pt_seg, pt_r0, pair_i0, pair_i1, pair_m, F0, lopt, ltendon, lref, slack, seg_mass, dof_bil, pc0,
-                  pkl, ps, pa, pb, ext_idx, flx_idx, ints, floats):
-    """Continuation from the baseline (t0, q0, lam0, tendon lengths ``ltendon``) to activation ``act``
-    and tendon rest lengths ``lt1`` (tightness shortens them; see
-    :func:`musclesim.mechanics.follow`). Returns (ok, reached, n_states, fracs, Z, iterations,
-    J_final, has_J, R_final, min_eig)."""
-    st = structure(anc, pt_seg, pt_r0, pair_i0, pair_i1, pair_m, F0.shape[0])
-    return _follow_ws(t0, act, lt1, q0, lam0, J0, base_steps, max_halvings, max_iter, floors_jump, anc, seg_parent,
-                      seg_c0, dof_seg, pt_seg, pt_r0, pair_i0, pair_i1, pair_m, F0, lopt, ltendon, lref, slack, seg_mass,
-                      dof_bil, pc0, pkl, ps, pa, pb, ext_idx, flx_idx, ints, floats, st)
-
-
-@njit
 def follow_kernel_st(t0, act, lt1, q0, lam0, J0, base_steps, max_halvings, max_iter, floors_jump, anc, seg_parent, seg_c0,
                      dof_seg, pt_seg, pt_r0, pair_i0, pair_i1, pair_m, F0, lopt, ltendon, lref, slack, seg_mass,
                      dof_bil, pc0, pkl, ps, pa, pb, ext_idx, flx_idx, ints, floats, touch, wi):
-    """:func:`follow_kernel` with the model's :func:`structure` given (``touch, wi``), computed once
-    per model by the caller: a single solve then spends its time on the solve."""
+    """Continuation from the baseline (t0, q0, lam0, tendon lengths ``ltendon``) to activation ``act``
+    and tendon rest lengths ``lt1`` (tightness shortens them; see
+    :func:`musclesim.mechanics.follow`), with the model's :func:`structure` (``touch, wi``) computed
+    once per model by the caller. Returns (ok, reached, n_states, fracs, Z, iterations, J_final,
+    has_J, R_final, min_eig)."""
     return _follow_ws(t0, act, lt1, q0, lam0, J0, base_steps, max_halvings, max_iter, floors_jump, anc, seg_parent,
                       seg_c0, dof_seg, pt_seg, pt_r0, pair_i0, pair_i1, pair_m, F0, lopt, ltendon, lref, slack, seg_mass,
                       dof_bil, pc0, pkl, ps, pa, pb, ext_idx, flx_idx, ints, floats, (touch, wi))
@@ -1005,7 +994,7 @@ BATCH_GRAIN = 4
 def follow_batch_kernel(t0, acts, lt1s, q0, lam0, J0, base_steps, max_halvings, max_iter, floors_jump, anc, seg_parent, seg_c0,
                         dof_seg, pt_seg, pt_r0, pair_i0, pair_i1, pair_m, F0, lopt, ltendon, lref, slack, seg_mass,
                         dof_bil, pc0, pkl, ps, pa, pb, ext_idx, flx_idx, ints, floats):
-    """:func:`follow_kernel` for every row of ``acts`` (N, M), in parallel threads.
+    """:func:`follow_kernel_st` for every row of ``acts`` (N, M), in parallel threads.
 
     Returns per scenario: ok (N,), reached fraction (N,), final z (N, n+k), iterations (N,),
     max |moment residual| (N,), smallest reduced-stiffness eigenvalue (N,).
@@ -1119,9 +1108,9 @@ def _pose_one(q, anc, seg_parent, seg_c0, dof_seg, pt_seg, pt_r0, pair_i0, pair_
 
 
 @njit_parallel
-def pose_batch_kernel(Q, anc, seg_parent, seg_c0, dof_seg, pt_seg, pt_r0, pair_i0, pair_i1, pair_m, M, parallel):
+def pose_batch_kernel(Q, anc, seg_parent, seg_c0, dof_seg, pt_seg, pt_r0, pair_i0, pair_i1, pair_m, M):
     """Geometry of many solved poses ``Q`` (B, n): what the measures need, in parallel threads
-    when ``parallel``.
+    (:func:`pose_serial_kernel` for a few poses).
 
     Returns points (B, Np, 2), each segment's proximal joint (B, S, 2), musculotendon lengths
     (B, M) and moment arms -dl/dq (B, M, n): the numbers of :func:`musclesim.chain.kinematics` and
@@ -1132,14 +1121,9 @@ def pose_batch_kernel(Q, anc, seg_parent, seg_c0, dof_seg, pt_seg, pt_r0, pair_i
     joints = np.zeros((B, anc.shape[0], 2))
     length = np.zeros((B, M))
     arm = np.zeros((B, M, n))
-    if parallel:
-        for b in _prange(B):
-            _pose_one(Q[b], anc, seg_parent, seg_c0, dof_seg, pt_seg, pt_r0, pair_i0, pair_i1, pair_m, pts[b],
-                      joints[b], length[b], arm[b])
-    else:
-        for b in range(B):
-            _pose_one(Q[b], anc, seg_parent, seg_c0, dof_seg, pt_seg, pt_r0, pair_i0, pair_i1, pair_m, pts[b],
-                      joints[b], length[b], arm[b])
+    for b in _prange(B):
+        _pose_one(Q[b], anc, seg_parent, seg_c0, dof_seg, pt_seg, pt_r0, pair_i0, pair_i1, pair_m, pts[b],
+                  joints[b], length[b], arm[b])
     return pts, joints, length, arm
 
 

@@ -310,8 +310,7 @@ def pose_geometry(mech: Mechanics, q: np.ndarray, parallel: bool = False):
     q = np.ascontiguousarray(q, dtype=float)
     if kernels.available() and not os.environ.get("MUSCLESIM_NO_NUMBA"):
         arrays = (q, *mech._packed()[:9], len(c.muscle_names))  # chain arrays, as the kernels take them
-        points, joints, lengths, arm = (kernels.pose_batch_kernel(*arrays, True) if parallel else
-                                        kernels.pose_serial_kernel(*arrays))
+        points, joints, lengths, arm = (kernels.pose_batch_kernel if parallel else kernels.pose_serial_kernel)(*arrays)
     else:
         L = evaluate(mech, q, np.zeros(len(c.muscle_names)), np.zeros((len(q), mech.k)))
         points, joints, arm = L.points, L.joints, L.moment_arm_m
