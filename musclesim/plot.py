@@ -290,12 +290,15 @@ def _skeleton_traces(geo: Mapping, *, ghost: bool, forces: Mapping[str, float] |
     # muscles underneath the bones, so the spine and pelvis stay visible
     out = [t for t in out if "meta" in t] + [t for t in out if "meta" not in t]
     if "com" in geo:
-        a, b = xy([geo["com"]])
-        out.append({"type": "scatter", "x": a, "y": b, "mode": "markers", "name": "centre of mass",
-                    "hovertemplate": "centre of mass<extra></extra>",
-                    "marker": {"symbol": "circle-cross-open", "size": 11, "color": "rgba(0,0,0,0.7)",
-                               "line": {"width": 1.5}}})
+        out.append(_com_trace(*xy([geo["com"]])))
     return out
+
+
+def _com_trace(x: list, y: list) -> dict:
+    """The whole-body centre of mass as a marker (side and front views)."""
+    return {"type": "scatter", "x": x, "y": y, "mode": "markers", "name": "centre of mass",
+            "hovertemplate": "centre of mass<extra></extra>",
+            "marker": {"symbol": "circle-cross-open", "size": 11, "color": "rgba(0,0,0,0.7)", "line": {"width": 1.5}}}
 
 
 def _colorbar_trace() -> dict:
@@ -785,11 +788,7 @@ def _front_traces(geo: Mapping, *, ghost: bool, forces: Mapping[str, float] | No
                     "hovertemplate": "C7<extra></extra>",
                     "marker": {"symbol": "diamond", "size": 10, "color": "#1f78b4", "line": {"color": "#fff", "width": 1}}})
     if geo.get("com") is not None:
-        xs, ys = line([geo["com"]])
-        out.append({"type": "scatter", "x": xs, "y": ys, "mode": "markers", "name": "centre of mass",
-                    "hovertemplate": "centre of mass<extra></extra>",
-                    "marker": {"symbol": "circle-cross-open", "size": 11, "color": "rgba(0,0,0,0.7)",
-                               "line": {"width": 1.5}}})
+        out.append(_com_trace(*line([geo["com"]])))
     return out
 
 
