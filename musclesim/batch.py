@@ -1,7 +1,7 @@
 """Many scenarios at once: ``simulate_many``.
 
 All scenarios are solved together: the tone coupling is iterated for the whole batch in numpy,
-the continuations run in compiled kernels over parallel threads (numba ``prange``; a numpy loop
+the continuations run in the compiled Newton driver (:mod:`musclesim.physics.newton`) over parallel threads (numba ``prange``; a numpy loop
 when numba is missing), so does the geometry of the solved poses, and the measures are computed
 for the whole batch in numpy. Scenarios are
 independent, so ``executor=`` (any :class:`concurrent.futures.Executor`, or a Dask
@@ -15,7 +15,6 @@ user error and raises before any work, naming the scenario.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -29,6 +28,10 @@ from .model import Model
 CHUNK = 2000
 #: Smallest chunk solved on parallel threads (smaller ones run in the calling thread).
 PARALLEL_FROM = 8
+#: Scenarios a thread takes at a time from a batch (``numba.set_parallel_chunksize``): small, so
+#: that threads finish together even when a few scenarios (those that fail, halving their steps)
+#: take ten times longer than the rest.
+BATCH_GRAIN = 4
 
 
 @dataclass(frozen=True, eq=False)
@@ -216,39 +219,30 @@ class _ToneRows:
 def _solve_chunk(model: Model, acts: np.ndarray, tendons: np.ndarray, position: str, lateral: bool = True) -> dict:
     """Solve one chunk of activation rows (with their tendon rest lengths, i.e. tightness); the
     unit of work sent to an executor."""
-    from . import kernels
-    from .mechanics import (
-        CONTINUATION_STEPS,
-        MAX_HALVINGS,
-        MAX_ITER,
-        follow,
-        jump_limits,
-        muscle_force_N,
-        pose_geometry,
-        prepare,
-        total_force,
-        with_tendons,
-    )
+    from . import _backend
+    from .mechanics import follow, muscle_force_N, pose_geometry, prepare, total_force, with_tendons
     from .simulation import baseline, hip_extension_limit_deg
 
     mech = prepare(model)
     base = baseline(model, position)._state["eq"]
     t0 = np.array([model.default_tone[m] for m in model.muscle_ids])
     n, N = mech.n, len(acts)
-    compiled = kernels.available() and not os.environ.get("MUSCLESIM_NO_NUMBA")
-    if compiled:
+    if _backend.compiled():
+        from .physics import compiled_model, newton
+        from .physics.compiled import settings
+
+        cm, st = compiled_model(mech)
         # a few scenarios run in this thread: waking the thread pool costs more than it saves
-        kernel = kernels.follow_batch_kernel if N >= PARALLEL_FROM else kernels.follow_serial_kernel
+        kernel = newton.follow_many if N >= PARALLEL_FROM else newton.follow_many_serial
         # threads take a few scenarios at a time rather than an equal share up front: a thread that
         # the machine delays, or that draws the slow (failing) scenarios, does not hold up the others
-        previous = kernels.set_parallel_chunksize(kernels.BATCH_GRAIN)
+        previous = _backend.set_parallel_chunksize(BATCH_GRAIN)
         try:
             ok, reached, Z, its, res, _ = kernel(
-                t0, np.ascontiguousarray(acts), np.ascontiguousarray(tendons), base.q, base.lam,
-                np.ascontiguousarray(base.jacobian), CONTINUATION_STEPS, MAX_HALVINGS, MAX_ITER, jump_limits(),
-                *mech._packed())
+                cm, st, t0, mech.chain.l_tendon_m, np.ascontiguousarray(acts), np.ascontiguousarray(tendons),
+                np.concatenate((base.q, base.lam)), np.ascontiguousarray(base.jacobian), settings())
         finally:
-            kernels.set_parallel_chunksize(previous)
+            _backend.set_parallel_chunksize(previous)
     else:
         ok, reached = np.zeros(N, bool), np.zeros(N)
         Z, its, res = np.zeros((N, n + mech.k)), np.zeros(N, int), np.zeros(N)

@@ -20,7 +20,6 @@ For a result and its baseline, :func:`explain` gives for every measure that chan
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 import networkx as nx
@@ -303,12 +302,15 @@ def _step_response(mech, J, points, moment_arm_m, a0, lt0, a1, lt1, changed) -> 
 
 def _linear_state(mech, act, q, lam, names) -> dict:
     """What the linear response needs at one equilibrium: Jacobian, loads, measure gradients."""
-    from . import kernels
+    from . import _backend
 
-    if kernels.available() and not os.environ.get("MUSCLESIM_NO_NUMBA"):
-        pk = mech._packed()
-        _, J = kernels.residual_jacobian(np.ascontiguousarray(q), np.ascontiguousarray(lam),
-                                         np.ascontiguousarray(act, dtype=float), *pk, True)
+    if _backend.compiled():
+        from .physics import compiled_model, residual
+        from .physics.kinematics import workspace
+
+        cm, st = compiled_model(mech)
+        _, J = residual.residual_jacobian(cm, st, workspace(cm), np.concatenate((q, lam)),
+                                          np.ascontiguousarray(act, dtype=float), mech.chain.l_tendon_m, True)
     else:
         _, J, _ = _jacobian(mech, q, act, lam)
     points, _, _, arm, _ = pose_geometry(mech, q[None])

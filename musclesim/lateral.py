@@ -43,12 +43,11 @@ multiplier is that actuator's effort, reported as ``lateral_balance_torque_Nm``)
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 import numpy as np
 
-from . import kernels
+from . import _backend
 from .chain import rot
 from .mechanics import Mechanics, muscle_force_N, muscle_force_slope_N_per_m, pose_geometry, total_force
 
@@ -294,11 +293,11 @@ class Pose3D:
 def poses(lay: Layout, f: Frame3D, X: np.ndarray, compiled: bool | None = None) -> Pose3D:
     """Exact 3-D positions for the antisymmetric coordinates ``X`` (B, 2 + 2J).
 
-    Runs the compiled twin (:mod:`musclesim.lateral_kernels`) when numba is available, unless
-    ``compiled`` is False or ``MUSCLESIM_NO_NUMBA`` is set; this numpy code is the reference.
+    Runs the compiled twin (:mod:`musclesim.lateral_kernels`) unless ``compiled`` is False or
+    the backend is switched to the reference (:func:`musclesim._backend.compiled`); this numpy code is the reference.
     """
     if compiled is None:
-        compiled = kernels.available() and not os.environ.get("MUSCLESIM_NO_NUMBA")
+        compiled = _backend.compiled()
     if compiled:
         from .lateral_kernels import poses_kernel
 
@@ -380,7 +379,7 @@ def _drot_x(a: np.ndarray) -> np.ndarray:
 # ----------------------------------------------------------------------------- energy pieces
 def _lengths(lay: Layout, p: np.ndarray) -> np.ndarray:
     """3-D musculotendon path lengths (B, M), m."""
-    if kernels.available() and not os.environ.get("MUSCLESIM_NO_NUMBA"):
+    if _backend.compiled():
         from .lateral_kernels import lengths_kernel
 
         return lengths_kernel(p, lay.pair_i0, lay.pair_i1, lay.pair_muscle, lay.pair_onehot.shape[1])
@@ -416,7 +415,7 @@ def _scalars(lay: Layout, pose: Pose3D, X: np.ndarray, pre: Preload, gravity: fl
     unused, COM lateral (m), rib-cage roll (rad, left side up positive)]."""
     J = len(lay.spine_seg)
     st = lay.stiff
-    if kernels.available() and not os.environ.get("MUSCLESIM_NO_NUMBA"):
+    if _backend.compiled():
         from .lateral_kernels import scalars_kernel
 
         return scalars_kernel(pose.p, lay.pt_mass, gravity, pose.hip_rel, pose.subtalar, pose.dorsi,

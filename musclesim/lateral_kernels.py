@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-from .kernels import njit
+from ._backend import njit
 
 
 @njit

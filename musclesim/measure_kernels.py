@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from .kernels import njit
+from ._backend import njit
 
 #: Landmarks the measures read, in the order of the kernel's ``lm`` array.
 LANDMARKS = (("pelvis", "asis"), ("pelvis", "psis"), ("pelvis", "s1_endplate_anterior"),

@@ -36,7 +36,6 @@ force-length plateau leaves the posture a saddle (DESIGN section 5 pitfalls).
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -81,19 +80,11 @@ class Mechanics:
     pe_shape: float
     regulated: bool = True  # False: no postural goals (a hand-checkable passive system, for tests)
     passive_arrays: tuple = ()  # the passive laws as padded arrays (constant, linear, s, a, b)
-    _local: dict = field(default_factory=dict, repr=False)  # per-instance cache (packed kernel arrays)
+    _local: dict = field(default_factory=dict, repr=False)  # per-instance cache (the compiled model)
 
     @property
     def n(self) -> int:
         return len(self.chain.dof_names)
-
-    def _packed(self) -> tuple:
-        """Arrays for the compiled kernels (built once per model)."""
-        if "packed" not in self._local:
-            from .kernels import pack
-
-            self._local["packed"] = pack(self)
-        return self._local["packed"]
 
     @property
     def k(self) -> int:
@@ -229,7 +220,7 @@ def strut_force_N(mech: Mechanics, force_N: np.ndarray, lam: np.ndarray | None =
         return np.zeros(np.shape(force_N)[:-1])
     force_N = np.asarray(force_N)
     T = np.zeros(force_N.shape[:-1])
-    for m, w in enumerate(c.iap_weight):  # in muscle order, as the kernels sum it
+    for m, w in enumerate(c.iap_weight):  # in muscle order, as the compiled core sums it
         T = T + w * force_N[..., m]
     if lam is not None and mech.regulated:
         f_ext, f_flx = trunk_forces_N(np.asarray(lam)[..., 2])
@@ -304,13 +295,16 @@ def pose_geometry(mech: Mechanics, q: np.ndarray, parallel: bool = False):
     (B, S, 2), muscle-tendon lengths (B, M), moment arms (B, M, n) and the trunk actuator's
     direction (B, n). Compiled (``parallel`` threads for a large batch) when numba is available,
     else from :func:`evaluate`; no derivative arrays either way."""
-    from . import kernels
+    from . import _backend
 
     c = mech.chain
     q = np.ascontiguousarray(q, dtype=float)
-    if kernels.available() and not os.environ.get("MUSCLESIM_NO_NUMBA"):
-        arrays = (q, *mech._packed()[:9], len(c.muscle_names))  # chain arrays, as the kernels take them
-        points, joints, lengths, arm = (kernels.pose_batch_kernel if parallel else kernels.pose_serial_kernel)(*arrays)
+    if _backend.compiled():
+        from .physics import compiled_model, kinematics
+
+        cm, st = compiled_model(mech)
+        kernel = kinematics.pose_geometry_parallel if parallel else kinematics.pose_geometry_serial
+        points, joints, lengths, arm = kernel(cm, st, q)
     else:
         L = evaluate(mech, q, np.zeros(len(c.muscle_names)), np.zeros((len(q), mech.k)))
         points, joints, arm = L.points, L.joints, L.moment_arm_m
@@ -466,32 +460,27 @@ def solve(mech: Mechanics, act: np.ndarray, q0: np.ndarray | None = None, lam0: 
           compiled: bool | None = None) -> Equilibrium:
     """Find the regulated static equilibrium for activations ``act`` (M,), starting at (q0, lam0).
 
-    Uses the compiled kernels of :mod:`musclesim.kernels` when numba is installed (``compiled``
-    None or True), else the numpy reference :func:`solve_numpy`; both solve the same equations
-    the same way (tests check they agree). See :func:`solve_numpy` for the method.
+    Runs the compiled Newton driver (:func:`musclesim.physics.newton.newton`) unless ``compiled``
+    is False or the backend is switched to the reference (:func:`musclesim._backend.compiled`);
+    :func:`solve_numpy` is the numpy reference, solving the same equations the same way (tests
+    check they agree).
     """
-    from . import kernels
+    from . import _backend
 
-    use = kernels.available() if compiled is None else compiled
-    if not use or os.environ.get("MUSCLESIM_NO_NUMBA"):
+    if not (_backend.compiled() if compiled is None else compiled and _backend.compiled()):
         return solve_numpy(mech, act, q0, lam0, max_iter, jacobian, check)
+    from .physics import compiled_model, newton
+    from .physics.compiled import settings
+
     n, k = mech.n, mech.k
     q = np.zeros(n) if q0 is None else np.asarray(q0, dtype=float)
     lam = np.zeros(k) if lam0 is None else np.asarray(lam0, dtype=float)
-    packed = mech._packed()
+    cm, st = compiled_model(mech)
     J0 = np.zeros((n + k, n + k)) if jacobian is None else np.ascontiguousarray(jacobian, dtype=float)
-    if not check:
-        packed = packed[:-1] + (_loose(packed[-1]),)
-    z, R, it, J, has_J = kernels.solve_kernel(q, lam, np.ascontiguousarray(act, dtype=float), J0,
-                                               jacobian is not None, max_iter, check, *packed)
+    z, R, it, J, has_J = newton.solve(cm, st, np.concatenate((q, lam)), np.ascontiguousarray(act, dtype=float),
+                                      mech.chain.l_tendon_m, J0, jacobian is not None, check,
+                                      settings()._replace(max_iter=int(max_iter)), not check)
     return _finish(mech, act, z[:n], z[n:], int(it), J if has_J else None, R, loose=not check)
-
-
-def _loose(floats: np.ndarray) -> np.ndarray:
-    """The kernels' float parameters with the path tolerances (see :data:`PATH_TOL_FACTOR`)."""
-    out = floats.copy()
-    out[9:11] *= PATH_TOL_FACTOR
-    return out
 
 
 def _finish(mech: Mechanics, act: np.ndarray, q: np.ndarray, lam: np.ndarray, it: int,
@@ -648,29 +637,10 @@ class Path:
 #: this fast from its first step is inside the region where Newton converges to the one solution
 #: nearby (Newton-Kantorovich), the solution the path reaches from the baseline. Where the path
 #: bends (a buckling knee, a second branch), the steps grow and the direct answer is rejected.
-#: ``tests/test_kernels.py`` compares both on thousands of scenarios; the benchmark's mix of
+#: ``tests/test_fast_paths.py`` compares both on thousands of scenarios; the benchmark's mix of
 #: tones had two of 300 scenarios where plain Newton landed on another branch and this test
 #: rejects both. (Deuflhard, Newton Methods for Nonlinear Problems, 2011, section 3.2.)
 DIRECT_CONTRACTION, DIRECT_MAX_ITER = 0.5, 8
-
-
-def jump_limits(direct: bool = True) -> np.ndarray:
-    """(JUMP_FACTOR, JUMP_FLOOR_RAD, FIRST_STEP_RAD, PATH_TOL_FACTOR, DIRECT_CONTRACTION or 0 for
-    no direct attempt, DIRECT_MAX_ITER) for the compiled continuation."""
-    return np.array([JUMP_FACTOR, JUMP_FLOOR_RAD, FIRST_STEP_RAD, PATH_TOL_FACTOR,
-                     DIRECT_CONTRACTION if direct else 0.0, DIRECT_MAX_ITER])
-
-
-def _structure(mech: Mechanics) -> tuple:
-    """``kernels.structure`` of the model's equations (the sparsity pattern; it does not depend on
-    tone or tendon lengths), computed once per model."""
-    from . import kernels
-
-    cache = mech.model._cache
-    if "kernel_structure" not in cache:
-        a = mech._packed()
-        cache["kernel_structure"] = kernels.structure(a[0], a[4], a[5], a[6], a[7], a[8], len(a[9]))
-    return cache["kernel_structure"]
 
 
 def with_tendons(mech: Mechanics, tendon_m: np.ndarray) -> Mechanics:
@@ -679,7 +649,9 @@ def with_tendons(mech: Mechanics, tendon_m: np.ndarray) -> Mechanics:
 
     if np.array_equal(tendon_m, mech.chain.l_tendon_m):
         return mech
-    return replace(mech, chain=replace(mech.chain, l_tendon_m=np.asarray(tendon_m, dtype=float)), _local={})
+    # the compiled model does not hold tendon lengths (they are passed beside it): it is shared
+    local = {"compiled": mech._local["compiled"]} if "compiled" in mech._local else {}
+    return replace(mech, chain=replace(mech.chain, l_tendon_m=np.asarray(tendon_m, dtype=float)), _local=local)
 
 
 def follow(mech: Mechanics, t0: np.ndarray, act: np.ndarray, q0: np.ndarray, lam0: np.ndarray,
@@ -699,18 +671,23 @@ def follow(mech: Mechanics, t0: np.ndarray, act: np.ndarray, q0: np.ndarray, lam
     answer is checked for stability. Following the path keeps the answer on the equilibrium
     connected to the baseline (a single jump can land on another: knee locked or flexed).
     """
-    from . import kernels
+    from . import _backend
 
-    use = (kernels.available() if compiled is None else compiled) and not os.environ.get("MUSCLESIM_NO_NUMBA")
+    use = _backend.compiled() if compiled is None else compiled and _backend.compiled()
     n = mech.n
     t0 = np.ascontiguousarray(t0, dtype=float)
     act = np.ascontiguousarray(act, dtype=float)
     lt0 = mech.chain.l_tendon_m
     lt1 = lt0 if tendon_m is None else np.ascontiguousarray(tendon_m, dtype=float)
     if use:
-        ok, reached, ns, fracs, Z, its, Jf, has_J, R, min_eig = kernels.follow_kernel_st(
-            t0, act, lt1, np.asarray(q0, float), np.asarray(lam0, float), np.ascontiguousarray(J0),
-            CONTINUATION_STEPS, MAX_HALVINGS, MAX_ITER, jump_limits(direct), *mech._packed(), *_structure(mech))
+        from .physics import compiled_model, newton
+        from .physics.compiled import settings
+
+        cm, st = compiled_model(mech)
+        ok, reached, ns, fracs, Z, its, Jf, has_J, R, min_eig = newton.follow(
+            cm, st, t0, np.ascontiguousarray(lt0, dtype=float), act, lt1,
+            np.concatenate((np.asarray(q0, float), np.asarray(lam0, float))), np.ascontiguousarray(J0),
+            settings(direct))
         states = tuple((Z[i, :n].copy(), Z[i, n:].copy()) for i in range(ns))
         z_end = Z[ns - 1] if ok else Z[ns]
         final = _finish(with_tendons(mech, lt1), act, z_end[:n], z_end[n:], int(its), Jf if has_J else None, R,
@@ -721,7 +698,7 @@ def follow(mech: Mechanics, t0: np.ndarray, act: np.ndarray, q0: np.ndarray, lam
 
 def _newton_numpy(mech: Mechanics, z0: np.ndarray, act: np.ndarray):
     """Newton's method with exact Jacobians and the contraction test of :data:`DIRECT_CONTRACTION`,
-    in numpy: the same steps as the compiled ``kernels._newton_ws``. Returns (accepted, q, lam,
+    in numpy: the same steps as the compiled :func:`musclesim.physics.newton.newton_contracting`. Returns (accepted, q, lam,
     residual, steps, Jacobian at the end point)."""
     n, k = mech.n, mech.k
     q, lam = np.array(z0[:n], dtype=float), np.array(z0[n:], dtype=float)
@@ -753,7 +730,7 @@ def _newton_numpy(mech: Mechanics, z0: np.ndarray, act: np.ndarray):
 
 def _direct_numpy(mech: Mechanics, t0: np.ndarray, act: np.ndarray, q0: np.ndarray, lam0: np.ndarray,
                   lt1: np.ndarray) -> tuple[Path | None, int]:
-    """The direct attempt of :func:`follow` in numpy (as the compiled ``kernels._follow_ws``): the
+    """The direct attempt of :func:`follow` in numpy (as the compiled :func:`musclesim.physics.newton.follow`): the
     path of two states if Newton passes the contraction test and the answer is stable, else None;
     and the Newton steps taken."""
     end = with_tendons(mech, lt1)

@@ -11,7 +11,6 @@ The single source of truth for measure names, units, meanings and normal bands i
 from __future__ import annotations
 
 import functools
-import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -120,9 +119,9 @@ def measure(chain: Chain, points: np.ndarray, joints: np.ndarray, q: np.ndarray,
             hip_extension_limit_deg: float) -> dict[str, float]:
     """All measures for one solved standing pose (see :func:`measure_batch` for the arguments);
     compiled (:mod:`musclesim.measure_kernels`) when numba is available."""
-    from . import kernels
+    from . import _backend
 
-    if kernels.available() and not os.environ.get("MUSCLESIM_NO_NUMBA"):
+    if _backend.compiled():
         from .measure_kernels import NAMES, sagittal_measures
 
         vals = sagittal_measures(points, joints, q, force_N, moment_arm_m, lam, trunk_dir,

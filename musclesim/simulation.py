@@ -24,7 +24,6 @@ from .lazy import LazyMapping, LazySequence
 from .mechanics import (
     Equilibrium,
     Mechanics,
-    evaluate,
     follow,
     muscle_force_N,
     pose_geometry,
@@ -430,20 +429,23 @@ def _result(mech: Mechanics, position: str, tone: dict, act: np.ndarray, eq: Equ
 
 
 def _moment_table(mech: Mechanics, q: np.ndarray, act: np.ndarray, lam: np.ndarray) -> dict[str, Mapping]:
-    """Per joint, the moment (N·m) of every contributor at the solved pose (:attr:`Result.moments`)."""
+    """Per joint, the moment (N·m) of every contributor at the solved pose (:attr:`Result.moments`):
+    each muscle crossing the joint, then the force terms of :data:`musclesim.physics.forces.TERMS`
+    that act there (the rows of :func:`musclesim.physics.residual.contributions`)."""
+    from .physics import compiled_model, forces, residual
+
     c = mech.chain
-    L = evaluate(mech, q[None], act, lam[None])
-    r = L.moment_arm_m[0]
+    cm, st = compiled_model(mech)
+    table = residual.contributions(cm, st, np.concatenate((q, lam)), np.ascontiguousarray(act, dtype=float),
+                                   c.l_tendon_m)
+    M = len(c.muscle_names)
     moments: dict[str, Mapping] = {}
     for j, joint in enumerate(c.dof_names):
-        row = {m: float(L.force_N[0, i] * r[i, j]) for i, m in enumerate(c.muscle_names) if abs(r[i, j]) > 1e-9}
-        row["gravity"] = float(L.gravity[0, :, j].sum())
-        row["passive"] = float(L.passive[0, j])
-        for k, name in enumerate(("regulation:ankle", "regulation:neck", "regulation:trunk")):
-            if abs(L.regulation[0, k, j]) > 0:
-                row[name] = float(L.regulation[0, k, j])
-        if abs(L.strut[0, j]) > 0:  # the intra-abdominal pressure's push (mechanics.strut_force_N)
-            row["abdominal_pressure"] = float(L.strut[0, j])
+        row = {m: float(table[i, j]) for i, m in enumerate(c.muscle_names) if st.touch[i, j]}
+        for t, name in enumerate(forces.TERMS):
+            v = float(table[M + t, j])
+            if name in ("gravity", "passive") or v != 0.0:
+                row[name] = v
         moments[joint] = _freeze(row)
     return moments
 

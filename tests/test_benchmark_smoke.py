@@ -9,9 +9,7 @@ from __future__ import annotations
 import pytest
 
 import musclesim as ms
-from musclesim import kernels
 
-pytestmark = pytest.mark.skipif(not kernels.available(), reason="numba is not installed")
 
 
 def test_compiled_path_stays_much_faster_than_the_reference():

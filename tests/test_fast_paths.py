@@ -13,20 +13,14 @@ import numpy as np
 import pytest
 
 import musclesim as ms
-from musclesim import kernels
 from musclesim.explanation import explain
-from musclesim.mechanics import (
-    CONTINUATION_STEPS,
-    MAX_HALVINGS,
-    MAX_ITER,
-    follow,
-    jump_limits,
-    prepare,
-)
+from musclesim.mechanics import follow, prepare
+from musclesim.physics import compiled_model, newton
+from musclesim.physics.compiled import settings
+from musclesim.physics.kinematics import workspace
 from musclesim.simulation import _coupling, _coupling_solver
 from musclesim.tone import couple, couple_batch, coupled, tone_vector
 
-compiled = pytest.mark.skipif(not kernels.available(), reason="numba is not installed (pip install musclesim[fast])")
 #: The benchmark's mix (benchmarks/bench_batch.py): these groups' tone uniform in [0, 0.3], seed 0.
 GROUPS = ("psoas_major", "iliacus", "glutes", "hamstrings", "abdominals")
 #: Scenarios of that mix (of the first 300) where plain Newton from the baseline converges to a
@@ -56,12 +50,11 @@ def _bench_acts(model, n: int) -> np.ndarray:
 def _batch(mech, acts, lt, direct: bool):
     base = ms.baseline(mech.model)._state["eq"]
     t0 = tone_vector(mech.model, None)
-    return kernels.follow_serial_kernel(t0, acts, lt, base.q, base.lam, np.ascontiguousarray(base.jacobian),
-                                        CONTINUATION_STEPS, MAX_HALVINGS, MAX_ITER, jump_limits(direct),
-                                        *mech._packed())
+    cm, st = compiled_model(mech)
+    return newton.follow_many_serial(cm, st, t0, mech.chain.l_tendon_m, acts, lt, np.concatenate((base.q, base.lam)),
+                                     np.ascontiguousarray(base.jacobian), settings(direct))
 
 
-@compiled
 def test_direct_newton_lands_where_the_stepped_path_does(model, mech):
     """600 scenarios: the benchmark's mix, broad random tones up to 1 on random muscles, and
     contractures (shortened tendons). Where both succeed the postures agree to 1e-7 rad; both
@@ -85,7 +78,6 @@ def test_direct_newton_lands_where_the_stepped_path_does(model, mech):
     assert np.mean(it_d[:300] <= 8) > 0.6
 
 
-@compiled
 @pytest.mark.parametrize("index", BRANCH_SWITCHERS)
 def test_contraction_test_rejects_a_jump_to_another_branch(model, mech, index):
     """Plain Newton (no contraction test) from the baseline lands on another stable posture;
@@ -93,12 +85,12 @@ def test_contraction_test_rejects_a_jump_to_another_branch(model, mech, index):
     act = _bench_acts(model, 300)[index]
     base = ms.baseline(model)._state["eq"]
     t0 = tone_vector(model, None)
-    a = mech._packed()
-    ws = kernels.workspace(a[0], a[4], a[5], a[6], a[7], a[8], len(a[9]))
+    cm, st = compiled_model(mech)
+    ws, lt, s = workspace(cm), mech.chain.l_tendon_m, settings()
     z0 = np.concatenate((base.q, base.lam))
-    plain = kernels._newton_ws(z0, act, 20, np.inf, *a[:11], mech.chain.l_tendon_m, *a[12:], ws)
+    plain = newton.newton_contracting(cm, st, ws, z0, act, lt, np.inf, 20, s.tol_moment, s.tol_goal)
     assert plain[0], "plain Newton converges here"
-    tested = kernels._newton_ws(z0, act, 20, 0.5, *a[:11], mech.chain.l_tendon_m, *a[12:], ws)
+    tested = newton.newton_contracting(cm, st, ws, z0, act, lt, 0.5, 20, s.tol_moment, s.tol_goal)
     assert not tested[0], "the contraction test must reject this jump"
     stepped = follow(mech, t0, act, base.q, base.lam, base.jacobian, direct=False)
     fast = follow(mech, t0, act, base.q, base.lam, base.jacobian)
@@ -107,7 +99,6 @@ def test_contraction_test_rejects_a_jump_to_another_branch(model, mech, index):
     np.testing.assert_allclose(fast.final.q, stepped.final.q, atol=1e-7)
 
 
-@compiled
 @pytest.mark.parametrize("tone", [{"psoas_major": 0.3}, {"glutes": 0.25, "abdominals": 0.2}])
 def test_direct_attempt_compiled_and_numpy_agree(model, mech, tone):
     base = ms.baseline(model)._state["eq"]
@@ -182,7 +173,6 @@ def test_lazy_tables_equal_the_evaluated_loads(model):
     assert dict(r.moments) == dict(r.moments)  # built once, then read
 
 
-@compiled
 @pytest.mark.parametrize("tone", [None, {"psoas_major": 0.3}, {"glutes": 0.4, "abdominals": 0.3}, {"hamstrings": 0.5}])
 def test_compiled_measures_equal_the_numpy_formulas(model, mech, tone):
     """metrics.measure (compiled for one standing pose) gives measure_batch's numbers, in its order."""

@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 
 import musclesim as ms
-from musclesim import kernels
 from musclesim import lateral as L
 from musclesim.lateral import LATERAL_MEASURES
 
@@ -47,7 +46,6 @@ def _arm_cm(lay, f, muscle, body, centre, axis, h=1e-5):
     return -100.0 * (out[0] - out[1]) / (2 * h)
 
 
-@pytest.mark.skipif(not kernels.available(), reason="numba not installed")
 def test_compiled_poses_equal_the_numpy_reference(model):
     mech, lay, f = _setup(ms.baseline(model))
     X = np.random.default_rng(3).normal(size=(64, 2 + 2 * len(lay.spine_seg))) * 0.05

@@ -1,0 +1,325 @@
+"""The Newton driver of the standing equilibrium, compiled: one place for every way it is solved.
+
+Pieces, each used by the ones after it:
+
+* :func:`newton` -- the globalised solve: quasi-Newton steps (a given matrix, Broyden-updated after
+  every full step that shrinks the residual by :attr:`Settings.chord_contraction`), restarting with
+  the exact Jacobian and a backtracking line search when a step does not; the joint-angle change of
+  a step is capped at :attr:`Settings.max_step` (a trust region).
+* :func:`newton_contracting` -- exact Newton straight to the answer, accepted only if every step is
+  at most ``theta`` times the one before (Deuflhard's monotonicity test; Deuflhard, *Newton Methods
+  for Nonlinear Problems*, 2011, section 3.2): an iteration that contracts this fast from its first
+  step is inside the region where Newton converges to the one solution nearby.
+* :func:`min_reduced_eig` -- the stability check: the smallest eigenvalue of the stiffness reduced to
+  the motions that keep the postural goals (positive: a stable posture).
+* :func:`follow` -- the equilibrium connected to the baseline: the straight attempt first, else the
+  activation and tendon lengths ramped in :attr:`Settings.base_steps` steps, each started from a
+  secant prediction and corrected by :func:`newton`; a failing step, or one that moves the joints
+  much more than the last (a jump to another branch), is halved up to
+  :attr:`Settings.max_halvings` times.
+* :func:`follow_many` / :func:`follow_many_serial` -- :func:`follow` over a batch, in threads or in
+  the calling thread.
+
+``z = [q; lam]`` throughout: joint angles (rad) and regulation efforts (N·m, N·m, N).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .._backend import njit, njit_parallel, prange
+from .kinematics import workspace
+from .residual import residual_jacobian
+
+#: Step lengths the line search tries, longest first.
+LINE_SEARCH_STEPS = (1.0, 0.5, 0.25, 0.1, 0.03)
+#: Goal rows weigh this much more than moment rows in the residual norm (m and rad against N·m).
+GOAL_WEIGHT = 1e3
+
+
+@njit
+def residual_norm(R, n):
+    """Euclidean norm of ``R`` with the goal rows (index >= n) weighted by :data:`GOAL_WEIGHT`."""
+    acc = 0.0
+    for i in range(R.shape[0]):
+        v = R[i] if i < n else R[i] * GOAL_WEIGHT
+        acc += v * v
+    return math.sqrt(acc)
+
+
+@njit
+def converged(R, n, tol_m, tol_g):
+    """Every moment row below ``tol_m`` (N·m) and every goal row below ``tol_g``."""
+    for i in range(R.shape[0]):
+        if i < n:
+            if abs(R[i]) >= tol_m:
+                return False
+        elif abs(R[i]) >= tol_g:
+            return False
+    return True
+
+
+@njit
+def _max_abs(x, n):
+    big = 0.0
+    for i in range(n):
+        big = max(big, abs(x[i]))
+    return big
+
+
+@njit
+def newton(cm, st, ws, z0, act, lt, B0, use_B0, tol_m, tol_g, want_final_jac, s):
+    """Globalised quasi-Newton solve from ``z0``. Returns (z, R, iterations, B, exact): ``B`` is the
+    exact Jacobian at ``z`` when ``exact``. ``B0`` (used if ``use_B0``) is a nearby solution's
+    Jacobian; otherwise the first step is exact."""
+    n = cm.anc.shape[1]
+    z = z0.copy()
+    it = 0
+    exact = False
+    if use_B0:
+        R, _ = residual_jacobian(cm, st, ws, z, act, lt, False)
+        B = B0.copy()
+    else:
+        R, B = residual_jacobian(cm, st, ws, z, act, lt, True)
+        exact = True
+    steps = np.array(LINE_SEARCH_STEPS)
+    f0 = residual_norm(R, n)
+    z1 = np.empty_like(z)
+    while it < s.max_iter and not converged(R, n, tol_m, tol_g):
+        it += 1
+        dz = np.linalg.solve(B, -R)
+        big = _max_abs(dz, n)
+        if big > s.max_step:
+            dz *= s.max_step / big
+        best_f = np.inf
+        best_t = 0.0
+        R_best = R
+        for t in steps:
+            for i in range(z.shape[0]):
+                z1[i] = z[i] + t * dz[i]
+            R1, _ = residual_jacobian(cm, st, ws, z1, act, lt, False)
+            f1 = residual_norm(R1, n)
+            if np.isfinite(f1) and f1 < best_f:
+                best_f, best_t, R_best = f1, t, R1
+            if np.isfinite(f1) and f1 < f0:
+                break
+            if t == 1.0 and not exact:
+                break  # a poor quasi-Newton direction: restart with the exact Jacobian instead
+        if best_t == 1.0 and best_f <= s.chord_contraction * f0:
+            B += np.outer(R_best - R - B @ dz, dz) / (dz @ dz)  # "good" Broyden update
+            z, R, f0 = z + dz, R_best, best_f
+            exact = False
+            continue
+        if best_f < f0 or exact:
+            z, R, f0 = z + best_t * dz, R_best, best_f
+        R, B = residual_jacobian(cm, st, ws, z, act, lt, True)
+        f0 = residual_norm(R, n)
+        exact = True
+        big = _max_abs(z, n)
+        if not np.isfinite(big) or big > math.pi:
+            break
+    if want_final_jac and not exact:
+        R, B = residual_jacobian(cm, st, ws, z, act, lt, True)
+        exact = True
+    return z, R, it, B, exact
+
+
+@njit
+def newton_contracting(cm, st, ws, z0, act, lt, theta, max_iter, tol_m, tol_g):
+    """Exact Newton from ``z0``, kept only if every step (and the step that would follow the
+    converged point) is at most ``theta`` times the one before it (largest joint-angle change).
+    Returns (accepted, z, R, steps, J at z)."""
+    n = cm.anc.shape[1]
+    z = z0.copy()
+    R, B = residual_jacobian(cm, st, ws, z, act, lt, True)
+    last = np.inf
+    it = 0
+    while True:
+        if not np.isfinite(residual_norm(R, n)):
+            return False, z, R, it, B
+        done = converged(R, n, tol_m, tol_g)
+        if done and it == 0:
+            return True, z, R, it, B
+        if not done and it >= max_iter:
+            return False, z, R, it, B
+        dz = np.linalg.solve(B, -R)
+        step = _max_abs(dz, n)
+        if it > 0 and step > theta * last:
+            return False, z, R, it, B
+        if done:
+            return True, z, R, it, B
+        last = step
+        z = z + dz
+        R, B = residual_jacobian(cm, st, ws, z, act, lt, True)
+        it += 1
+
+
+@njit
+def min_reduced_eig(J, n, k):
+    """Smallest eigenvalue (N·m/rad) of ``-sym(dQ/dq)`` restricted to ``null(dgoals/dq)``."""
+    Kq = np.empty((n, n))
+    for i in range(n):
+        for j in range(n):
+            Kq[i, j] = -0.5 * (J[i, j] + J[j, i])
+    if k == 0:
+        return np.linalg.eigvalsh(Kq)[0]
+    G = np.ascontiguousarray(J[n:n + k, :n])
+    u, sv, vt = np.linalg.svd(G)
+    rank = 0
+    for v in sv:
+        if v > 1e-12 * max(sv.max(), 1.0):
+            rank += 1
+    Z = np.ascontiguousarray(vt[rank:].T)
+    return np.linalg.eigvalsh(Z.T @ Kq @ Z)[0]
+
+
+@njit
+def solve(cm, st, z0, act, lt, B0, use_B0, check, s, loose):
+    """One solve (:func:`newton`) with a fresh workspace; ``loose`` multiplies the tolerances by
+    :attr:`Settings.path_tol_factor`; ``check`` asks for the exact Jacobian at the answer."""
+    f = s.path_tol_factor if loose else 1.0
+    return newton(cm, st, workspace(cm), z0, act, lt, B0, use_B0, s.tol_moment * f, s.tol_goal * f, check, s)
+
+
+@njit
+def follow(cm, st, t0, lt0, act, lt1, z0, J0, s):
+    """The equilibrium connected to the baseline (activation ``t0``, tendon rest lengths ``lt0``, m,
+    state ``z0``, Jacobian ``J0``) at activation ``act`` and tendon rest lengths ``lt1``.
+
+    Returns (ok, reached, n_states, fracs, Z, iterations, J_final, has_J, R_final, min_eig): the
+    states passed are ``Z[:n_states]`` at fractions ``fracs[:n_states]`` of the way; on failure
+    ``Z[n_states]`` is the last point tried.
+    """
+    n = cm.anc.shape[1]
+    k = cm.k
+    cap = 1 + s.base_steps * (1 << s.max_halvings) + 1
+    fracs = np.zeros(cap)
+    Z = np.zeros((cap, n + k))
+    Z[0] = z0
+    ns = 1
+    frac = 0.0
+    h = 1.0 / s.base_steps
+    min_h = h / (1 << s.max_halvings)
+    z_last = z0.copy()
+    J = J0.copy()
+    its = 0
+    ok = True
+    R = np.zeros(n + k)
+    Jf = J0.copy()
+    has_J = False
+    min_eig = np.nan
+    same = True
+    for i in range(act.shape[0]):
+        if abs(act[i] - t0[i]) > 1e-15 or abs(lt1[i] - lt0[i]) > 1e-15:
+            same = False
+    if same:
+        h = 1.0
+    ws = workspace(cm)
+    if not same and s.direct_contraction > 0:  # straight to the answer if Newton passes the contraction test
+        acc, zd, Rd, itd, Jd = newton_contracting(cm, st, ws, z0, act, lt1, s.direct_contraction,
+                                                  s.direct_max_iter, s.tol_moment, s.tol_goal)
+        its += itd
+        if acc:
+            min_eig = min_reduced_eig(Jd, n, k)
+            if min_eig > 0:
+                fracs[1] = 1.0
+                Z[1] = zd
+                return True, 1.0, 2, fracs, Z, its, Jd, True, Rd, min_eig
+    tol_m_loose = s.tol_moment * s.path_tol_factor
+    tol_g_loose = s.tol_goal * s.path_tol_factor
+    last_dq = s.first_step
+    last_h = h
+    while frac < 1.0:
+        target = min(1.0, frac + h)
+        final = target >= 1.0
+        a = t0 + target * (act - t0)
+        lt = lt0 + target * (lt1 - lt0)
+        zs = z_last  # secant predictor: extrapolate the path from the last two states
+        if ns >= 2:
+            w = (target - frac) / (fracs[ns - 1] - fracs[ns - 2])
+            zs = Z[ns - 1] + w * (Z[ns - 1] - Z[ns - 2])
+        tol_m = s.tol_moment if final else tol_m_loose
+        tol_g = s.tol_goal if final else tol_g_loose
+        z, R, it, Jn, hasn = newton(cm, st, ws, zs, a, lt, J, True, tol_m, tol_g, final, s)
+        its += it
+        good = converged(R, n, tol_m, tol_g)
+        dq = 0.0
+        for i in range(n):
+            dq = max(dq, abs(z[i] - z_last[i]))
+        if good and dq > s.jump_factor * last_dq * (target - frac) / last_h + s.jump_floor:
+            good = False  # moved much more than the last step: may have jumped to another branch
+        if good and final:
+            min_eig = min_reduced_eig(Jn, n, k)
+            good = min_eig > 0
+            Jf = Jn
+            has_J = hasn
+        if good:
+            last_dq = dq
+            last_h = target - frac
+            frac = target
+            z_last = z.copy()
+            J = Jn  # exact Jacobian if one was computed, else the Broyden-updated matrix
+            fracs[ns] = frac
+            Z[ns] = z
+            ns += 1
+        else:
+            h = h / 2.0
+            if h < min_h * 0.999:
+                ok = False
+                if final and hasn:
+                    Jf = Jn
+                    has_J = True
+                    Z[ns] = z
+                break
+    return ok, frac, ns, fracs, Z, its, Jf, has_J, R, min_eig
+
+
+@njit
+def _follow_row(cm, st, t0, lt0, act, lt1, z0, J0, s, i, ok, reached, Zout, its, res, eig):
+    o, fr, ns, fracs, Z, it, Jf, hj, R, me = follow(cm, st, t0, lt0, act, lt1, z0, J0, s)
+    n = cm.anc.shape[1]
+    ok[i] = o
+    reached[i] = fr
+    Zout[i] = Z[ns - 1] if o else Z[ns]
+    its[i] = it
+    res[i] = _max_abs(R, n)
+    eig[i] = me
+
+
+@njit_parallel
+def follow_many(cm, st, t0, lt0, acts, lt1s, z0, J0, s):
+    """:func:`follow` for every row of ``acts`` (N, M) and ``lt1s`` (N, M), in parallel threads.
+
+    Returns per scenario: ok (N,), reached fraction (N,), final z (N, n+k), iterations (N,),
+    max |moment residual| (N,), N·m, smallest reduced-stiffness eigenvalue (N,), N·m/rad.
+    """
+    N = acts.shape[0]
+    n = cm.anc.shape[1]
+    ok = np.zeros(N, dtype=np.bool_)
+    reached = np.zeros(N)
+    Zout = np.zeros((N, n + cm.k))
+    its = np.zeros(N, dtype=np.int64)
+    res = np.zeros(N)
+    eig = np.zeros(N)
+    for i in prange(N):
+        _follow_row(cm, st, t0, lt0, acts[i], lt1s[i], z0, J0, s, i, ok, reached, Zout, its, res, eig)
+    return ok, reached, Zout, its, res, eig
+
+
+@njit
+def follow_many_serial(cm, st, t0, lt0, acts, lt1s, z0, J0, s):
+    """:func:`follow_many` in the calling thread, for a few scenarios (waking the thread pool costs
+    more than it saves there): the same numbers."""
+    N = acts.shape[0]
+    n = cm.anc.shape[1]
+    ok = np.zeros(N, dtype=np.bool_)
+    reached = np.zeros(N)
+    Zout = np.zeros((N, n + cm.k))
+    its = np.zeros(N, dtype=np.int64)
+    res = np.zeros(N)
+    eig = np.zeros(N)
+    for i in range(N):
+        _follow_row(cm, st, t0, lt0, acts[i], lt1s[i], z0, J0, s, i, ok, reached, Zout, its, res, eig)
+    return ok, reached, Zout, its, res, eig

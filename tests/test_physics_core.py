@@ -1,0 +1,132 @@
+"""The compiled physics core (musclesim.physics) against its two oracles: the dense formula of
+tests/reference/dense_residual.py and the numpy mechanics of musclesim.mechanics."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from reference.dense_residual import dense_args, residual_jacobian_dense
+
+import musclesim as ms
+from musclesim.mechanics import _jacobian_analytic, prepare, solve, solve_numpy
+from musclesim.physics import compiled_model, forces, newton, residual
+from musclesim.physics.compiled import settings
+from musclesim.physics.kinematics import workspace
+from musclesim.tone import tone_vector
+
+
+@pytest.fixture(scope="module")
+def mech():
+    return prepare(ms.load_model())
+
+
+def _residual(mech, q, lam, act, want=True, cm=None):
+    cm0, st = compiled_model(mech)
+    cm = cm0 if cm is None else cm
+    return residual.residual_jacobian(cm, st, workspace(cm), np.concatenate((q, lam)), act, mech.chain.l_tendon_m,
+                                      want)
+
+
+def test_residual_and_jacobian_match_numpy(mech):
+    rng = np.random.default_rng(11)
+    act = tone_vector(mech.model, None) + 0.2 * rng.random(len(mech.model.muscle_ids))
+    for lam in ([3.0, -5.0, 150.0], [1.0, 2.0, -60.0]):
+        q = rng.uniform(-0.2, 0.2, mech.n)
+        lam = np.array(lam)
+        R, J = _residual(mech, q, lam, act)
+        L, J_np, _ = _jacobian_analytic(mech, q, act, lam)
+        np.testing.assert_allclose(R, np.concatenate((L.Q[0], L.goals[0])), atol=1e-9)
+        np.testing.assert_allclose(J, J_np, atol=1e-8 * np.abs(J_np).max())
+
+
+def test_force_terms_are_the_dense_formula_bit_for_bit(mech):
+    """The residual assembled from force terms, skipping structural zeros and computing twin
+    muscles once, gives the same bits as the dense formula that writes every term out."""
+    cm, _ = compiled_model(mech)
+    args = dense_args(cm)
+    rng = np.random.default_rng(3)
+    for i in range(40):
+        q = rng.uniform(-0.5, 0.5, mech.n)
+        lam = rng.uniform(-100.0, 100.0, 3)
+        act = rng.uniform(0.0, 1.0, len(mech.model.muscle_ids))
+        if i % 2:  # the same tone on both sides: twins share their forces too
+            act[1::2] = act[0::2][:len(act[1::2])]
+        for want in (False, True):
+            R, J = _residual(mech, q, lam, act, want)
+            R0, J0 = residual_jacobian_dense(q, lam, act, mech.chain.l_tendon_m, want, *args)
+            assert np.array_equal(R, R0)
+            if want:
+                assert np.array_equal(J, J0)
+
+
+def test_contributions_sum_to_the_residual(mech):
+    """The per-contributor table (one row per muscle, then gravity, passive, the three actuators,
+    pressure) adds up to the moment residual, and each term is the numpy mechanics' own."""
+    cm, st = compiled_model(mech)
+    rng = np.random.default_rng(8)
+    act = tone_vector(mech.model, None) + 0.1 * rng.random(len(mech.model.muscle_ids))
+    q, lam = rng.uniform(-0.2, 0.2, mech.n), np.array([2.0, -1.0, 80.0])
+    table = residual.contributions(cm, st, np.concatenate((q, lam)), act, mech.chain.l_tendon_m)
+    M = len(mech.model.muscle_ids)
+    assert table.shape == (M + len(forces.TERMS), mech.n)
+    R, _ = _residual(mech, q, lam, act, False)
+    np.testing.assert_allclose(table.sum(axis=0), R[:mech.n], atol=1e-9)
+    L, _, _ = _jacobian_analytic(mech, q, act, lam)
+    np.testing.assert_allclose(table[M + forces.TERMS.index("gravity")], L.gravity[0].sum(axis=0), atol=1e-9)
+    np.testing.assert_allclose(table[M + forces.TERMS.index("passive")], L.passive[0], atol=1e-9)
+    np.testing.assert_allclose(table[M + forces.TERMS.index("abdominal_pressure")], L.strut[0], atol=1e-9)
+    np.testing.assert_allclose(table[:M].T, np.einsum("m,mn->nm", L.force_N[0], L.moment_arm_m[0]), atol=1e-9)
+
+
+@pytest.mark.parametrize("tone", [None, {"psoas_major": 0.5}, {"glutes": 0.3}, {"abdominals": 0.25, "hamstrings": 0.2}])
+def test_compiled_and_numpy_solvers_agree(mech, tone):
+    act = tone_vector(mech.model, tone)
+    base = ms.baseline(mech.model)._state["eq"]
+    a = solve(mech, act, base.q, base.lam, compiled=True)
+    b = solve_numpy(mech, act, base.q, base.lam)
+    assert a.ok == b.ok
+    if a.ok:
+        # both meet the same tolerance (residual < 1e-6 N·m) along different iterates: the poses may
+        # differ by up to residual / smallest reduced stiffness
+        tol = 1e-9 + 2.0 * (a.residual_Nm + b.residual_Nm) / min(a.min_stiffness_eig, b.min_stiffness_eig)
+        np.testing.assert_allclose(a.q, b.q, atol=tol)
+        np.testing.assert_allclose(a.lam, b.lam, atol=1e-6 + 1e3 * tol)
+
+
+def test_serial_and_parallel_batches_agree(mech):
+    cm, st = compiled_model(mech)
+    base = ms.baseline(mech.model)._state["eq"]
+    t0 = tone_vector(mech.model, None)
+    acts = t0 + np.random.default_rng(4).uniform(0.0, 0.3, (12, len(t0)))
+    lt = np.broadcast_to(mech.chain.l_tendon_m, acts.shape).copy()
+    args = (cm, st, t0, mech.chain.l_tendon_m, acts, lt, np.concatenate((base.q, base.lam)),
+            np.ascontiguousarray(base.jacobian), settings())
+    for a, b in zip(newton.follow_many(*args), newton.follow_many_serial(*args)):
+        assert np.array_equal(a, b, equal_nan=True)
+
+
+def test_the_pressure_term_is_in_the_equations(mech):
+    """With the strut switched off in the compiled model, the residual loses exactly the numpy
+    strut's generalised force, and the Jacobian changes (so the pressure is in both)."""
+    cm, _ = compiled_model(mech)
+    assert mech.chain.has_pressure and cm.strut_i0 >= 0
+    off = cm._replace(strut_i0=-1, strut_i1=-1)
+    rng = np.random.default_rng(5)
+    act = tone_vector(mech.model, None) + 0.2 * rng.random(len(mech.model.muscle_ids))
+    for lam in ([3.0, -5.0, 150.0], [1.0, 2.0, -60.0]):
+        q = rng.uniform(-0.2, 0.2, mech.n)
+        lam = np.array(lam)
+        R, J = _residual(mech, q, lam, act)
+        R0, J0 = _residual(mech, q, lam, act, cm=off)
+        L, _, _ = _jacobian_analytic(mech, q, act, lam)
+        np.testing.assert_allclose(R[:mech.n] - R0[:mech.n], L.strut[0], atol=1e-9)
+        assert np.abs(L.strut[0]).max() > 1.0 and np.abs(J - J0).max() > 1.0
+
+
+def test_a_degenerate_pose_gives_a_nan_residual(mech):
+    """A muscle force that is not finite is reported as a NaN residual (the driver rejects the
+    step), never as a number."""
+    q = np.zeros(mech.n)
+    act = np.full(len(mech.model.muscle_ids), np.inf)
+    R, J = _residual(mech, q, np.zeros(3), act)
+    assert np.isnan(R).all() and np.isnan(J).all()
