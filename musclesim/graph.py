@@ -1,6 +1,6 @@
 """The muscle-bone interaction graph (DESIGN section 3).
 
-``build_graph(model)`` returns a :class:`networkx.MultiDiGraph` with nodes
+``build_graph(model, moment_arms)`` returns a :class:`networkx.MultiDiGraph` with nodes
 
 * ``bone`` -- each segment (``pelvis``, ``L3``, ``thigh``, ...),
 * ``joint`` -- each joint (``hip``, ``L5S1``, ...),
@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from collections.abc import Mapping
 
 import networkx as nx
 import numpy as np
@@ -55,21 +56,17 @@ MEASURE_BONES: dict[str, tuple[str, ...]] = {
 }
 
 
-def build_graph(model: Model, moment_arms: dict[str, dict[str, float]] | None = None) -> nx.MultiDiGraph:
-    """The interaction graph of ``model``.
-
-    ``moment_arms`` ({muscle id: {joint id: m}}) defaults to those at the model's baseline
-    standing pose (solved once and cached on the model).
+def build_graph(model: Model, moment_arms: Mapping[str, Mapping[str, float]]) -> nx.MultiDiGraph:
+    """The interaction graph of ``model`` with the muscles' ``moment_arms`` ({muscle id: {joint id:
+    m}}, e.g. ``baseline(model).moment_arms_m``): a pure function of its arguments.
+    :func:`musclesim.interaction_graph` builds it at the model's baseline standing pose (once per
+    model).
 
     Raises
     ------
     KeyError
-        If ``moment_arms`` lacks a muscle of the model (never for the default).
+        If ``moment_arms`` lacks a muscle of the model.
     """
-    if moment_arms is None:
-        from .simulation import baseline  # deferred: simulate imports this module
-
-        moment_arms = baseline(model).moment_arms_m
     G = nx.MultiDiGraph(name=model.name)
     for s in model.segments:
         G.add_node(s.id, kind="bone", bilateral=s.bilateral, label=s.id.replace("_", " "))

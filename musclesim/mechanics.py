@@ -42,22 +42,28 @@ import numpy as np
 
 from .chain import MMHG_PA, Chain, _lengths_from_points, compile_chain, distal_joint_positions, kinematics
 from .model import Model
+from .physics.constants import (  # noqa: F401  (re-exported: their one source is physics.constants)
+    CHORD_CONTRACTION,
+    CONTINUATION_STEPS,
+    DIRECT_CONTRACTION,
+    DIRECT_MAX_ITER,
+    FIRST_STEP_RAD,
+    JUMP_FACTOR,
+    JUMP_FLOOR_RAD,
+    MAX_HALVINGS,
+    MAX_ITER,
+    MAX_STEP_RAD,
+    PASSIVE_ONSET,
+    PATH_TOL_FACTOR,
+    SMOOTH_FORCE_N,
+    TOL_GOAL,
+    TOL_MOMENT_NM,
+    TRUNK_BLEND_N,
+)
 
-#: Newton stops when every moment residual is below this (N·m) ...
-TOL_MOMENT_NM = 1e-6
-#: ... and every postural goal is met to this (m or rad).
-TOL_GOAL = 1e-9
-#: Intermediate points of a continuation path are solved this many times more loosely (they only
-#: guide the path; the final answer meets the tolerances above).
-PATH_TOL_FACTOR = 1e3
-MAX_ITER = 15
-CHORD_CONTRACTION = 0.8  # quasi-Newton steps must shrink the residual at least this much
-MAX_STEP_RAD = 0.1  # largest change of any joint angle in one Newton step
+#: Steps of the numpy reference's finite-difference Jacobian (rad; N for the trunk effort).
 FD_STEP_RAD = 1e-6
-FD_STEP_LAM = 1e-4  # N
-SMOOTH_FORCE_N = 1.0  # width of the smooth max(F, 0) that keeps muscles from pushing
-PASSIVE_ONSET = 0.005  # normalised length over which passive muscle force sets in smoothly
-TRUNK_BLEND_N = 5.0  # width of the smooth hand-over between trunk extensor and flexor regulation
+FD_STEP_LAM = 1e-4
 
 
 @dataclass(frozen=True, eq=False)
@@ -606,17 +612,6 @@ def _trust(dz: np.ndarray, n: int) -> np.ndarray:
 
 
 # ----------------------------------------------------------------------------- continuation
-#: Steps of the continuation path from the baseline to the requested activation ...
-CONTINUATION_STEPS = 4
-#: ... each of which may be halved this many times before the path is declared lost.
-MAX_HALVINGS = 3
-#: A step whose largest joint-angle change exceeds JUMP_FACTOR x the previous step's (scaled to the
-#: step length) + JUMP_FLOOR_RAD is taken to have jumped to another equilibrium branch and is halved;
-#: the first step may change a joint by up to FIRST_STEP_RAD. (A quasi-Newton step from a stale
-#: Jacobian can leap across a fold; following the path must not.)
-JUMP_FACTOR, JUMP_FLOOR_RAD, FIRST_STEP_RAD = 2.0, 0.005, 0.15
-
-
 @dataclass(frozen=True)
 class Path:
     """A continuation from the baseline: the equilibria passed and the final answer."""
@@ -629,18 +624,6 @@ class Path:
     iterations: int
 
 
-#: Before following the path, Newton's method (exact Jacobians) is tried straight from the
-#: baseline pose to the answer. Its answer is kept only if every
-#: step after the first is at most DIRECT_CONTRACTION times the one before (largest joint-angle
-#: change), it converges within DIRECT_MAX_ITER steps, and the posture is stable; otherwise the
-#: path is followed as before. This is Deuflhard's monotonicity test: an iteration that contracts
-#: this fast from its first step is inside the region where Newton converges to the one solution
-#: nearby (Newton-Kantorovich), the solution the path reaches from the baseline. Where the path
-#: bends (a buckling knee, a second branch), the steps grow and the direct answer is rejected.
-#: ``tests/test_fast_paths.py`` compares both on thousands of scenarios; the benchmark's mix of
-#: tones had two of 300 scenarios where plain Newton landed on another branch and this test
-#: rejects both. (Deuflhard, Newton Methods for Nonlinear Problems, 2011, section 3.2.)
-DIRECT_CONTRACTION, DIRECT_MAX_ITER = 0.5, 8
 
 
 def with_tendons(mech: Mechanics, tendon_m: np.ndarray) -> Mechanics:

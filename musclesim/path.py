@@ -12,7 +12,8 @@ here runs unless frames or explanations are asked for, so :func:`musclesim.simul
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from types import MappingProxyType
 
 import numpy as np
@@ -20,6 +21,19 @@ import numpy as np
 #: Fractions of the way from the baseline to the answer (activation and tendon lengths change
 #: along a straight line) at which the path is shown and integrated.
 FRACTIONS = (0.25, 0.5, 0.75, 1.0)
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One step of the propagation: a coupling iterate, or a posture along the path from the
+    baseline (:mod:`musclesim.path`)."""
+
+    kind: str  # "coupling" (activation spreading) or "posture" (body moving)
+    step: int
+    fraction: float  # of the way from the baseline to the answer
+    activation: Mapping[str, float]
+    pose_deg: Mapping[str, float] | None = None
+    metrics: Mapping[str, float] | None = None
 
 
 class StraightPath:
@@ -73,7 +87,6 @@ def frames(path: StraightPath | None, coupling_iterates: Callable[[], Sequence[n
     equilibrium along ``path`` after the baseline; none without a path: a failed solve, or nothing
     changed); ``metrics(mech, q, lam, act)`` gives a posture's measures."""
     from .mechanics import with_tendons
-    from .simulation import Frame
 
     freeze = MappingProxyType
     out = [Frame("coupling", k, 0.0, freeze(dict(zip(ids, a.tolist())))) for k, a in enumerate(coupling_iterates())]

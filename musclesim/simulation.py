@@ -34,25 +34,12 @@ from .mechanics import (
 )
 from .metrics import measure
 from .model import Model
-from .path import StraightPath
+from .path import Frame, StraightPath  # noqa: F401  (Frame is part of Result's API)
 from .path import frames as path_frames
 from .tone import couple, coupled, coupling_matrix, coupling_solver, tone_vector
 
 #: Positions this model offers (see :mod:`musclesim.positions`).
 POSITIONS = ("standing", "supine", "supine_knees_bent")
-
-
-@dataclass(frozen=True)
-class Frame:
-    """One step of the propagation: a coupling iterate, or a posture along the path from the
-    baseline (:mod:`musclesim.path`)."""
-
-    kind: str  # "coupling" (activation spreading) or "posture" (body moving)
-    step: int
-    fraction: float  # of the way from the baseline to the answer
-    activation: Mapping[str, float]
-    pose_deg: Mapping[str, float] | None = None
-    metrics: Mapping[str, float] | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -189,7 +176,7 @@ def interaction_graph(model: Model):
     if "graph" not in model._cache:
         from .graph import build_graph
 
-        model._cache["graph"] = build_graph(model)
+        model._cache["graph"] = build_graph(model, baseline(model).moment_arms_m)
     return model._cache["graph"]
 
 

@@ -139,14 +139,14 @@ def test_coupling_by_one_solve_equals_the_iteration(model):
 def test_frames_and_explanations_do_not_depend_on_how_the_solver_got_there(model, monkeypatch):
     """psoas 0.3 is solved straight; forcing the stepped path gives the same frames' postures and
     the same explanation shares (both integrate over the equilibria at 25/50/75/100 %)."""
-    from musclesim import mechanics
+    from musclesim.physics import constants
 
     fast = ms.simulate(model, {"psoas_major": 0.3})
     assert sorted(fast._state["path"].solved) == [0.0, 1.0]  # went straight
     posture = [f for f in fast.frames if f.kind == "posture"]
     assert [round(f.fraction, 2) for f in posture] == [0.25, 0.5, 0.75, 1.0]
     assert fast.frames[0].kind == "coupling"
-    monkeypatch.setattr(mechanics, "DIRECT_CONTRACTION", 0.0)
+    monkeypatch.setattr(constants, "DIRECT_CONTRACTION", 0.0)  # no straight attempt
     slow = ms.simulate(model, {"psoas_major": 0.3})
     assert len(slow._state["path"].solved) > 2  # followed in steps
     slow_posture = [f for f in slow.frames if f.kind == "posture"]

@@ -19,6 +19,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from . import constants as C
+
 
 class CompiledModel(NamedTuple):
     """Arrays of one model's sagittal chain, muscles, passive joints, regulation and pressure.
@@ -144,8 +146,6 @@ class Workspace(NamedTuple):
 
 def compile_model(mech) -> CompiledModel:
     """The :class:`CompiledModel` of a prepared :class:`musclesim.mechanics.Mechanics`."""
-    from .. import mechanics as mx
-
     c = mech.chain
     c0, kl, s, a, b = mech.passive_arrays
     strut = c.iap_pts if c.has_pressure else np.array([-1, -1])
@@ -157,27 +157,26 @@ def compile_model(mech) -> CompiledModel:
         pair_m=i64(c.pair_muscle), seg_mass=f64(c.seg_mass_kg), dof_bil=f64(c.dof_bilateral), gravity=float(c.gravity),
         F0=f64(c.F0_N), lopt=f64(c.l_opt_m), lref=f64(c.l_ref_norm), slack=f64(c.slack_norm),
         gamma=float(mech.gamma), fl_width=float(mech.fl_width), pe_strain=float(mech.pe_strain),
-        pe_shape=float(mech.pe_shape), smooth_force=float(mx.SMOOTH_FORCE_N), passive_onset=float(mx.PASSIVE_ONSET),
+        pe_shape=float(mech.pe_shape), smooth_force=float(C.SMOOTH_FORCE_N), passive_onset=float(C.PASSIVE_ONSET),
         pc0=f64(c0), pkl=f64(kl), ps=f64(s), pa=f64(a), pb=f64(b),
         k=int(mech.k), ankle_dof=int(mech.ankle_dof), neck_dof=int(mech.neck_dof), gaze_seg=int(mech.gaze_seg),
         upright_seg=int(mech.upright_seg), com_target=float(mech.com_target_x_m), ext_idx=i64(mech.extensor_idx),
-        flx_idx=i64(mech.flexor_idx), trunk_blend=float(mx.TRUNK_BLEND_N),
+        flx_idx=i64(mech.flexor_idx), trunk_blend=float(C.TRUNK_BLEND_N),
         strut_i0=int(strut[0]), strut_i1=int(strut[1]), iap_rest=float(c.iap_rest_N), iap_gain=float(c.iap_gain),
         iap_weight=f64(c.iap_weight if c.has_pressure else np.zeros(len(c.F0_N))),
     )
 
 
 def settings(direct: bool = True, loose: bool = False) -> Settings:
-    """The solver :class:`Settings` from the constants of :mod:`musclesim.mechanics` (their one
-    source); ``direct=False`` drops the straight Newton attempt, ``loose`` multiplies the
-    tolerances by the path factor (intermediate points of a path)."""
-    from .. import mechanics as mx
+    """The solver :class:`Settings` from :mod:`musclesim.physics.constants` (their one source).
 
-    f = mx.PATH_TOL_FACTOR if loose else 1.0
+    ``direct=False`` drops the straight Newton attempt; ``loose`` multiplies the tolerances by the
+    path factor (intermediate points of a path)."""
+    f = C.PATH_TOL_FACTOR if loose else 1.0
     return Settings(
-        tol_moment=mx.TOL_MOMENT_NM * f, tol_goal=mx.TOL_GOAL * f, path_tol_factor=float(mx.PATH_TOL_FACTOR),
-        max_iter=int(mx.MAX_ITER), max_step=float(mx.MAX_STEP_RAD), chord_contraction=float(mx.CHORD_CONTRACTION),
-        base_steps=int(mx.CONTINUATION_STEPS), max_halvings=int(mx.MAX_HALVINGS), jump_factor=float(mx.JUMP_FACTOR),
-        jump_floor=float(mx.JUMP_FLOOR_RAD), first_step=float(mx.FIRST_STEP_RAD),
-        direct_contraction=float(mx.DIRECT_CONTRACTION) if direct else 0.0, direct_max_iter=int(mx.DIRECT_MAX_ITER),
+        tol_moment=C.TOL_MOMENT_NM * f, tol_goal=C.TOL_GOAL * f, path_tol_factor=float(C.PATH_TOL_FACTOR),
+        max_iter=int(C.MAX_ITER), max_step=float(C.MAX_STEP_RAD), chord_contraction=float(C.CHORD_CONTRACTION),
+        base_steps=int(C.CONTINUATION_STEPS), max_halvings=int(C.MAX_HALVINGS), jump_factor=float(C.JUMP_FACTOR),
+        jump_floor=float(C.JUMP_FLOOR_RAD), first_step=float(C.FIRST_STEP_RAD),
+        direct_contraction=float(C.DIRECT_CONTRACTION) if direct else 0.0, direct_max_iter=int(C.DIRECT_MAX_ITER),
     )
