@@ -32,6 +32,57 @@ PARALLEL_FROM = 8
 #: that threads finish together even when a few scenarios (those that fail, halving their steps)
 #: take ten times longer than the rest.
 BATCH_GRAIN = 4
+#: Scenarios a thread solves one after the other, each from its neighbour's answer, in a batch
+#: whose neighbours are close (:func:`neighbours_close`).
+NEIGHBOUR_RUN = 64
+
+
+def neighbour_order(acts: np.ndarray, tendons: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """An order of the scenarios (rows of ``acts`` and ``tendons``, (N, M)) in which consecutive
+    ones are close: the input order (sweeps and grids come in their natural order), the order along
+    the first principal direction (a sweep given in any order) or a Z-order (Morton) curve over the
+    columns that vary, each scaled to [0, 1], whichever has the smallest median step (:func:`neighbour_steps`; ``scale`` (M,) m turns tendon lengths into the same units)."""
+    X = np.hstack((acts, tendons))
+    var = np.flatnonzero(np.ptp(X, axis=0) > 0) if len(X) else np.zeros(0, int)
+    given = np.arange(len(X))
+    if len(X) < 3 or not len(var):
+        return given
+    Y = X[:, var]
+    Y = (Y - Y.min(axis=0)) / np.ptp(Y, axis=0)
+    d = len(var)
+    bits = max(1, 62 // d)
+    q = np.minimum((Y * (1 << bits)).astype(np.int64), (1 << bits) - 1)
+    key = np.zeros(len(Y), dtype=np.uint64)
+    for b in range(bits - 1, -1, -1):
+        for j in range(d):
+            key = (key << np.uint64(1)) | ((q[:, j] >> b) & 1).astype(np.uint64)
+    z = np.argsort(key, kind="stable")
+    # the first principal direction (of up to 1000 scenarios): a sweep given in any order, coupled
+    # tones included, lies along it
+    sample = Y[:: max(1, len(Y) // 1000)]
+    direction = np.linalg.svd(sample - sample.mean(axis=0), full_matrices=False)[2][0]
+    line = np.argsort(Y @ direction, kind="stable")
+    orders = (given, line, z)
+    steps = [np.median(neighbour_steps(acts[o], tendons[o], scale)) for o in orders]
+    return orders[int(np.argmin(steps))]
+
+
+def neighbour_steps(acts: np.ndarray, tendons: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """(N - 1,) the largest change of any muscle's activation, or tendon length over ``scale`` (m),
+    from each scenario to the next."""
+    return np.maximum(np.abs(np.diff(acts, axis=0)).max(axis=1, initial=0.0),
+                      (np.abs(np.diff(tendons, axis=0)) / scale).max(axis=1, initial=0.0))
+
+
+def neighbours_close(acts: np.ndarray, tendons: np.ndarray, mech) -> bool:
+    """True when consecutive scenarios mostly lie within the neighbour start's reach
+    (:data:`musclesim.physics.newton.NEIGHBOUR_MAX_DELTA`): then starting each from the one before
+    pays (a sweep or a grid); for scattered scenarios (a random mix) it does not."""
+    from .physics.newton import NEIGHBOUR_MAX_DELTA
+
+    if len(acts) < 3:
+        return False
+    return bool(np.median(neighbour_steps(acts, tendons, mech.chain.l_opt_m)) <= NEIGHBOUR_MAX_DELTA)
 
 
 @dataclass(frozen=True, eq=False)
@@ -164,14 +215,21 @@ def simulate_many(model: Model, tones: Sequence[Mapping[str, float] | None] | np
     base = baseline(model, position)
     if position != "standing":  # lying positions: no compiled path; solve one by one
         return _lying_batch(model, tones, tight, position, coupling, base)
+    # solve in an order where neighbours are close (a sweep's or grid's scenarios start from the one
+    # before), then put the answers back in input order
+    from .mechanics import prepare
+
+    order = neighbour_order(acts, lt, prepare(model).chain.l_opt_m)
+    acts, lt = acts[order], lt[order]
     spans = [(i, i + chunk_size) for i in range(0, len(acts), chunk_size)] or [(0, 0)]
     if executor is None:
         parts = [_solve_chunk(model, acts[a:b], lt[a:b], position, lateral) for a, b in spans]
     else:
         futures = [executor.submit(_solve_chunk, model, acts[a:b], lt[a:b], position, lateral) for a, b in spans]
         parts = [f.result() for f in futures]
-    metrics = {k: np.concatenate([p["metrics"][k] for p in parts]) for k in MEASURES}
-    cat = lambda key: np.concatenate([p[key] for p in parts])
+    back = np.argsort(order)  # position of each input scenario in the solving order
+    metrics = {k: np.concatenate([p["metrics"][k] for p in parts])[back] for k in MEASURES}
+    cat = lambda key: np.concatenate([p[key] for p in parts])[back]
     ok = cat("ok")
     reached = cat("reached")
     side = cat("side")
@@ -232,15 +290,23 @@ def _solve_chunk(model: Model, acts: np.ndarray, tendons: np.ndarray, position: 
         from .physics.compiled import settings
 
         cm, st = compiled_model(mech)
-        # a few scenarios run in this thread: waking the thread pool costs more than it saves
-        kernel = newton.follow_many if N >= PARALLEL_FROM else newton.follow_many_serial
-        # threads take a few scenarios at a time rather than an equal share up front: a thread that
-        # the machine delays, or that draws the slow (failing) scenarios, does not hold up the others
-        previous = _backend.set_parallel_chunksize(BATCH_GRAIN)
-        try:
-            ok, reached, Z, its, res, _ = kernel(
-                cm, st, t0, mech.chain.l_tendon_m, np.ascontiguousarray(acts), np.ascontiguousarray(tendons),
+        args = (cm, st, t0, mech.chain.l_tendon_m, np.ascontiguousarray(acts), np.ascontiguousarray(tendons),
                 np.concatenate((base.q, base.lam)), np.ascontiguousarray(base.jacobian), settings())
+        serial = N < PARALLEL_FROM  # a few scenarios run in this thread: waking the thread pool costs more
+        # threads take a few scenarios (or runs of neighbours) at a time rather than an equal share up
+        # front: a thread that the machine delays, or that draws the slow (failing) scenarios, does not
+        # hold up the others
+        warm = neighbours_close(acts, tendons, mech)
+        previous = _backend.set_parallel_chunksize(1 if warm else BATCH_GRAIN)
+        try:
+            if warm:  # a sweep or a grid: start each scenario from the one before
+                order = np.arange(N)
+                if serial:
+                    ok, reached, Z, its, res, _, _ = newton.follow_many_warm_serial(*args, order)
+                else:
+                    ok, reached, Z, its, res, _, _ = newton.follow_many_warm(*args, order, NEIGHBOUR_RUN)
+            else:
+                ok, reached, Z, its, res, _ = (newton.follow_many_serial if serial else newton.follow_many)(*args)
         finally:
             _backend.set_parallel_chunksize(previous)
     else:

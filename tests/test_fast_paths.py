@@ -203,3 +203,33 @@ def test_lazy_parts_are_built_once_when_threads_read_together(model):
         moments = list(pool.map(lambda _: dict(r.moments), range(16)))
     assert all(f == frames[0] for f in frames) and len(frames[0]) > 4
     assert all(m == moments[0] for m in moments)
+
+
+@pytest.mark.parametrize("group", ["psoas_major", "calves", "hamstrings"])
+def test_a_sweep_started_from_neighbours_gives_the_path_answers(model, mech, group):
+    """simulate_many starts each scenario of a sweep from the one before (chord steps checked by the
+    contraction test): it must succeed and fail exactly where following the path from the baseline
+    does, with the same postures, and most scenarios must take that start."""
+    from musclesim.batch import neighbour_order, neighbours_close
+
+    t0 = tone_vector(model, None)
+    tones = np.linspace(0.0, 1.0, 400)
+    rows = np.array([tone_vector(model, {group: float(v)}) for v in tones])
+    acts = couple_batch(rows, t0, _coupling(model), _coupling_solver(model))
+    lt = np.tile(mech.chain.l_tendon_m, (len(acts), 1))
+    shuffled = np.random.default_rng(1).permutation(len(acts))
+    again = shuffled[neighbour_order(acts[shuffled], lt, mech.chain.l_opt_m)]  # the sweep's order, found again
+    assert neighbours_close(acts[again], lt, mech) and not neighbours_close(acts[shuffled], lt, mech)
+    assert neighbour_order(acts, lt, mech.chain.l_opt_m).tolist() == list(range(len(acts)))  # kept as given
+    cm, st = compiled_model(mech)
+    base = ms.baseline(model)._state["eq"]
+    args = (cm, st, t0, mech.chain.l_tendon_m, acts, lt, np.concatenate((base.q, base.lam)),
+            np.ascontiguousarray(base.jacobian), settings())
+    ok_c, _, Z_c, _, _, _ = newton.follow_many_serial(*args)
+    ok_w, _, Z_w, _, _, _, warm = newton.follow_many_warm_serial(*args, np.arange(len(acts)))
+    assert np.array_equal(ok_c, ok_w)
+    assert np.abs(Z_c[ok_c, :mech.n] - Z_w[ok_c, :mech.n]).max() < 1e-7
+    assert warm[ok_c].mean() > 0.9
+    # and through the public entry point, in input order whatever the order given
+    batch = ms.simulate_many(model, [{group: float(v)} for v in tones[shuffled]], lateral=False)
+    assert np.array_equal(batch.ok, ok_c[shuffled])
