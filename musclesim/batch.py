@@ -286,11 +286,11 @@ def _solve_chunk(model: Model, acts: np.ndarray, tendons: np.ndarray, position: 
     t0 = np.array([model.default_tone[m] for m in model.muscle_ids])
     n, N = mech.n, len(acts)
     if _backend.compiled():
-        from .physics import compiled_model, newton
+        from .physics import compiled_model, floor_of, newton
         from .physics.compiled import settings
 
         cm, st = compiled_model(mech)
-        args = (cm, st, t0, mech.chain.l_tendon_m, np.ascontiguousarray(acts), np.ascontiguousarray(tendons),
+        args = (cm, st, floor_of(mech), t0, mech.chain.l_tendon_m, np.ascontiguousarray(acts), np.ascontiguousarray(tendons),
                 np.concatenate((base.q, base.lam)), np.ascontiguousarray(base.jacobian), settings())
         serial = N < PARALLEL_FROM  # a few scenarios run in this thread: waking the thread pool costs more
         # threads take a few scenarios (or runs of neighbours) at a time rather than an equal share up

@@ -475,7 +475,7 @@ def solve(mech: Mechanics, act: np.ndarray, q0: np.ndarray | None = None, lam0: 
 
     if not (_backend.compiled() if compiled is None else compiled and _backend.compiled()):
         return solve_numpy(mech, act, q0, lam0, max_iter, jacobian, check)
-    from .physics import compiled_model, newton
+    from .physics import compiled_model, floor_of, newton
     from .physics.compiled import settings
 
     n, k = mech.n, mech.k
@@ -483,7 +483,7 @@ def solve(mech: Mechanics, act: np.ndarray, q0: np.ndarray | None = None, lam0: 
     lam = np.zeros(k) if lam0 is None else np.asarray(lam0, dtype=float)
     cm, st = compiled_model(mech)
     J0 = np.zeros((n + k, n + k)) if jacobian is None else np.ascontiguousarray(jacobian, dtype=float)
-    z, R, it, J, has_J = newton.solve(cm, st, np.concatenate((q, lam)), np.ascontiguousarray(act, dtype=float),
+    z, R, it, J, has_J = newton.solve(cm, st, floor_of(mech), np.concatenate((q, lam)), np.ascontiguousarray(act, dtype=float),
                                       mech.chain.l_tendon_m, J0, jacobian is not None, check,
                                       settings()._replace(max_iter=int(max_iter)), not check)
     return _finish(mech, act, z[:n], z[n:], int(it), J if has_J else None, R, loose=not check)
@@ -632,8 +632,8 @@ def with_tendons(mech: Mechanics, tendon_m: np.ndarray) -> Mechanics:
 
     if np.array_equal(tendon_m, mech.chain.l_tendon_m):
         return mech
-    # the compiled model does not hold tendon lengths (they are passed beside it): it is shared
-    local = {"compiled": mech._local["compiled"]} if "compiled" in mech._local else {}
+    # the compiled model and floors do not hold tendon lengths (they are passed beside them): shared
+    local = dict(mech._local)
     return replace(mech, chain=replace(mech.chain, l_tendon_m=np.asarray(tendon_m, dtype=float)), _local=local)
 
 
@@ -663,12 +663,12 @@ def follow(mech: Mechanics, t0: np.ndarray, act: np.ndarray, q0: np.ndarray, lam
     lt0 = mech.chain.l_tendon_m
     lt1 = lt0 if tendon_m is None else np.ascontiguousarray(tendon_m, dtype=float)
     if use:
-        from .physics import compiled_model, newton
+        from .physics import compiled_model, floor_of, newton
         from .physics.compiled import settings
 
         cm, st = compiled_model(mech)
         ok, reached, ns, fracs, Z, its, Jf, has_J, R, min_eig = newton.follow(
-            cm, st, t0, np.ascontiguousarray(lt0, dtype=float), act, lt1,
+            cm, st, floor_of(mech), t0, np.ascontiguousarray(lt0, dtype=float), act, lt1,
             np.concatenate((np.asarray(q0, float), np.asarray(lam0, float))), np.ascontiguousarray(J0),
             settings(direct))
         states = tuple((Z[i, :n].copy(), Z[i, n:].copy()) for i in range(ns))

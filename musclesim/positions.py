@@ -284,8 +284,18 @@ def initial_guess(mech: Mechanics, pos: Position) -> np.ndarray:
 
 def solve_lying(mech: Mechanics, pos: Position, act: np.ndarray, tendon_m: np.ndarray, z0: np.ndarray,
                 max_iter: int = 4 * MAX_ITER):
-    """Newton's method on :func:`residual` from ``z0``. Returns (z, converged, stable, iterations, message)."""
+    """Newton's method on :func:`residual` from ``z0``. Returns (z, converged, stable, iterations, message).
+
+    Compliant positions run the compiled Newton driver on the compiled contact equations
+    (:mod:`musclesim.physics.contact`, analytic Jacobian) unless the backend is switched to the
+    reference; rigid contacts (``supine``, whose forces are multipliers and lift off one by one)
+    and the reference use the numpy residual with a finite-difference Jacobian below.
+    """
+    from . import _backend
+
     n = mech.n
+    if pos.compliant and _backend.compiled():
+        return _solve_compliant_compiled(mech, pos, act, tendon_m, z0, max_iter)
 
     def F(z):
         return residual(mech, pos, z, act, tendon_m)
@@ -336,6 +346,31 @@ def solve_lying(mech: Mechanics, pos: Position, act: np.ndarray, tendon_m: np.nd
     if eig.size and eig[0] <= 0:
         return z, True, False, it, f"unstable resting posture (reduced stiffness eigenvalue {eig[0]:.3g} N·m/rad)"
     return z, True, True, it, "converged to a stable resting posture"
+
+
+def _solve_compliant_compiled(mech: Mechanics, pos: Position, act: np.ndarray, tendon_m: np.ndarray, z0: np.ndarray,
+                              max_iter: int):
+    """:func:`solve_lying` for a compliant position, compiled (same equations, same tolerances:
+    every moment and floor row below 1e-6)."""
+    from .physics import compiled_model, floor_of, newton
+    from .physics.compiled import settings
+
+    cm, st = compiled_model(mech)
+    fl = floor_of(mech, pos)
+    z0 = np.ascontiguousarray(z0, dtype=float)
+    s = settings()._replace(max_iter=int(max_iter), tol_goal=1e-6, goal_weight=1.0)  # floor rows are N and N·m
+    z, r, it, J, exact = newton.solve(cm, st, fl, z0, np.ascontiguousarray(act, dtype=float),
+                                      np.ascontiguousarray(tendon_m, dtype=float), np.zeros((len(z0), len(z0))), False,
+                                      True, s, False)
+    n = mech.n
+    if not np.all(np.isfinite(z)) or np.max(np.abs(z[:n])) > np.pi:
+        return z, False, False, int(it), "diverged: the joint angles left any plausible range"
+    if not _done_compliant(r, n):
+        return z, False, False, int(it), f"not converged after {it} iterations (residual {np.linalg.norm(r):.2e})"
+    eig = newton.stability(cm, fl, J)
+    if eig <= 0:
+        return z, True, False, int(it), f"unstable resting posture (stiffness eigenvalue {eig:.3g})"
+    return z, True, True, int(it), "converged to a stable resting posture"
 
 
 def _done(r: np.ndarray, n: int) -> bool:

@@ -15,7 +15,7 @@ import pytest
 import musclesim as ms
 from musclesim.explanation import explain
 from musclesim.mechanics import follow, prepare
-from musclesim.physics import compiled_model, newton
+from musclesim.physics import compiled_model, floor_of, newton
 from musclesim.physics.compiled import settings
 from musclesim.physics.kinematics import workspace
 from musclesim.simulation import _coupling, _coupling_solver
@@ -51,7 +51,7 @@ def _batch(mech, acts, lt, direct: bool):
     base = ms.baseline(mech.model)._state["eq"]
     t0 = tone_vector(mech.model, None)
     cm, st = compiled_model(mech)
-    return newton.follow_many_serial(cm, st, t0, mech.chain.l_tendon_m, acts, lt, np.concatenate((base.q, base.lam)),
+    return newton.follow_many_serial(cm, st, floor_of(mech), t0, mech.chain.l_tendon_m, acts, lt, np.concatenate((base.q, base.lam)),
                                      np.ascontiguousarray(base.jacobian), settings(direct))
 
 
@@ -88,9 +88,9 @@ def test_contraction_test_rejects_a_jump_to_another_branch(model, mech, index):
     cm, st = compiled_model(mech)
     ws, lt, s = workspace(cm), mech.chain.l_tendon_m, settings()
     z0 = np.concatenate((base.q, base.lam))
-    plain = newton.newton_contracting(cm, st, ws, z0, act, lt, np.inf, 20, s.tol_moment, s.tol_goal)
+    plain = newton.newton_contracting(cm, st, floor_of(mech), ws, z0, act, lt, np.inf, 20, s.tol_moment, s.tol_goal)
     assert plain[0], "plain Newton converges here"
-    tested = newton.newton_contracting(cm, st, ws, z0, act, lt, 0.5, 20, s.tol_moment, s.tol_goal)
+    tested = newton.newton_contracting(cm, st, floor_of(mech), ws, z0, act, lt, 0.5, 20, s.tol_moment, s.tol_goal)
     assert not tested[0], "the contraction test must reject this jump"
     stepped = follow(mech, t0, act, base.q, base.lam, base.jacobian, direct=False)
     fast = follow(mech, t0, act, base.q, base.lam, base.jacobian)
@@ -223,7 +223,7 @@ def test_a_sweep_started_from_neighbours_gives_the_path_answers(model, mech, gro
     assert neighbour_order(acts, lt, mech.chain.l_opt_m).tolist() == list(range(len(acts)))  # kept as given
     cm, st = compiled_model(mech)
     base = ms.baseline(model)._state["eq"]
-    args = (cm, st, t0, mech.chain.l_tendon_m, acts, lt, np.concatenate((base.q, base.lam)),
+    args = (cm, st, floor_of(mech), t0, mech.chain.l_tendon_m, acts, lt, np.concatenate((base.q, base.lam)),
             np.ascontiguousarray(base.jacobian), settings())
     ok_c, _, Z_c, _, _, _ = newton.follow_many_serial(*args)
     ok_w, _, Z_w, _, _, _, warm = newton.follow_many_warm_serial(*args, np.arange(len(acts)))

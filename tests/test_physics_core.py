@@ -9,7 +9,7 @@ from reference.dense_residual import dense_args, residual_jacobian_dense
 
 import musclesim as ms
 from musclesim.mechanics import _jacobian_analytic, prepare, solve, solve_numpy
-from musclesim.physics import compiled_model, forces, newton, residual
+from musclesim.physics import compiled_model, floor_of, forces, newton, residual
 from musclesim.physics.compiled import settings
 from musclesim.physics.kinematics import workspace
 from musclesim.tone import tone_vector
@@ -99,7 +99,7 @@ def test_serial_and_parallel_batches_agree(mech):
     t0 = tone_vector(mech.model, None)
     acts = t0 + np.random.default_rng(4).uniform(0.0, 0.3, (12, len(t0)))
     lt = np.broadcast_to(mech.chain.l_tendon_m, acts.shape).copy()
-    args = (cm, st, t0, mech.chain.l_tendon_m, acts, lt, np.concatenate((base.q, base.lam)),
+    args = (cm, st, floor_of(mech), t0, mech.chain.l_tendon_m, acts, lt, np.concatenate((base.q, base.lam)),
             np.ascontiguousarray(base.jacobian), settings())
     for a, b in zip(newton.follow_many(*args), newton.follow_many_serial(*args)):
         assert np.array_equal(a, b, equal_nan=True)
@@ -130,3 +130,39 @@ def test_a_degenerate_pose_gives_a_nan_residual(mech):
     act = np.full(len(mech.model.muscle_ids), np.inf)
     R, J = _residual(mech, q, np.zeros(3), act)
     assert np.isnan(R).all() and np.isnan(J).all()
+
+
+def test_lying_contact_equations_match_numpy(mech):
+    """The compiled floor-contact equations (hook lying: compliant contacts, anchored feet and
+    sacrum) give the numpy residual, and their analytic Jacobian is its derivative."""
+    from musclesim.physics.contact import lying_residual_jacobian
+    from musclesim.positions import POSITIONS, compliant_residual, initial_guess
+
+    pos = POSITIONS["supine_knees_bent"]
+    cm, st = compiled_model(mech)
+    fl = floor_of(mech, pos)
+    assert fl.has_shear and fl.contact_pt.size == len(pos.contacts)
+    rng = np.random.default_rng(2)
+    act = tone_vector(mech.model, None) * 0.25 + 0.1 * rng.random(len(mech.model.muscle_ids))
+    lt = mech.chain.l_tendon_m
+    z0 = initial_guess(mech, pos)
+    for _ in range(3):
+        z = z0 + np.concatenate((rng.normal(0, 0.05, mech.n), rng.normal(0, [0.05, 0.005, 0.005])))
+        R, J = lying_residual_jacobian(cm, st, workspace(cm), fl, z, act, lt, True)
+        np.testing.assert_allclose(R, compliant_residual(mech, pos, z, act, lt), atol=1e-9)
+        h = 1e-6
+        fd = np.column_stack([(compliant_residual(mech, pos, z + e, act, lt) - compliant_residual(mech, pos, z - e, act, lt))
+                              / (2 * h) for e in np.eye(len(z)) * h])
+        np.testing.assert_allclose(J, fd, atol=1e-6 * np.abs(fd).max())
+        np.testing.assert_allclose(J, J.T, atol=1e-9 * np.abs(J).max())  # -d2V/dz2
+
+
+@pytest.mark.parametrize("tone", [{"psoas_major": 0.5}, {"abdominals": 0.3}])
+def test_lying_compiled_and_reference_agree(mech, tone, monkeypatch):
+    """Hook lying solved by the compiled driver and by the numpy reference: the same posture."""
+    fast = ms.simulate(mech.model, tone, position="supine_knees_bent")
+    monkeypatch.setenv("MUSCLESIM_NO_NUMBA", "1")
+    slow = ms.simulate(mech.model, tone, position="supine_knees_bent")
+    assert fast.ok and slow.ok
+    for k in fast.pose_deg:
+        assert fast.pose_deg[k] == pytest.approx(slow.pose_deg[k], abs=1e-5), k

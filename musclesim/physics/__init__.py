@@ -27,3 +27,27 @@ def compiled_model(mech):
         parts = (cm, structure(cm))
         mech._local["compiled"] = parts
     return parts
+
+
+def floor_of(mech, position=None):
+    """The :class:`~musclesim.physics.compiled.Floor` of a position for a prepared model: no
+    contacts when ``position`` is None (standing: the regulated equations), else the compliant
+    contacts of ``position`` (a :class:`musclesim.positions.Position`; see
+    :mod:`musclesim.physics.contact`). Built once per position and kept on ``mech``."""
+    key = ("floor", position)
+    fl = mech._local.get(key)
+    if fl is None:
+        import numpy as np
+
+        from .compiled import Floor, compile_floor
+
+        _, st = compiled_model(mech)
+        if position is None:
+            fl = Floor(np.zeros(0, np.int64), np.zeros(0), np.zeros(0, np.bool_), np.zeros(0), False, 0.0, 0.0, 0.0,
+                       st.pts)
+        elif not position.compliant:
+            raise ValueError(f"position {position.name!r} has rigid contacts: the compiled core solves compliant ones")
+        else:
+            fl = compile_floor(mech, position, st)
+        mech._local[key] = fl
+    return fl

@@ -95,6 +95,7 @@ class Settings(NamedTuple):
     first_step: float  # rad, allowance for the first step
     direct_contraction: float  # contraction test of the straight Newton attempt (0: no attempt)
     direct_max_iter: int  # steps allowed to the straight attempt
+    goal_weight: float  # weight of the rows after the moments (goals, floor) in the line search's norm
 
 
 class Structure(NamedTuple):
@@ -179,4 +180,35 @@ def settings(direct: bool = True, loose: bool = False) -> Settings:
         base_steps=int(C.CONTINUATION_STEPS), max_halvings=int(C.MAX_HALVINGS), jump_factor=float(C.JUMP_FACTOR),
         jump_floor=float(C.JUMP_FLOOR_RAD), first_step=float(C.FIRST_STEP_RAD),
         direct_contraction=float(C.DIRECT_CONTRACTION) if direct else 0.0, direct_max_iter=int(C.DIRECT_MAX_ITER),
+        goal_weight=1e3,
+    )
+
+
+class Floor(NamedTuple):
+    """A lying position's compliant floor contacts (:mod:`musclesim.physics.contact`)."""
+
+    contact_pt: np.ndarray  # (m,) int64, point index of each contact
+    height: np.ndarray  # (m,) m, support height of each contact above the floor
+    anchored: np.ndarray  # (m,) bool, held along the floor by a shear spring
+    anchor: np.ndarray  # (m,) m, where an anchored contact is held along the floor (0 if not anchored)
+    has_shear: bool  # some contact is anchored: the unknowns include the floor's offset s along it
+    stiffness: float  # N/m, normal stiffness of the soft tissue under each contact
+    smoothing: float  # m, width of the smooth onset of the contact force
+    shear_ratio: float  # tangential over normal stiffness of an anchored contact
+    pts: np.ndarray  # int64, the points the equations need (those of Structure.pts and the contacts), ascending
+
+
+def compile_floor(mech, pos, st: Structure) -> Floor:
+    """The :class:`Floor` of a compliant :class:`musclesim.positions.Position` of a prepared model."""
+    from ..positions import CONTACT_SMOOTHING_M, _contact_index, placement
+
+    ci = _contact_index(mech, pos)
+    anchors = placement(mech, pos)[2] if pos.anchored else np.full(len(ci), np.nan)
+    anchored = ~np.isnan(anchors)
+    return Floor(
+        contact_pt=np.ascontiguousarray(ci, dtype=np.int64),
+        height=np.array([c[2] for c in pos.contacts], dtype=float), anchored=anchored,
+        anchor=np.where(anchored, np.nan_to_num(anchors), 0.0), has_shear=bool(anchored.any()),
+        stiffness=float(pos.stiffness_N_per_m), smoothing=float(CONTACT_SMOOTHING_M),
+        shear_ratio=float(pos.shear_ratio), pts=np.union1d(st.pts, ci).astype(np.int64),
     )

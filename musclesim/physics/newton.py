@@ -31,6 +31,7 @@ import numpy as np
 
 from .._backend import njit, njit_parallel, prange
 from .kinematics import workspace
+from .contact import lying_residual_jacobian
 from .residual import residual_jacobian
 
 #: Step lengths the line search tries, longest first.
@@ -40,11 +41,20 @@ GOAL_WEIGHT = 1e3
 
 
 @njit
-def residual_norm(R, n):
-    """Euclidean norm of ``R`` with the goal rows (index >= n) weighted by :data:`GOAL_WEIGHT`."""
+def equations(cm, st, ws, fl, z, act, lt, want_jac):
+    """The residual and Jacobian of the problem: standing (regulated; ``fl`` has no contacts) or
+    lying on the floor ``fl`` (:mod:`musclesim.physics.contact`)."""
+    if fl.contact_pt.shape[0] > 0:
+        return lying_residual_jacobian(cm, st, ws, fl, z, act, lt, want_jac)
+    return residual_jacobian(cm, st, ws, z, act, lt, want_jac)
+
+
+@njit
+def residual_norm(R, n, weight=GOAL_WEIGHT):
+    """Euclidean norm of ``R`` with the rows after the first ``n`` (goals) weighted by ``weight``."""
     acc = 0.0
     for i in range(R.shape[0]):
-        v = R[i] if i < n else R[i] * GOAL_WEIGHT
+        v = R[i] if i < n else R[i] * weight
         acc += v * v
     return math.sqrt(acc)
 
@@ -70,7 +80,7 @@ def _max_abs(x, n):
 
 
 @njit
-def newton(cm, st, ws, z0, act, lt, B0, use_B0, tol_m, tol_g, want_final_jac, s):
+def newton(cm, st, fl, ws, z0, act, lt, B0, use_B0, tol_m, tol_g, want_final_jac, s):
     """Globalised quasi-Newton solve from ``z0``. Returns (z, R, iterations, B, exact): ``B`` is the
     exact Jacobian at ``z`` when ``exact``. ``B0`` (used if ``use_B0``) is a nearby solution's
     Jacobian; otherwise the first step is exact."""
@@ -79,13 +89,13 @@ def newton(cm, st, ws, z0, act, lt, B0, use_B0, tol_m, tol_g, want_final_jac, s)
     it = 0
     exact = False
     if use_B0:
-        R, _ = residual_jacobian(cm, st, ws, z, act, lt, False)
+        R, _ = equations(cm, st, ws, fl, z, act, lt, False)
         B = B0.copy()
     else:
-        R, B = residual_jacobian(cm, st, ws, z, act, lt, True)
+        R, B = equations(cm, st, ws, fl, z, act, lt, True)
         exact = True
     steps = np.array(LINE_SEARCH_STEPS)
-    f0 = residual_norm(R, n)
+    f0 = residual_norm(R, n, s.goal_weight)
     z1 = np.empty_like(z)
     while it < s.max_iter and not converged(R, n, tol_m, tol_g):
         it += 1
@@ -99,8 +109,8 @@ def newton(cm, st, ws, z0, act, lt, B0, use_B0, tol_m, tol_g, want_final_jac, s)
         for t in steps:
             for i in range(z.shape[0]):
                 z1[i] = z[i] + t * dz[i]
-            R1, _ = residual_jacobian(cm, st, ws, z1, act, lt, False)
-            f1 = residual_norm(R1, n)
+            R1, _ = equations(cm, st, ws, fl, z1, act, lt, False)
+            f1 = residual_norm(R1, n, s.goal_weight)
             if np.isfinite(f1) and f1 < best_f:
                 best_f, best_t, R_best = f1, t, R1
             if np.isfinite(f1) and f1 < f0:
@@ -114,26 +124,26 @@ def newton(cm, st, ws, z0, act, lt, B0, use_B0, tol_m, tol_g, want_final_jac, s)
             continue
         if best_f < f0 or exact:
             z, R, f0 = z + best_t * dz, R_best, best_f
-        R, B = residual_jacobian(cm, st, ws, z, act, lt, True)
-        f0 = residual_norm(R, n)
+        R, B = equations(cm, st, ws, fl, z, act, lt, True)
+        f0 = residual_norm(R, n, s.goal_weight)
         exact = True
         big = _max_abs(z, n)
         if not np.isfinite(big) or big > math.pi:
             break
     if want_final_jac and not exact:
-        R, B = residual_jacobian(cm, st, ws, z, act, lt, True)
+        R, B = equations(cm, st, ws, fl, z, act, lt, True)
         exact = True
     return z, R, it, B, exact
 
 
 @njit
-def newton_contracting(cm, st, ws, z0, act, lt, theta, max_iter, tol_m, tol_g):
+def newton_contracting(cm, st, fl, ws, z0, act, lt, theta, max_iter, tol_m, tol_g):
     """Exact Newton from ``z0``, kept only if every step (and the step that would follow the
     converged point) is at most ``theta`` times the one before it (largest joint-angle change).
     Returns (accepted, z, R, steps, J at z)."""
     n = cm.anc.shape[1]
     z = z0.copy()
-    R, B = residual_jacobian(cm, st, ws, z, act, lt, True)
+    R, B = equations(cm, st, ws, fl, z, act, lt, True)
     last = np.inf
     it = 0
     while True:
@@ -152,7 +162,7 @@ def newton_contracting(cm, st, ws, z0, act, lt, theta, max_iter, tol_m, tol_g):
             return True, z, R, it, B
         last = step
         z = z + dz
-        R, B = residual_jacobian(cm, st, ws, z, act, lt, True)
+        R, B = equations(cm, st, ws, fl, z, act, lt, True)
         it += 1
 
 
@@ -176,15 +186,25 @@ def min_reduced_eig(J, n, k):
 
 
 @njit
-def solve(cm, st, z0, act, lt, B0, use_B0, check, s, loose):
-    """One solve (:func:`newton`) with a fresh workspace; ``loose`` multiplies the tolerances by
-    :attr:`Settings.path_tol_factor`; ``check`` asks for the exact Jacobian at the answer."""
-    f = s.path_tol_factor if loose else 1.0
-    return newton(cm, st, workspace(cm), z0, act, lt, B0, use_B0, s.tol_moment * f, s.tol_goal * f, check, s)
+def stability(cm, fl, J):
+    """Smallest stiffness eigenvalue of an answer with Jacobian ``J``: standing, reduced to the
+    motions that keep the postural goals (:func:`min_reduced_eig`); lying, of all the unknowns
+    (joints and the floor's placement: the answer is an energy minimum)."""
+    if fl.contact_pt.shape[0] > 0:
+        return min_reduced_eig(J, J.shape[0], 0)
+    return min_reduced_eig(J, cm.anc.shape[1], cm.k)
 
 
 @njit
-def follow(cm, st, t0, lt0, act, lt1, z0, J0, s):
+def solve(cm, st, fl, z0, act, lt, B0, use_B0, check, s, loose):
+    """One solve (:func:`newton`) with a fresh workspace; ``loose`` multiplies the tolerances by
+    :attr:`Settings.path_tol_factor`; ``check`` asks for the exact Jacobian at the answer."""
+    f = s.path_tol_factor if loose else 1.0
+    return newton(cm, st, fl, workspace(cm), z0, act, lt, B0, use_B0, s.tol_moment * f, s.tol_goal * f, check, s)
+
+
+@njit
+def follow(cm, st, fl, t0, lt0, act, lt1, z0, J0, s):
     """The equilibrium connected to the baseline (activation ``t0``, tendon rest lengths ``lt0``, m,
     state ``z0``, Jacobian ``J0``) at activation ``act`` and tendon rest lengths ``lt1``.
 
@@ -196,7 +216,7 @@ def follow(cm, st, t0, lt0, act, lt1, z0, J0, s):
     k = cm.k
     cap = 1 + s.base_steps * (1 << s.max_halvings) + 1
     fracs = np.zeros(cap)
-    Z = np.zeros((cap, n + k))
+    Z = np.zeros((cap, z0.shape[0]))
     Z[0] = z0
     ns = 1
     frac = 0.0
@@ -206,7 +226,7 @@ def follow(cm, st, t0, lt0, act, lt1, z0, J0, s):
     J = J0.copy()
     its = 0
     ok = True
-    R = np.zeros(n + k)
+    R = np.zeros(z0.shape[0])
     Jf = J0.copy()
     has_J = False
     min_eig = np.nan
@@ -218,11 +238,11 @@ def follow(cm, st, t0, lt0, act, lt1, z0, J0, s):
         h = 1.0
     ws = workspace(cm)
     if not same and s.direct_contraction > 0:  # straight to the answer if Newton passes the contraction test
-        acc, zd, Rd, itd, Jd = newton_contracting(cm, st, ws, z0, act, lt1, s.direct_contraction,
+        acc, zd, Rd, itd, Jd = newton_contracting(cm, st, fl, ws, z0, act, lt1, s.direct_contraction,
                                                   s.direct_max_iter, s.tol_moment, s.tol_goal)
         its += itd
         if acc:
-            min_eig = min_reduced_eig(Jd, n, k)
+            min_eig = stability(cm, fl, Jd)
             if min_eig > 0:
                 fracs[1] = 1.0
                 Z[1] = zd
@@ -242,7 +262,7 @@ def follow(cm, st, t0, lt0, act, lt1, z0, J0, s):
             zs = Z[ns - 1] + w * (Z[ns - 1] - Z[ns - 2])
         tol_m = s.tol_moment if final else tol_m_loose
         tol_g = s.tol_goal if final else tol_g_loose
-        z, R, it, Jn, hasn = newton(cm, st, ws, zs, a, lt, J, True, tol_m, tol_g, final, s)
+        z, R, it, Jn, hasn = newton(cm, st, fl, ws, zs, a, lt, J, True, tol_m, tol_g, final, s)
         its += it
         good = converged(R, n, tol_m, tol_g)
         dq = 0.0
@@ -251,7 +271,7 @@ def follow(cm, st, t0, lt0, act, lt1, z0, J0, s):
         if good and dq > s.jump_factor * last_dq * (target - frac) / last_h + s.jump_floor:
             good = False  # moved much more than the last step: may have jumped to another branch
         if good and final:
-            min_eig = min_reduced_eig(Jn, n, k)
+            min_eig = stability(cm, fl, Jn)
             good = min_eig > 0
             Jf = Jn
             has_J = hasn
@@ -277,8 +297,8 @@ def follow(cm, st, t0, lt0, act, lt1, z0, J0, s):
 
 
 @njit
-def _follow_row(cm, st, t0, lt0, act, lt1, z0, J0, s, i, ok, reached, Zout, its, res, eig):
-    o, fr, ns, fracs, Z, it, Jf, hj, R, me = follow(cm, st, t0, lt0, act, lt1, z0, J0, s)
+def _follow_row(cm, st, fl, t0, lt0, act, lt1, z0, J0, s, i, ok, reached, Zout, its, res, eig):
+    o, fr, ns, fracs, Z, it, Jf, hj, R, me = follow(cm, st, fl, t0, lt0, act, lt1, z0, J0, s)
     n = cm.anc.shape[1]
     ok[i] = o
     reached[i] = fr
@@ -289,7 +309,7 @@ def _follow_row(cm, st, t0, lt0, act, lt1, z0, J0, s, i, ok, reached, Zout, its,
 
 
 @njit_parallel
-def follow_many(cm, st, t0, lt0, acts, lt1s, z0, J0, s):
+def follow_many(cm, st, fl, t0, lt0, acts, lt1s, z0, J0, s):
     """:func:`follow` for every row of ``acts`` (N, M) and ``lt1s`` (N, M), in parallel threads.
 
     Returns per scenario: ok (N,), reached fraction (N,), final z (N, n+k), iterations (N,),
@@ -299,34 +319,34 @@ def follow_many(cm, st, t0, lt0, acts, lt1s, z0, J0, s):
     n = cm.anc.shape[1]
     ok = np.zeros(N, dtype=np.bool_)
     reached = np.zeros(N)
-    Zout = np.zeros((N, n + cm.k))
+    Zout = np.zeros((N, z0.shape[0]))
     its = np.zeros(N, dtype=np.int64)
     res = np.zeros(N)
     eig = np.zeros(N)
     for i in prange(N):
-        _follow_row(cm, st, t0, lt0, acts[i], lt1s[i], z0, J0, s, i, ok, reached, Zout, its, res, eig)
+        _follow_row(cm, st, fl, t0, lt0, acts[i], lt1s[i], z0, J0, s, i, ok, reached, Zout, its, res, eig)
     return ok, reached, Zout, its, res, eig
 
 
 @njit
-def follow_many_serial(cm, st, t0, lt0, acts, lt1s, z0, J0, s):
+def follow_many_serial(cm, st, fl, t0, lt0, acts, lt1s, z0, J0, s):
     """:func:`follow_many` in the calling thread, for a few scenarios (waking the thread pool costs
     more than it saves there): the same numbers."""
     N = acts.shape[0]
     n = cm.anc.shape[1]
     ok = np.zeros(N, dtype=np.bool_)
     reached = np.zeros(N)
-    Zout = np.zeros((N, n + cm.k))
+    Zout = np.zeros((N, z0.shape[0]))
     its = np.zeros(N, dtype=np.int64)
     res = np.zeros(N)
     eig = np.zeros(N)
     for i in range(N):
-        _follow_row(cm, st, t0, lt0, acts[i], lt1s[i], z0, J0, s, i, ok, reached, Zout, its, res, eig)
+        _follow_row(cm, st, fl, t0, lt0, acts[i], lt1s[i], z0, J0, s, i, ok, reached, Zout, its, res, eig)
     return ok, reached, Zout, its, res, eig
 
 
 @njit
-def chord_contracting(cm, st, ws, z0, act, lt, Jinv, theta, max_iter, tol_m, tol_g):
+def chord_contracting(cm, st, fl, ws, z0, act, lt, Jinv, theta, max_iter, tol_m, tol_g):
     """Chord iteration ``z <- z - J0^-1 R(z)`` with a fixed inverse Jacobian ``Jinv`` (exact at a
     nearby solved scenario), kept only if every step is at most ``theta`` times the one before (the
     contraction test of :func:`newton_contracting`, for the chord map: a map that contracts this fast
@@ -334,7 +354,7 @@ def chord_contracting(cm, st, ws, z0, act, lt, Jinv, theta, max_iter, tol_m, tol
     (accepted, z, R, steps)."""
     n = cm.anc.shape[1]
     z = z0.copy()
-    R, _ = residual_jacobian(cm, st, ws, z, act, lt, False)
+    R, _ = equations(cm, st, ws, fl, z, act, lt, False)
     last = np.inf
     for it in range(max_iter + 1):
         if not np.isfinite(residual_norm(R, n)):
@@ -349,7 +369,7 @@ def chord_contracting(cm, st, ws, z0, act, lt, Jinv, theta, max_iter, tol_m, tol
             return False, z, R, it
         last = step
         z = z + dz
-        R, _ = residual_jacobian(cm, st, ws, z, act, lt, False)
+        R, _ = equations(cm, st, ws, fl, z, act, lt, False)
     return False, z, R, max_iter
 
 
@@ -364,27 +384,27 @@ NEIGHBOUR_MAX_DELTA = 0.03
 
 
 @njit
-def _from_neighbour(cm, st, ws, act, lt, z_prev, Jinv_prev, s):
+def _from_neighbour(cm, st, fl, ws, act, lt, z_prev, Jinv_prev, s):
     """The scenario ``act``, ``lt`` solved by chord steps from its neighbour's answer ``z_prev``
     (inverse Jacobian ``Jinv_prev``), then checked for stability with the exact Jacobian there and
     polished by one Newton step with it. Returns (accepted, z, R, iterations, J, min_eig); ``J`` is
     exact at the point before the polishing step (1e-9 rad away), where the stability was checked."""
     n = cm.anc.shape[1]
-    acc, z, R, it = chord_contracting(cm, st, ws, z_prev, act, lt, Jinv_prev, s.direct_contraction,
+    acc, z, R, it = chord_contracting(cm, st, fl, ws, z_prev, act, lt, Jinv_prev, s.direct_contraction,
                                       NEIGHBOUR_MAX_ITER, s.tol_moment, s.tol_goal)
     if not acc:
         return False, z, R, it, ws.no_jac, np.nan
-    R, J = residual_jacobian(cm, st, ws, z, act, lt, True)
-    me = min_reduced_eig(J, n, cm.k)
+    R, J = equations(cm, st, ws, fl, z, act, lt, True)
+    me = stability(cm, fl, J)
     # one exact Newton step more: the chord's linear convergence leaves the pose up to about
     # tolerance / stiffness (1e-9 rad) from the root; this makes it agree with the path's answer
     z = z - np.linalg.solve(J, R)
-    R, _ = residual_jacobian(cm, st, ws, z, act, lt, False)
+    R, _ = equations(cm, st, ws, fl, z, act, lt, False)
     return me > 0 and converged(R, n, s.tol_moment, s.tol_goal), z, R, it + 1, J, me
 
 
 @njit
-def _solve_run(cm, st, t0, lt0, acts, lt1s, z0, J0, s, order, lo, hi, ok, reached, Zout, its, res, eig, warm):
+def _solve_run(cm, st, fl, t0, lt0, acts, lt1s, z0, J0, s, order, lo, hi, ok, reached, Zout, its, res, eig, warm):
     """Scenarios ``order[lo:hi]`` one after the other: each starts from the answer of the one before
     (if it succeeded and lies within :data:`NEIGHBOUR_MAX_DELTA`), else follows the path from the
     baseline (:func:`follow`); ``warm[i]`` says which way scenario ``i`` was solved."""
@@ -403,7 +423,7 @@ def _solve_run(cm, st, t0, lt0, acts, lt1s, z0, J0, s, order, lo, hi, ok, reache
             for m in range(M):
                 delta = max(delta, abs(acts[i, m] - acts[prev, m]), abs(lt1s[i, m] - lt1s[prev, m]) / cm.lopt[m])
             if delta <= NEIGHBOUR_MAX_DELTA:
-                acc, z, R, it, J, me = _from_neighbour(cm, st, ws, acts[i], lt1s[i], z_prev, Jinv_prev, s)
+                acc, z, R, it, J, me = _from_neighbour(cm, st, fl, ws, acts[i], lt1s[i], z_prev, Jinv_prev, s)
                 its[i] = it
                 if acc:
                     ok[i] = True
@@ -417,7 +437,7 @@ def _solve_run(cm, st, t0, lt0, acts, lt1s, z0, J0, s, order, lo, hi, ok, reache
                     prev = i
                     done = True
         if not done:
-            o, fr, ns, fracs, Z, it, Jf, hj, R, me = follow(cm, st, t0, lt0, acts[i], lt1s[i], z0, J0, s)
+            o, fr, ns, fracs, Z, it, Jf, hj, R, me = follow(cm, st, fl, t0, lt0, acts[i], lt1s[i], z0, J0, s)
             ok[i] = o
             reached[i] = fr
             Zout[i] = Z[ns - 1] if o else Z[ns]
@@ -432,7 +452,7 @@ def _solve_run(cm, st, t0, lt0, acts, lt1s, z0, J0, s, order, lo, hi, ok, reache
 
 
 @njit_parallel
-def follow_many_warm(cm, st, t0, lt0, acts, lt1s, z0, J0, s, order, run):
+def follow_many_warm(cm, st, fl, t0, lt0, acts, lt1s, z0, J0, s, order, run):
     """:func:`follow_many` with scenarios started from their solved neighbours: ``order`` (N,) lists
     the scenarios so that neighbours are close (see :func:`musclesim.batch.neighbour_order`); runs of
     ``run`` consecutive scenarios go to the threads, each solved one after the other by
@@ -442,29 +462,29 @@ def follow_many_warm(cm, st, t0, lt0, acts, lt1s, z0, J0, s, order, run):
     n = cm.anc.shape[1]
     ok = np.zeros(N, dtype=np.bool_)
     reached = np.zeros(N)
-    Zout = np.zeros((N, n + cm.k))
+    Zout = np.zeros((N, z0.shape[0]))
     its = np.zeros(N, dtype=np.int64)
     res = np.zeros(N)
     eig = np.zeros(N)
     warm = np.zeros(N, dtype=np.bool_)
     runs = (N + run - 1) // run
     for r in prange(runs):
-        _solve_run(cm, st, t0, lt0, acts, lt1s, z0, J0, s, order, r * run, min(N, (r + 1) * run), ok, reached,
+        _solve_run(cm, st, fl, t0, lt0, acts, lt1s, z0, J0, s, order, r * run, min(N, (r + 1) * run), ok, reached,
                    Zout, its, res, eig, warm)
     return ok, reached, Zout, its, res, eig, warm
 
 
 @njit
-def follow_many_warm_serial(cm, st, t0, lt0, acts, lt1s, z0, J0, s, order):
+def follow_many_warm_serial(cm, st, fl, t0, lt0, acts, lt1s, z0, J0, s, order):
     """:func:`follow_many_warm` in the calling thread, one run over the whole ``order``."""
     N = acts.shape[0]
     n = cm.anc.shape[1]
     ok = np.zeros(N, dtype=np.bool_)
     reached = np.zeros(N)
-    Zout = np.zeros((N, n + cm.k))
+    Zout = np.zeros((N, z0.shape[0]))
     its = np.zeros(N, dtype=np.int64)
     res = np.zeros(N)
     eig = np.zeros(N)
     warm = np.zeros(N, dtype=np.bool_)
-    _solve_run(cm, st, t0, lt0, acts, lt1s, z0, J0, s, order, 0, N, ok, reached, Zout, its, res, eig, warm)
+    _solve_run(cm, st, fl, t0, lt0, acts, lt1s, z0, J0, s, order, 0, N, ok, reached, Zout, its, res, eig, warm)
     return ok, reached, Zout, its, res, eig, warm
