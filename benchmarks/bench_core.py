@@ -108,6 +108,73 @@ def side_by_side(model, count: int) -> dict:
             "max_angle_difference_rad": diff, "max_angle_difference_direct_vs_stepped_rad": diff_stepped}
 
 
+#: The last commit of the core before it was rebuilt on musclesim/physics (kernels.py with pack()).
+OLD_CORE_REF = "730f30a"
+
+
+def old_vs_new(model, count: int, ref: str = OLD_CORE_REF) -> dict | None:
+    """The compiled solve of the core before the rebuild (``musclesim/kernels.py`` at ``ref``, read
+    from git into a temporary module) and of today's core (:mod:`musclesim.physics`), called in turn
+    on the same scenarios: median time per solve and the largest joint-angle difference (rad). None
+    without git or that commit."""
+    import importlib.util
+    import tempfile
+
+    import numpy as np
+
+    from musclesim.mechanics import CONTINUATION_STEPS, MAX_HALVINGS, MAX_ITER, prepare
+    from musclesim.physics import compiled_model, floor_of, newton
+    from musclesim.physics.compiled import settings
+    from musclesim.simulation import _coupling, baseline
+    from musclesim.tone import couple, tone_vector
+
+    src = subprocess.run(["git", "show", f"{ref}:musclesim/kernels.py"], capture_output=True, text=True,
+                         cwd=HERE.parent)
+    if src.returncode != 0:
+        return None
+    folder = Path(tempfile.mkdtemp(prefix="musclesim-old-core-"))
+    (folder / "old_kernels.py").write_text(src.stdout)
+    spec = importlib.util.spec_from_file_location("musclesim._old_kernels", folder / "old_kernels.py")
+    old = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(old)
+    mech = prepare(model)
+    packed = old.pack(mech)
+    structure = old.structure(packed[0], packed[4], packed[5], packed[6], packed[7], packed[8], len(packed[9]))
+    limits = np.array([2.0, 0.005, 0.15, 1e3, 0.5, 8])  # jump_limits(direct=True) of that version
+    cm, st = compiled_model(mech)
+    fl, s = floor_of(mech), settings()
+    base = baseline(model)._state["eq"]
+    t0, lt = tone_vector(model, None), mech.chain.l_tendon_m
+    z0, J0 = np.concatenate((base.q, base.lam)), np.ascontiguousarray(base.jacobian)
+    rng = np.random.default_rng(0)
+    names = ["psoas_major", "iliacus", "glutes", "hamstrings", "abdominals"]
+    acts = [couple(tone_vector(model, {n: float(rng.uniform(0, 0.3)) for n in names}), t0, _coupling(model))[0]
+            for _ in range(count)]
+
+    def run_old(a):
+        return old.follow_kernel_st(t0, a, lt, base.q, base.lam, J0, CONTINUATION_STEPS, MAX_HALVINGS, MAX_ITER,
+                                    limits, *packed, *structure)
+
+    def run_new(a):
+        return newton.follow(cm, st, fl, t0, lt, a, lt, z0, J0, s)
+
+    run_old(acts[0]), run_new(acts[0])  # compile (old) / load (new)
+    t_old, t_new, diff, same_ok = [], [], 0.0, 0
+    for a in acts:
+        for _ in range(5):
+            t = time.perf_counter()
+            o = run_old(a)
+            t_old.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            w = run_new(a)
+            t_new.append(time.perf_counter() - t)
+        same_ok += bool(o[0]) == bool(w[0])
+        if o[0] and w[0]:
+            diff = max(diff, float(np.max(np.abs(o[4][o[2] - 1][:mech.n] - w[4][w[2] - 1][:mech.n]))))
+    return {"ref": ref, "scenarios": count, "same_ok": same_ok, "old_median_ms": 1e3 * statistics.median(t_old),
+            "new_median_ms": 1e3 * statistics.median(t_new), "max_angle_difference_rad": diff}
+
+
 def read_everything(result) -> None:
     """Read every part of a Result (the tables and frames are built on first read)."""
     for joint in result.moments.values():
@@ -161,12 +228,13 @@ def main() -> None:
     full, side = res["simulate_left_psoas_0.3_full_model"]["median_ms"], res["left_right_solve_alone"]["median_ms"]
     res["full_over_sagittal"] = full / (full - side)  # the whole-body model against the sagittal part alone
     res["side_by_side"] = side_by_side(model, 10 if args.quick else 40)
+    res["old_vs_new_core"] = old_vs_new(model, 10 if args.quick else 40)
     Path(args.output).write_text(json.dumps(res, indent=2))
     print(f"machine: {res['machine']}")
     print("| benchmark | median (ms) | p90 (ms) | runs |")
     print("|---|---:|---:|---:|")
     for k, v in res.items():
-        if k not in ("machine", "side_by_side", "full_over_sagittal"):
+        if k not in ("machine", "side_by_side", "full_over_sagittal", "old_vs_new_core"):
             print(f"| {k} | {v['median_ms']:.2f} | {v['p90_ms']:.2f} | {v['runs']} |")
     full, side = res["simulate_left_psoas_0.3_full_model"]["median_ms"], res["left_right_solve_alone"]["median_ms"]
     print(f"\nleft psoas 0.3: full model {full:.2f} ms = sagittal {full - side:.2f} ms + left-right {side:.2f} ms "
@@ -177,6 +245,11 @@ def main() -> None:
           f"per solve, speed-up {sbs['speedup']:.1f}x, largest angle difference {sbs['max_angle_difference_rad']:.1e} "
           f"rad; stepped path alone {sbs['stepped_only_median_ms']:.3f} ms ({sbs['speedup_over_stepped']:.1f}x slower, "
           f"answers within {sbs['max_angle_difference_direct_vs_stepped_rad']:.1e} rad)")
+    ovn = res["old_vs_new_core"]
+    if ovn:
+        print(f"\nold core ({ovn['ref']}, kernels.py) against today's (musclesim/physics), {ovn['scenarios']} scenarios "
+              f"in turn: {ovn['old_median_ms']:.3f} ms and {ovn['new_median_ms']:.3f} ms per compiled solve; the same "
+              f"success on {ovn['same_ok']}; postures within {ovn['max_angle_difference_rad']:.1e} rad")
 
 
 if __name__ == "__main__":
