@@ -37,6 +37,7 @@ from .metrics import measure
 from .model import Model
 from .path import StraightPath
 from .path import frames as path_frames
+from .status import Status, classify
 from .tone import couple, coupled, coupling_matrix, coupling_solver, tone_vector
 
 #: Positions this model offers (see :mod:`musclesim.positions`).
@@ -99,6 +100,17 @@ class Result:
     def ok(self) -> bool:
         """True when the posture is a converged, stable equilibrium."""
         return self.converged and self.stable
+
+    @property
+    def status(self) -> Status:
+        """What the solve ended with, one word of :class:`musclesim.status.Status` (``"converged"``,
+        ``"path_lost"``, ...); ``status.ok == ok``. Test this in scripts; ``message`` is for people."""
+        return classify(self.message, self.converged, self.stable)
+
+    @property
+    def residual(self) -> float:
+        """The largest joint-moment residual of the solve (N·m); the same as ``residual_Nm``."""
+        return self.residual_Nm
 
     @property
     def change(self) -> dict[str, float]:
@@ -352,12 +364,19 @@ def _pose_measures(mech: Mechanics, q: np.ndarray, lam: np.ndarray, act: np.ndar
 def range_violations(model: Model, q: np.ndarray) -> list[str]:
     """Joints of a solved pose outside their range of motion (model file), as readable strings."""
     names = prepare(model).chain.dof_names
-    if "ranges_deg" not in model._cache:
-        model._cache["ranges_deg"] = np.array([model.joint(name).range_deg for name in names], dtype=float).T
-    lo, hi = model._cache["ranges_deg"]
+    lo, hi = range_bounds_deg(model)
     deg = np.degrees(q)
     return [f"{names[j]} {deg[j]:.1f} deg (range {lo[j]:g} to {hi[j]:g})"
             for j in np.flatnonzero(~((lo <= deg) & (deg <= hi)))]
+
+
+def range_bounds_deg(model: Model) -> np.ndarray:
+    """(2, n): each joint's range of motion (deg, model file), lower then upper bound, in the
+    chain's joint order (cached on the model)."""
+    if "ranges_deg" not in model._cache:
+        names = prepare(model).chain.dof_names
+        model._cache["ranges_deg"] = np.array([model.joint(name).range_deg for name in names], dtype=float).T
+    return model._cache["ranges_deg"]
 
 
 def hip_extension_limit_deg(mech: Mechanics) -> float:
