@@ -15,7 +15,6 @@ import sys
 import time
 from collections.abc import Mapping, Sequence
 
-
 from .batch import CHUNK
 
 #: Scenarios per piece when a progress bar is shown: simulate_many's own chunk size, so the pieces
