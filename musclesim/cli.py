@@ -20,14 +20,10 @@ import math
 import sys
 import traceback
 
-from .errors import MusclesimError
+from .errors import MusclesimError, UsageError  # UsageError: defined in errors.py, importable from here too
 
 EXIT_USER = 2
 EXIT_INTERNAL = 1
-
-
-class UsageError(MusclesimError, ValueError):
-    """Bad command-line syntax."""
 
 
 def _parse_set(items: list[str], flag: str = "--set", example: str = "psoas_major=0.6",
