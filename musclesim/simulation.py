@@ -67,6 +67,10 @@ class Result:
     ``passive`` and the three ``regulation:*`` actuators; they sum to the residual.
     A result whose solve failed has ``converged`` or ``stable`` False, ``message`` says why, and
     its ``metrics`` are NaN: a failed pose is never returned as if it were an answer.
+
+    The status every answer carries (as :class:`musclesim.BatchResult` rows do): ``ok``,
+    ``status`` (a :class:`musclesim.status.Status` word), ``message``, ``iterations`` and
+    ``residual`` (N·m, the largest joint-moment residual; ``residual_Nm`` is the same).
     """
 
     model_name: str
