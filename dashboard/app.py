@@ -25,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
 
-from musclesim.errors import MusclesimError
+from musclesim.errors import ServerConfigError  # defined in errors.py; importable from here too
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 TITLE = "musclesim: muscle tone and posture"
@@ -45,10 +45,6 @@ CONNECTION_LIMIT = 500
 FRAME_ANCESTORS = "'none'"
 UPDATE_ROUTE = "/_dash-update-component"
 RELOAD_ROUTE = "/_reload-hash"
-
-
-class ServerConfigError(MusclesimError, ValueError):
-    """A bad server option (``frame_ancestors``); the CLI reports it in one line (exit 2)."""
 
 
 # --------------------------------------------------------------------------- binding

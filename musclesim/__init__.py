@@ -24,7 +24,7 @@ __version__ = "0.1.0"
 
 _EXPORTS = {
     "load_model": "io", "available_models": "io", "read_model_file": "io",
-    "simulate_many": "batch", "BatchResult": "batch",
+    "simulate_many": "batch", "BatchResult": "batch", "BatchRow": "batch", "Status": "status",
     "simulate": "simulation", "baseline": "simulation", "Result": "simulation", "POSITIONS": "simulation",
     "interaction_graph": "simulation",
     "explain": "explanation", "Explanation": "explanation",

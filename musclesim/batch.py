@@ -15,14 +15,17 @@ user error and raises before any work, naming the scenario.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
+from types import MappingProxyType
 
 import numpy as np
 
 from .errors import MusclesimError, ToneRangeError
 from .metrics import MEASURES, measure_batch
 from .model import Model
+from .status import Status, classify_many
+from .tables import measure_rows_columns, require
 
 #: Rows solved per chunk (bounds the memory of the measure step).
 CHUNK = 2000
@@ -87,10 +90,23 @@ def neighbours_close(acts: np.ndarray, tendons: np.ndarray, mech) -> bool:
 
 @dataclass(frozen=True, eq=False)
 class BatchResult:
-    """Results of :func:`simulate_many`, one row per scenario, in input order.
+    """Results of :func:`simulate_many`, one row per scenario, in input order. Read-only.
 
-    ``metrics`` maps each measure name to an array (N,) (NaN where a scenario failed);
-    ``ok``/``iterations``/``residual_Nm``/``reached`` are arrays (N,); ``messages`` a tuple of str.
+    Per scenario (arrays of length N, in input order):
+
+    - ``metrics``: measure name -> values (the measure's unit, :data:`musclesim.MEASURES`; NaN
+      where the scenario failed); ``change`` the same minus ``baseline_metrics``;
+    - ``ok`` (bool), ``status`` (str, a :class:`musclesim.status.Status` value such as
+      ``"converged"`` or ``"path_lost"``), ``message`` (str), ``iterations`` (int), ``residual``
+      (N·m, the largest joint-moment residual; also ``residual_Nm``), ``reached`` (fraction of the
+      way from the resting tone the equilibrium was followed: 1 for a standing answer);
+    - ``activation``: (N, M) activations after coupling, columns ``muscle_ids``;
+    - ``tones``, ``tightness``: the scenarios as given.
+
+    ``len(batch)``, ``batch[i]`` (a :class:`BatchRow`, negative ``i`` from the end), ``batch[a:b:c]``
+    (a BatchResult of those rows) and ``for row in batch`` work as for a sequence of results.
+    ``to_pandas()`` and ``to_xarray()`` convert (the ``analysis`` extra). ``messages`` is the
+    tuple of the messages (the older name of ``message``).
     """
 
     tones: tuple[Mapping[str, float], ...]
@@ -102,15 +118,104 @@ class BatchResult:
     residual_Nm: np.ndarray
     reached: np.ndarray
     messages: tuple[str, ...]
+    #: (N,) str: each scenario's :class:`musclesim.status.Status` value; from the messages when not given.
+    status: np.ndarray | None = None
+    #: (N, M) activation after coupling (columns ``muscle_ids``); None when not recorded.
+    activation: np.ndarray | None = None
+    muscle_ids: tuple[str, ...] = ()
+    #: Contractures as given (degrees), one mapping per scenario; empty mappings when not recorded.
+    tightness: tuple[Mapping[str, float], ...] = ()
+    model_name: str = ""
 
-    def __len__(self) -> int:
-        return len(self.tones)
+    def __post_init__(self):
+        if self.status is None:
+            object.__setattr__(self, "status", _status_array(classify_many(self.messages, self.ok)))
+        if not self.tightness:
+            object.__setattr__(self, "tightness", tuple(MappingProxyType({}) for _ in self.tones))
+
+    # ---------------------------------------------------------------- the status vocabulary
+    @property
+    def message(self) -> np.ndarray:
+        """(N,) object array of each scenario's message (the same strings as ``messages``)."""
+        out = np.empty(len(self.messages), dtype=object)
+        out[:] = self.messages
+        return out
+
+    @property
+    def residual(self) -> np.ndarray:
+        """(N,) the largest joint-moment residual of each solve (N·m); the same as ``residual_Nm``."""
+        return self.residual_Nm
 
     @property
     def change(self) -> dict[str, np.ndarray]:
         """Each measure minus its baseline value, per scenario."""
         return {k: v - self.baseline_metrics[k] for k, v in self.metrics.items()}
 
+    # ---------------------------------------------------------------- a sequence of rows
+    def __len__(self) -> int:
+        return len(self.tones)
+
+    def __getitem__(self, index):
+        """``batch[i]``: the :class:`BatchRow` of scenario ``i`` (negative from the end);
+        ``batch[a:b:c]``: a :class:`BatchResult` of those scenarios, in that order.
+
+        Raises
+        ------
+        IndexError
+            ``i`` outside ``-len(batch) .. len(batch) - 1``.
+        TypeError
+            ``index`` is neither an integer nor a slice.
+        """
+        n = len(self)
+        if isinstance(index, slice):
+            return self._take(np.arange(n)[index])
+        if isinstance(index, (bool, np.bool_)) or not isinstance(index, (int, np.integer)):
+            raise TypeError(f"a BatchResult is indexed by an integer (one scenario) or a slice (a BatchResult of "
+                            f"those scenarios), got {type(index).__name__}")
+        i = int(index)
+        if not -n <= i < n:
+            valid = f"0 to {n - 1} (or -{n} to -1 from the end)" if n else "none: the batch is empty"
+            raise IndexError(f"scenario {i} out of range: the batch has {n} scenarios; valid indices: {valid}")
+        return self._row(i % n)
+
+    def __iter__(self) -> Iterator[BatchRow]:
+        return (self._row(i) for i in range(len(self)))
+
+    def _row(self, i: int) -> BatchRow:
+        act = (MappingProxyType(dict(zip(self.muscle_ids, self.activation[i].tolist())))
+               if self.activation is not None else MappingProxyType({}))
+        return BatchRow(
+            index=i, model_name=self.model_name, position=self.position, tone=MappingProxyType(dict(self.tones[i])),
+            tightness=MappingProxyType(dict(self.tightness[i])), activation=act,
+            metrics=MappingProxyType({k: float(v[i]) for k, v in self.metrics.items()}),
+            baseline_metrics=MappingProxyType(dict(self.baseline_metrics)), ok=bool(self.ok[i]),
+            status=Status(self.status[i]), message=self.messages[i], iterations=int(self.iterations[i]),
+            residual_Nm=float(self.residual_Nm[i]), reached=float(self.reached[i]))
+
+    def _take(self, idx: np.ndarray) -> BatchResult:
+        """The scenarios at integer positions ``idx``, as a BatchResult."""
+        idx = np.asarray(idx, dtype=np.intp)
+        return replace(
+            self, tones=tuple(self.tones[i] for i in idx), metrics={k: v[idx] for k, v in self.metrics.items()},
+            ok=self.ok[idx], iterations=self.iterations[idx], residual_Nm=self.residual_Nm[idx],
+            reached=self.reached[idx], messages=tuple(self.messages[i] for i in idx), status=self.status[idx],
+            activation=None if self.activation is None else self.activation[idx],
+            tightness=tuple(self.tightness[i] for i in idx))
+
+    @classmethod
+    def concat(cls, parts: Sequence[BatchResult]) -> BatchResult:
+        """One BatchResult of ``parts`` (same model and position) in order."""
+        first = parts[0]
+        cat = lambda name: np.concatenate([getattr(p, name) for p in parts])
+        acts = None if any(p.activation is None for p in parts) else cat("activation")
+        return cls(tuple(t for p in parts for t in p.tones), first.position,
+                   {k: np.concatenate([p.metrics[k] for p in parts]) for k in first.metrics},
+                   dict(first.baseline_metrics), cat("ok"), cat("iterations"), cat("residual_Nm"), cat("reached"),
+                   tuple(m for p in parts for m in p.messages), status=cat("status"), activation=acts,
+                   muscle_ids=first.muscle_ids, tightness=tuple(t for p in parts for t in p.tightness),
+                   model_name=first.model_name)
+
+    # ---------------------------------------------------------------- tables
     def rows(self) -> list[dict]:
         """Tidy rows: one per scenario and measure (scenario, measure, baseline, value, change, ok)."""
         out = []
@@ -120,15 +225,122 @@ class BatchResult:
                             "change": float(v[i] - self.baseline_metrics[k]), "ok": bool(self.ok[i])})
         return out
 
+    def _scenario_columns(self) -> dict[str, np.ndarray]:
+        """One value per scenario: the status vocabulary and ``reached``."""
+        return {"ok": np.asarray(self.ok, bool), "status": np.asarray(self.status, dtype=object),
+                "message": self.message, "iterations": np.asarray(self.iterations, int),
+                "residual_Nm": np.asarray(self.residual_Nm, float), "reached": np.asarray(self.reached, float)}
+
+    def to_pandas(self, wide: bool = False):
+        """The batch as a pandas DataFrame (needs pandas: ``pip install 'musclesim[analysis]'``).
+
+        Tidy by default: one row per scenario and measure (scenario-major), columns ``scenario``
+        (index in the batch), ``measure``, ``unit``, ``baseline``, ``value``, ``change`` (in the
+        measure's unit), then ``ok``, ``message``, ``status``, ``iterations``, ``residual_Nm``
+        (N·m) and ``reached``, repeated per measure. ``wide=True``: one row per scenario, indexed
+        by ``scenario``, with those per-scenario columns and then one column per measure (its
+        value).
+
+        Raises
+        ------
+        MissingExtraError (an ImportError)
+            pandas is not installed; the message names the extra.
+        """
+        pd = require("pandas", "analysis", "BatchResult.to_pandas()")
+        n = len(self)
+        per = self._scenario_columns()
+        if wide:
+            cols = dict(per)
+            cols.update({k: np.asarray(v, float) for k, v in self.metrics.items()})
+            return pd.DataFrame(cols, index=pd.RangeIndex(n, name="scenario"))
+        cols = measure_rows_columns(self, list(self.metrics), {"scenario": np.arange(n)})
+        m = len(self.metrics)
+        for k, v in per.items():
+            if k not in cols:
+                cols[k] = np.repeat(v, m)
+        return pd.DataFrame(cols)
+
+    def to_xarray(self):
+        """The batch as an :class:`xarray.Dataset` (needs xarray: ``pip install 'musclesim[analysis]'``).
+
+        Dimensions ``scenario`` (index in the batch) x ``measure`` (and ``muscle`` for the
+        activation). Variables: ``value`` and ``change`` (scenario, measure; each measure in its
+        unit, the coordinate ``unit``; NaN where a scenario failed), ``baseline`` (measure),
+        ``ok``, ``status``, ``message``, ``iterations``, ``residual_Nm`` (N·m), ``reached``
+        (scenario) and, when recorded, ``activation`` (scenario, muscle). Attributes:
+        ``position``, ``model``.
+
+        Raises
+        ------
+        MissingExtraError (an ImportError)
+            xarray is not installed; the message names the extra.
+        """
+        xr = require("xarray", "analysis", "BatchResult.to_xarray()")
+        names = list(self.metrics)
+        n = len(self)
+        values = np.stack([np.asarray(self.metrics[k], float) for k in names], axis=1) if names else np.empty((n, 0))
+        base = np.array([self.baseline_metrics[k] for k in names], float)
+        data = {"value": (("scenario", "measure"), values), "change": (("scenario", "measure"), values - base),
+                "baseline": ("measure", base)}
+        data.update({k: ("scenario", v) for k, v in self._scenario_columns().items()})
+        coords = {"scenario": np.arange(n), "measure": names,
+                  "unit": ("measure", [MEASURES[k].unit if k in MEASURES else "" for k in names])}
+        if self.activation is not None:
+            data["activation"] = (("scenario", "muscle"), np.asarray(self.activation, float))
+            coords["muscle"] = list(self.muscle_ids)
+        return xr.Dataset(data, coords=coords, attrs={"position": self.position, "model": self.model_name})
+
     def _repr_html_(self) -> str:
         head = "".join(f"<th>{k}</th>" for k in self.metrics)
         body = "".join(
             "<tr><td>" + ", ".join(f"{n}={t:g}" for n, t in self.tones[i].items()) + "</td><td>"
-            + ("ok" if self.ok[i] else "failed") + "</td>"
+            + str(self.status[i]) + "</td>"
             + "".join(f"<td>{self.metrics[k][i]:.2f}</td>" for k in self.metrics) + "</tr>"
             for i in range(min(len(self), 50)))
         more = f"<p>... {len(self) - 50} more rows</p>" if len(self) > 50 else ""
         return f"<table><tr><th>tone</th><th>status</th>{head}</tr>{body}</table>{more}"
+
+
+@dataclass(frozen=True, eq=False)
+class BatchRow:
+    """One scenario of a :class:`BatchResult` (``batch[i]``), read like a :class:`musclesim.Result`.
+
+    It has what the batch solve keeps: ``tone`` and ``tightness`` (as given), ``activation``
+    (after coupling, per muscle id), ``metrics``, ``baseline_metrics``, ``change``, and the status
+    vocabulary ``ok``, ``status``, ``message``, ``iterations``, ``residual`` (N·m; also
+    ``residual_Nm``), plus ``reached`` and ``index`` (its position in the batch). The pose, the
+    moment tables and the frames are not kept by a batch: ``simulate`` the scenario for those.
+    """
+
+    index: int
+    model_name: str
+    position: str
+    tone: Mapping[str, float]
+    tightness: Mapping[str, float]
+    activation: Mapping[str, float]
+    metrics: Mapping[str, float]
+    baseline_metrics: Mapping[str, float]
+    ok: bool
+    status: Status
+    message: str
+    iterations: int
+    residual_Nm: float
+    reached: float
+
+    @property
+    def residual(self) -> float:
+        """The largest joint-moment residual of the solve (N·m); the same as ``residual_Nm``."""
+        return self.residual_Nm
+
+    @property
+    def change(self) -> dict[str, float]:
+        """Each measure minus its baseline value."""
+        return {k: v - self.baseline_metrics[k] for k, v in self.metrics.items()}
+
+
+def _status_array(statuses) -> np.ndarray:
+    """(N,) str array of :class:`Status` values (compares elementwise: ``batch.status == "path_lost"``)."""
+    return np.array([s.value for s in statuses], dtype=f"<U{max(len(s.value) for s in Status)}")
 
 
 def simulate_many(model: Model, tones: Sequence[Mapping[str, float] | None] | np.ndarray, position: str = "standing",
@@ -233,14 +445,28 @@ def simulate_many(model: Model, tones: Sequence[Mapping[str, float] | None] | np
     ok = cat("ok")
     reached = cat("reached")
     side = cat("side")
+    beyond = [b for p in parts for b in p["beyond"]]
+    beyond = [beyond[i] for i in back]
+    acts = acts[back]
     messages = tuple(
-        "converged to a stable posture" if o else
-        "no left-right equilibrium found (or unstable side to side)" if sd else
+        ("converged to a stable posture" + (f"; beyond the range of motion: {b}" if b else "")) if o else
+        _LATERAL_FAILURE[sd] if sd else
         f"cannot stand: no standing posture connected to the baseline; followed {100 * r:.0f}% of the way from the "
         f"resting tone"
-        for o, r, sd in zip(ok.tolist(), reached.tolist(), side.tolist()))
+        for o, r, sd, b in zip(ok.tolist(), reached.tolist(), side.tolist(), beyond))
     return BatchResult(tones, position, metrics, dict(base.metrics), ok, cat("iterations"), cat("residual"),
-                       reached, messages)
+                       reached, messages, activation=acts if coupling else acts.copy(), muscle_ids=tuple(model.muscle_ids),
+                       tightness=_tightness_rows(tight), model_name=model.name)
+
+
+#: Messages of a scenario whose left-right solve failed, by the code ``_left_right`` gives it.
+_LATERAL_FAILURE = {1: "no left-right equilibrium found", 2: "unstable side to side (the frontal/transverse "
+                    "stiffness is not positive definite)"}
+
+
+def _tightness_rows(tight) -> tuple[Mapping[str, float], ...]:
+    """Each scenario's tightness as given (degrees), read-only; empty for None."""
+    return tuple(MappingProxyType(dict(k or {})) for k in tight)
 
 
 class _ToneRows:
@@ -331,17 +557,32 @@ def _solve_chunk(model: Model, acts: np.ndarray, tendons: np.ndarray, position: 
         for k, v in vals.items():
             metrics[k][good] = v
     ok = np.asarray(ok, bool).copy()
-    side = np.zeros(N, bool)  # scenarios whose left-right solve failed
+    side = np.zeros(N, np.int8)  # scenarios whose left-right solve failed (_LATERAL_FAILURE's codes)
     if good.size:
         _left_right(model, mech, acts, tendons, q, lam, good, lateral, metrics, ok, side)
     return {"ok": ok, "reached": np.asarray(reached, float), "iterations": np.asarray(its, int),
-            "residual": np.asarray(res, float), "metrics": metrics, "side": side}
+            "residual": np.asarray(res, float), "metrics": metrics, "side": side,
+            "beyond": _range_notes(model, q, ok)}
+
+
+def _range_notes(model: Model, q: np.ndarray, ok: np.ndarray) -> list[str]:
+    """Per row, the joints of a solved pose outside their range of motion (as
+    :func:`musclesim.simulation.range_violations` words them; "" for none or a failed row)."""
+    from .simulation import range_bounds_deg, range_violations
+
+    lo, hi = range_bounds_deg(model)
+    deg = np.degrees(q)
+    out = [""] * len(q)
+    for i in np.flatnonzero(ok & np.any((deg < lo) | (deg > hi), axis=1)):
+        out[i] = ", ".join(range_violations(model, q[i]))
+    return out
 
 
 def _left_right(model: Model, mech, acts, tendons, q, lam, good, lateral: bool, metrics, ok, side) -> None:
     """The left-right measures of the solved rows ``good``, in place: zero by mirror symmetry where
     both sides have the same tone and tightness, else the lateral solve (one scenario at a time;
-    NaN when ``lateral`` is False). A failed lateral solve fails its scenario (``side`` marks it)."""
+    NaN when ``lateral`` is False). A failed lateral solve fails its scenario (``side`` marks it: 1
+    not converged, 2 unstable)."""
     from .lateral import LATERAL_MEASURES, is_mirror_symmetric, solve_lateral
     from .mechanics import with_tendons
 
@@ -353,7 +594,7 @@ def _left_right(model: Model, mech, acts, tendons, q, lam, good, lateral: bool, 
     for i in good[~sym]:
         lat = solve_lateral(with_tendons(mech, tendons[i]), q[i], acts[i], lam[i])
         if not (lat.converged and lat.stable):
-            ok[i], side[i] = False, True
+            ok[i], side[i] = False, (1 if not lat.converged else 2)
             for k in metrics:
                 metrics[k][i] = np.nan
             continue
@@ -368,6 +609,10 @@ def _lying_batch(model: Model, tones, tight, position: str, coupling: bool, base
 
     res = [simulate(model, t, position, tightness=k, coupling=coupling, frames=False) for t, k in zip(tones, tight)]
     metrics = {k: np.array([r.metrics[k] for r in res]) for k in MEASURES}
-    return BatchResult(tones, position, metrics, dict(base.metrics), np.array([r.ok for r in res]),
-                       np.array([r.iterations for r in res]), np.array([r.residual_Nm for r in res]),
-                       np.array([1.0 if r.ok else 0.0 for r in res]), tuple(r.message for r in res))
+    ids = tuple(model.muscle_ids)
+    activation = np.array([[r.activation[m] for m in ids] for r in res], dtype=float).reshape(len(res), len(ids))
+    return BatchResult(tones, position, metrics, dict(base.metrics), np.array([r.ok for r in res], dtype=bool),
+                       np.array([r.iterations for r in res], dtype=int), np.array([r.residual_Nm for r in res], dtype=float),
+                       np.array([1.0 if r.ok else 0.0 for r in res]), tuple(r.message for r in res),
+                       status=_status_array([r.status for r in res]), activation=activation, muscle_ids=ids,
+                       tightness=_tightness_rows(tight), model_name=model.name)

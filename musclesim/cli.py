@@ -20,14 +20,10 @@ import math
 import sys
 import traceback
 
-from .errors import MusclesimError
+from .errors import MusclesimError, UsageError  # UsageError: defined in errors.py, importable from here too
 
 EXIT_USER = 2
 EXIT_INTERNAL = 1
-
-
-class UsageError(MusclesimError, ValueError):
-    """Bad command-line syntax."""
 
 
 def _parse_set(items: list[str], flag: str = "--set", example: str = "psoas_major=0.6",
@@ -65,8 +61,8 @@ def cmd_run(args) -> int:
         explanation = ms.explain(res, base, measures=[args.explain])[args.explain]
     if args.json:
         out = {
-            "model": model.name, "position": args.position, "tone": tone, "tightness": tight, "ok": res.ok, "converged": res.converged,
-            "stable": res.stable, "message": res.message, "residual_Nm": res.residual_Nm,
+            "model": model.name, "position": args.position, "tone": tone, "tightness": tight, "ok": res.ok, "status": res.status.value,
+            "converged": res.converged, "stable": res.stable, "message": res.message, "residual_Nm": res.residual_Nm,
             "iterations": res.iterations,
             "measures": {k: {"baseline": base.metrics[k], "value": _num(res.metrics[k]),
                              "change": _num(res.metrics[k] - base.metrics[k]), "unit": MEASURES[k].unit,
@@ -80,7 +76,7 @@ def cmd_run(args) -> int:
     changed = ", ".join([f"{k}={v:g}" for k, v in tone.items()] + [f"{k} tight {v:g} deg" for k, v in tight.items()]) \
         or "resting tone"
     print(f"musclesim {model.name}, {args.position}: {changed}")
-    print(f"  {res.message}")
+    print(f"  {res.message} [status: {res.status}]")
     if not res.ok:
         return EXIT_USER
     print(f"  {'measure':34s} {'baseline':>9s} {'value':>9s} {'change':>8s}  {'normal':>10s}")

@@ -12,14 +12,23 @@ Each class also inherits the matching builtin, so callers can catch either
     |   +-- UnknownMuscleError                  in tone=
     |   +-- UnknownMeasureError                 in explain(measures=...)
     |   +-- UnknownPositionError                in position=
+    |   +-- UnknownColumnError                  a column of a table
     +-- ToneRangeError(ValueError)          a tone that is not a finite number in [0, 1]
-    +-- ToneTypeError(TypeError)            tone= that is not a mapping
+    +-- ToneTypeError(TypeError)            tone= or tightness= that is not a mapping
     +-- TightnessRangeError(ValueError)     a tightness that is not a number of degrees in range
     +-- NotStandingError(ValueError)        a failed result where a standing posture is needed
     +-- SolverError(RuntimeError)           no equilibrium, where no result can carry the news
+    +-- MissingExtraError(ImportError)      an optional dependency is missing; names the pip extra
+    +-- OutputPathError(FileNotFoundError)  an output file's folder does not exist
+    +-- UsageError(ValueError)              bad command-line syntax (exit status 2)
+    +-- ServerConfigError(ValueError)       a bad dashboard server option (exit status 2)
+
+Every class here is raised somewhere in the package (``tests/test_errors.py`` checks it; the
+bases ``MusclesimError``, ``InputFileError`` and ``UnknownNameError`` through their subclasses).
 
 A solve that does not converge is not an exception: :func:`musclesim.simulate` returns a
-result with ``ok`` False, NaN measures and a ``message``. docs/errors.md lists each bad input
+result with ``ok`` False, NaN measures, a ``status`` (:class:`musclesim.status.Status`) and a
+``message``. docs/errors.md lists each bad input
 and the exact message it produces.
 """
 
@@ -145,7 +154,7 @@ class ToneRangeError(MusclesimError, ValueError):
 
 
 class ToneTypeError(MusclesimError, TypeError):
-    """``tone=`` is not a mapping of names to numbers (e.g. a list or a string)."""
+    """``tone=`` or ``tightness=`` is not a mapping of names to numbers (e.g. a list or a string)."""
 
 
 class NotStandingError(MusclesimError, ValueError):
@@ -164,4 +173,27 @@ class TightnessRangeError(MusclesimError, ValueError):
 
 
 class SolverError(MusclesimError, RuntimeError):
-    """The equilibrium could not be found (only raised where a result object cannot carry it)."""
+    """The equilibrium could not be found (only raised where a result object cannot carry it,
+    e.g. a Sobol design none of whose scenarios stands)."""
+
+
+class UnknownColumnError(UnknownNameError):
+    """A table column that does not exist."""
+
+    kind = "column"
+
+
+class MissingExtraError(MusclesimError, ImportError):
+    """An optional dependency is not installed (the message names the pip extra that brings it)."""
+
+
+class OutputPathError(MusclesimError, FileNotFoundError):
+    """An output file cannot be written where it was asked for (its folder does not exist)."""
+
+
+class UsageError(MusclesimError, ValueError):
+    """Bad command-line syntax."""
+
+
+class ServerConfigError(MusclesimError, ValueError):
+    """A bad server option (``frame_ancestors``); the CLI reports it in one line (exit 2)."""

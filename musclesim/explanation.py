@@ -69,12 +69,13 @@ def explain(result: Result, baseline: Result, measures: list[str] | None = None,
     ``model`` is the model both came from (defaults to the cached one they were solved with).
     Returns ``{measure: Explanation}`` for the measures whose change exceeds :data:`MIN_CHANGE`
     (or for ``measures`` if given). Raises :class:`~musclesim.errors.UnknownMeasureError` for an
-    unknown measure name and ``ValueError`` if either result did not converge.
+    unknown measure name, :class:`~musclesim.errors.NotStandingError` (a ``ValueError``) if either
+    result did not converge, and ``ValueError`` if they are in different positions.
     """
-    from .errors import UnknownMeasureError
+    from .errors import NotStandingError, UnknownMeasureError
 
     if not (result.ok and baseline.ok):
-        raise ValueError("cannot explain a result that did not converge to a stable posture: " + result.message)
+        raise NotStandingError("cannot explain a result that did not converge to a stable posture: " + result.message)
     if baseline.position != result.position:
         raise ValueError(f"a result is explained against the baseline in the same position; "
                          f"got {result.position!r} against {baseline.position!r}")

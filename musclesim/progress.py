@@ -15,8 +15,6 @@ import sys
 import time
 from collections.abc import Mapping, Sequence
 
-import numpy as np
-
 from .batch import CHUNK
 
 #: Scenarios per piece when a progress bar is shown: simulate_many's own chunk size, so the pieces
@@ -97,11 +95,7 @@ def simulate_in_pieces(model, tones: Sequence[Mapping[str, float] | None], posit
             bar.update(len(tones[i:i + PIECE]))
     finally:
         bar.close()
-    cat = lambda name: np.concatenate([getattr(p, name) for p in parts])
-    return BatchResult(tuple(t for p in parts for t in p.tones), position,
-                       {k: np.concatenate([p.metrics[k] for p in parts]) for k in parts[0].metrics},
-                       dict(parts[0].baseline_metrics), cat("ok"), cat("iterations"), cat("residual_Nm"),
-                       cat("reached"), tuple(m for p in parts for m in p.messages))
+    return BatchResult.concat(parts)
 
 
 def _renumber(exc: Exception, offset: int) -> None:

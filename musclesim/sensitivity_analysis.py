@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .errors import UnknownMeasureError, UnknownMuscleError
+from .errors import SolverError, UnknownMeasureError, UnknownMuscleError
 from .tables import Table, require
 
 METHODS = ("morris", "sobol")
@@ -234,6 +234,8 @@ def sensitivity(model, measure: str, muscles: Sequence[str] | None = None, *, po
         ``method``, ``tone_range``, ``step`` or ``levels`` out of range.
     MissingExtraError
         ``method="sobol"`` without SALib installed (an :class:`ImportError`).
+    SolverError
+        ``method="sobol"`` and no scenario of the design finds a posture (a :class:`RuntimeError`).
     """
     from .metrics import MEASURES
     from .progress import simulate_in_pieces
@@ -310,7 +312,7 @@ def sensitivity(model, measure: str, muscles: Sequence[str] | None = None, *, po
 
         bad = np.isnan(yg)
         if bad.all():
-            raise ValueError(f"no scenario of the Sobol design found a posture; narrow tone_range {tone_range!r}")
+            raise SolverError(f"no scenario of the Sobol design found a posture; narrow tone_range {tone_range!r}")
         if bad.any():
             notes.append(f"{int(bad.sum())} of {len(yg)} Sobol scenarios found no standing posture; their "
                          f"{measure} was replaced by the mean of the others")

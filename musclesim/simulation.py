@@ -36,6 +36,7 @@ from .metrics import measure
 from .model import Model
 from .path import Frame, StraightPath  # noqa: F401  (Frame is part of Result's API)
 from .path import frames as path_frames
+from .status import Status, classify
 from .tone import couple, coupled, coupling_matrix, coupling_solver, tone_vector
 
 #: Positions this model offers (see :mod:`musclesim.positions`).
@@ -52,6 +53,10 @@ class Result:
     ``passive`` and the three ``regulation:*`` actuators; they sum to the residual.
     A result whose solve failed has ``converged`` or ``stable`` False, ``message`` says why, and
     its ``metrics`` are NaN: a failed pose is never returned as if it were an answer.
+
+    The status every answer carries (as :class:`musclesim.BatchResult` rows do): ``ok``,
+    ``status`` (a :class:`musclesim.status.Status` word), ``message``, ``iterations`` and
+    ``residual`` (N·m, the largest joint-moment residual; ``residual_Nm`` is the same).
     """
 
     model_name: str
@@ -85,6 +90,17 @@ class Result:
     def ok(self) -> bool:
         """True when the posture is a converged, stable equilibrium."""
         return self.converged and self.stable
+
+    @property
+    def status(self) -> Status:
+        """What the solve ended with, one word of :class:`musclesim.status.Status` (``"converged"``,
+        ``"path_lost"``, ...); ``status.ok == ok``. Test this in scripts; ``message`` is for people."""
+        return classify(self.message, self.converged, self.stable)
+
+    @property
+    def residual(self) -> float:
+        """The largest joint-moment residual of the solve (N·m); the same as ``residual_Nm``."""
+        return self.residual_Nm
 
     @property
     def change(self) -> dict[str, float]:
@@ -338,12 +354,19 @@ def _pose_measures(mech: Mechanics, q: np.ndarray, lam: np.ndarray, act: np.ndar
 def range_violations(model: Model, q: np.ndarray) -> list[str]:
     """Joints of a solved pose outside their range of motion (model file), as readable strings."""
     names = prepare(model).chain.dof_names
-    if "ranges_deg" not in model._cache:
-        model._cache["ranges_deg"] = np.array([model.joint(name).range_deg for name in names], dtype=float).T
-    lo, hi = model._cache["ranges_deg"]
+    lo, hi = range_bounds_deg(model)
     deg = np.degrees(q)
     return [f"{names[j]} {deg[j]:.1f} deg (range {lo[j]:g} to {hi[j]:g})"
             for j in np.flatnonzero(~((lo <= deg) & (deg <= hi)))]
+
+
+def range_bounds_deg(model: Model) -> np.ndarray:
+    """(2, n): each joint's range of motion (deg, model file), lower then upper bound, in the
+    chain's joint order (cached on the model)."""
+    if "ranges_deg" not in model._cache:
+        names = prepare(model).chain.dof_names
+        model._cache["ranges_deg"] = np.array([model.joint(name).range_deg for name in names], dtype=float).T
+    return model._cache["ranges_deg"]
 
 
 def hip_extension_limit_deg(mech: Mechanics) -> float:

@@ -28,24 +28,11 @@ from typing import Any
 
 import numpy as np
 
-from .errors import MusclesimError, UnknownNameError
+# defined in errors.py; imported here too (they used to live here)
+from .errors import MissingExtraError, OutputPathError, UnknownColumnError
 
 #: Rows shown by ``_repr_html_`` before "... more rows".
 HTML_MAX_ROWS = 60
-
-
-class MissingExtraError(MusclesimError, ImportError):
-    """An optional dependency is not installed (the message names the pip extra that brings it)."""
-
-
-class OutputPathError(MusclesimError, FileNotFoundError):
-    """An output file cannot be written where it was asked for (its folder does not exist)."""
-
-
-class UnknownColumnError(UnknownNameError):
-    """A table column that does not exist."""
-
-    kind = "column"
 
 
 def require(module: str, extra: str, what: str):

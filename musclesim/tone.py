@@ -24,7 +24,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from .errors import TightnessRangeError, ToneRangeError, UnknownMuscleError
+from .errors import TightnessRangeError, ToneRangeError, ToneTypeError, UnknownMuscleError
 
 #: Largest contracture accepted (degrees of range of motion lost at the muscle's main joint).
 MAX_TIGHTNESS_DEG = 45.0
@@ -67,7 +67,7 @@ def resolve_tightness(model: Model, tightness: Mapping[str, float] | None) -> di
     if tightness is None:
         return {}
     if not isinstance(tightness, Mapping):
-        raise TypeError(f"tightness must be a mapping of muscle or group name to degrees, got {type(tightness).__name__}")
+        raise ToneTypeError(f"tightness must be a mapping of muscle or group name to degrees, got {type(tightness).__name__}")
     out: dict[str, float] = {}
     for name, ids in _names_by_specificity(model, tightness):
         value = tightness[name]
@@ -87,7 +87,7 @@ def resolve(model: Model, tone: Mapping[str, float] | None, *, what: str = "tone
     if tone is None:
         return {}
     if not isinstance(tone, Mapping):
-        raise TypeError(f"{what} must be a mapping of muscle or group name to a value in [0, 1], got {type(tone).__name__}")
+        raise ToneTypeError(f"{what} must be a mapping of muscle or group name to a value in [0, 1], got {type(tone).__name__}")
     out: dict[str, float] = {}
     for name, ids in _names_by_specificity(model, tone):
         value = tone[name]

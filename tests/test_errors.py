@@ -38,6 +38,88 @@ def test_every_error_is_also_a_builtin(cls):
     assert cls.__doc__ and cls.__doc__.strip()
 
 
+#: The builtin each class must also be (a new class in errors.py must be added here, deliberately).
+BUILTIN = {
+    "InputFileError": ValueError, "ModelFileError": ValueError, "ScenarioFileError": ValueError,
+    "ModelNotFoundError": FileNotFoundError, "UnknownNameError": KeyError, "UnknownMuscleError": KeyError,
+    "UnknownMeasureError": KeyError, "UnknownPositionError": KeyError, "UnknownColumnError": KeyError,
+    "ToneRangeError": ValueError, "ToneTypeError": TypeError, "TightnessRangeError": ValueError,
+    "NotStandingError": ValueError, "SolverError": RuntimeError, "MissingExtraError": ImportError,
+    "OutputPathError": FileNotFoundError, "UsageError": ValueError, "ServerConfigError": ValueError,
+}
+SOURCES = sorted([*(ROOT / "musclesim").rglob("*.py"), *(ROOT / "dashboard").rglob("*.py")])
+
+
+def _raised_names() -> set[str]:
+    """Names of the classes raised in the package's source: ``raise X(...)``, ``raise X``,
+    ``raise mod.X(...)``, and ``err = X(...)`` ... ``raise err`` within one function."""
+    import ast
+
+    def name(node) -> str | None:
+        if isinstance(node, ast.Call):
+            node = node.func
+        if isinstance(node, ast.Attribute):
+            return node.attr
+        return node.id if isinstance(node, ast.Name) else None
+
+    out: set[str] = set()
+    for path in SOURCES:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        scopes = [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Module))]
+        for scope in scopes:
+            built = {t.id: name(a.value) for a in ast.walk(scope) if isinstance(a, ast.Assign)
+                     and isinstance(a.value, ast.Call) for t in a.targets if isinstance(t, ast.Name)}
+            for r in ast.walk(scope):
+                if isinstance(r, ast.Raise) and r.exc is not None:
+                    n = name(r.exc)
+                    out.add(built.get(n) or n if isinstance(r.exc, ast.Name) else n)
+    return out
+
+
+def test_every_error_class_has_its_builtin():
+    assert sorted(c.__name__ for c in ERROR_CLASSES) == sorted(BUILTIN)
+    for cls in ERROR_CLASSES:
+        assert issubclass(cls, BUILTIN[cls.__name__]) and issubclass(cls, errors.MusclesimError), cls
+
+
+def test_every_error_class_is_raised_somewhere():
+    """A class in errors.py that nothing raises is dead; a base counts through its subclasses."""
+    raised = _raised_names()
+    for cls in [errors.MusclesimError, *ERROR_CLASSES]:
+        family = [c for c in [errors.MusclesimError, *ERROR_CLASSES] if issubclass(c, cls)]
+        assert any(c.__name__ in raised for c in family), f"{cls.__name__} is never raised in musclesim/ or dashboard/"
+
+
+def test_no_exception_class_is_defined_outside_errors_py():
+    import ast
+
+    exception_names = {c.__name__ for c in [errors.MusclesimError, *ERROR_CLASSES]} | {
+        n for n in dir(__builtins__ if isinstance(__builtins__, dict) else __import__("builtins"))
+        if n.endswith(("Error", "Exception", "Warning"))}
+    stray = []
+    for path in SOURCES:
+        if path == ROOT / "musclesim" / "errors.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ClassDef):
+                bases = {b.attr if isinstance(b, ast.Attribute) else getattr(b, "id", "") for b in node.bases}
+                if bases & exception_names or node.name.endswith(("Error", "Exception")):
+                    stray.append(f"{path.relative_to(ROOT)}: {node.name}")
+    assert not stray, f"exception classes outside musclesim/errors.py: {stray}"
+
+
+def test_moved_errors_are_still_importable_where_they_were():
+    from musclesim import cli, tables
+
+    assert cli.UsageError is errors.UsageError
+    assert tables.MissingExtraError is errors.MissingExtraError
+    assert tables.OutputPathError is errors.OutputPathError and tables.UnknownColumnError is errors.UnknownColumnError
+    pytest.importorskip("dash")
+    from dashboard import app
+
+    assert app.ServerConfigError is errors.ServerConfigError
+
+
 def test_errors_keep_message_and_attributes_through_pickle():
     """Errors cross process pools (simulate_many's executors, sweeps) intact."""
     samples = [
@@ -194,3 +276,25 @@ def test_security_doc_matches_the_serve_defaults():
     assert params["host"].default == "127.0.0.1" and params["threads"].default == 8
     doc = (ROOT / "SECURITY.md").read_text(encoding="utf-8")
     assert "**127.0.0.1:8050**" in doc and "8 worker threads" in doc
+
+
+# ------------------------------------------------------------------------------ the classes put to use
+def test_solver_error_where_no_result_can_carry_the_failure():
+    pytest.importorskip("SALib")
+    model = ms.load_model()
+    with pytest.raises(errors.SolverError, match="no scenario of the Sobol design found a posture"):
+        ms.sensitivity(model, "pelvic_tilt_deg", muscles=["calves", "glutes"], method="sobol",
+                       tone_range=(0.9, 1.0), samples=8)
+
+
+def test_tone_type_and_not_standing_errors_keep_their_builtins():
+    model = ms.load_model()
+    for bad in (dict(tone=["glutes", 0.3]), dict(tightness=10)):
+        with pytest.raises(errors.ToneTypeError):
+            ms.simulate(model, **bad)
+        with pytest.raises(TypeError):
+            ms.simulate(model, **bad)
+    fallen = ms.simulate(model, {"glutes": 1.0}, frames=False)
+    with pytest.raises(errors.NotStandingError, match="cannot explain") as e:
+        ms.explain(fallen, ms.baseline(model))
+    assert isinstance(e.value, ValueError)

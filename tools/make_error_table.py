@@ -24,6 +24,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # document this checkout's code, not whichever musclesim is installed
+    sys.path.insert(0, str(ROOT))
 OUT = ROOT / "docs" / "errors.md"
 INVALID = Path("tests") / "data" / "invalid"
 
@@ -41,7 +43,8 @@ model file:
 {classes}
 
 A tone at which the body cannot stand is **not** an exception: `simulate` returns a result with
-`ok` False, NaN measures and a `message` (last rows of the first table). On the command line a
+`ok` False, NaN measures, a `status` word (`musclesim.status.Status`: `path_lost`,
+`max_iterations`, `unstable`, ...) and a `message` (last rows of the first table). On the command line a
 user error exits with status 2 and one line on stderr, never a traceback; an internal error exits
 with status 1 and a one-line report.
 """
@@ -55,7 +58,7 @@ def _raised(fn: Callable[[], object]) -> tuple[str, str]:
     except Exception as exc:  # noqa: BLE001 - recording it is the point
         return type(exc).__name__, str(exc)
     if hasattr(out, "ok"):
-        return "none (result)", f"ok={out.ok}; message: {out.message}"
+        return "none (result)", f"ok={out.ok}; status={out.status}; message: {out.message}"
     return "none", repr(out)
 
 
@@ -128,6 +131,12 @@ def api_rows() -> list[tuple[str, str, str, str]]:
          lambda: ms.simulate(model, {"glutes": 1.0})),
         ("same, in a batch (row 0)", 'simulate_many(model, [{"glutes": 1.0}]).messages[0]',
          lambda: ms.simulate_many(model, [{"glutes": 1.0}]).messages[0]),
+        ("same, its status", 'simulate_many(model, [{"glutes": 1.0}])[0].status',
+         lambda: str(ms.simulate_many(model, [{"glutes": 1.0}])[0].status)),
+        ("batch row out of range", "simulate_many(model, [{}, {}])[2]",
+         lambda: ms.simulate_many(model, [{}, {}])[2]),
+        ("batch indexed by a name", 'simulate_many(model, [{}])["psoas_major"]',
+         lambda: ms.simulate_many(model, [{}])["psoas_major"]),
     ]
     return [(what, f"`{call}`", *_raised(fn)) for what, call, fn in cases]
 
