@@ -106,11 +106,21 @@ def pi_ll_flag(metrics: Mapping[str, float], *, hidden: bool = False) -> list:
     return [html.Span(f"PI − LL {v:+.1f}°: within ±10° (no spinopelvic mismatch)")]
 
 
-def key_measures(rows: Sequence[Mapping], *, hidden: bool = False) -> list:
-    """Big-number tiles for presentation mode."""
+def lesson_question(lesson: Any) -> list:
+    """The lesson's title and prediction question (projector mode)."""
+    if lesson is None:
+        return []
+    return [html.H2(lesson.title, className="lesson-title"), html.P(lesson.question, className="lesson-ask")]
+
+
+def key_measures(rows: Sequence[Mapping], *, hidden: bool = False, focus: str | None = None) -> list:
+    """Big-number tiles for presentation mode; ``focus`` (a lesson's measure) comes first."""
     by = {r["name"]: r for r in rows}
     tiles = []
-    for name in KEY_MEASURES:
+    names = list(KEY_MEASURES)
+    if focus and focus in by:
+        names = [focus] + [n for n in names if n != focus][: len(KEY_MEASURES) - 1]
+    for name in names:
         r = by.get(name)
         if r is None:
             continue

@@ -651,6 +651,11 @@ def _layout_labels(items: list[dict], geos: Sequence[Mapping], focus: str, font_
         room = max(need, 0.05)
     x0, x1, y0, y1 = box
     s = min(min_px[0] / (x1 - x0), min_px[1] / (y1 - y0))
+    # fill the smallest plot area in both directions: the room the body does not need is the labels'
+    grow_x, grow_y = min_px[0] / s - (x1 - x0), min_px[1] / s - (y1 - y0)
+    x0, x1 = x0 - grow_x / 2, x1 + grow_x / 2
+    y0, y1 = y0 - grow_y / 2, y1 + grow_y / 2
+    box = (x0, x1, y0, y1)
     gap = 6 / s
     placed = []
     if upright:
@@ -683,7 +688,8 @@ def sagittal_figure(result: Any, baseline: Any = None, *, title: str | None = No
     ASIS–PSIS line, one line per muscle (both sides share a path in this sagittal model) whose
     colour and width show its force, the centre of mass, and, when ``baseline`` is given, the
     baseline pose ghosted behind. The muscles in ``highlight`` (ids, e.g. the ones whose tone
-    was changed) are drawn thick in :data:`HIGHLIGHT_COLOR` with arrowheads along their line of
+    was changed; or a mapping ``{id: label line}``, e.g. ``"tone 0.40"``, where a label should
+    say something other than the activation) are drawn thick in :data:`HIGHLIGHT_COLOR` with arrowheads along their line of
     pull and a label each; the others thin and faint. ``exaggerate`` > 1 draws the change from
     the baseline that many times larger (:func:`exaggerate_change`) and says so on the figure;
     the numbers stay true. The measure labels (pelvic tilt, lordosis, kyphosis, head forward,
@@ -706,6 +712,7 @@ def sagittal_figure(result: Any, baseline: Any = None, *, title: str | None = No
     k = float(exaggerate) if exaggerate and not failed and base_geo is not None else 1.0
     if geo is not None and k != 1.0:
         geo = exaggerate_change(geo, base_geo, k)
+    notes = dict(highlight) if isinstance(highlight, Mapping) else {}
     highlight = set(highlight) if not failed else set()
     items: list[dict] = []
     if geo is not None:
@@ -716,8 +723,8 @@ def sagittal_figure(result: Any, baseline: Any = None, *, title: str | None = No
         for base in lit[:MAX_MUSCLE_LABELS] if len(lit) <= MAX_MUSCLE_LABELS else lit[:MAX_MUSCLE_LABELS - 1]:
             mids = sorted(m for m in highlight if _base_of(m) == base and m in muscles)
             sides = "" if len(mids) != 1 or mids[0] == base else (" (left)" if mids[0].endswith("_left") else " (right)")
-            a = max(act.get(m, 0.0) for m in mids)
-            labels.append((f"muscle:{base}", f"<b>{base.replace('_', ' ')}{sides}</b><br>activation {a:.2f}",
+            note = notes.get(mids[0]) or f"activation {max(act.get(m, 0.0) for m in mids):.2f}"
+            labels.append((f"muscle:{base}", f"<b>{base.replace('_', ' ')}{sides}</b><br>{note}",
                            _path_mid(muscles[mids[0]])))
         if len(lit) > MAX_MUSCLE_LABELS:
             rest = lit[MAX_MUSCLE_LABELS - 1:]
@@ -751,11 +758,9 @@ def sagittal_figure(result: Any, baseline: Any = None, *, title: str | None = No
                             "font": {"size": font_size, "color": color}, "bgcolor": "rgba(255,255,255,0.92)",
                             "bordercolor": color if it["kind"] == "muscle" else "rgba(0,0,0,0)", "borderwidth": 1,
                             "borderpad": 4, "name": it["name"]})
-    if k != 1.0:
-        annotations.append({"text": f"<b>changes drawn ×{k:g} (exaggerated)</b> — the numbers are true",
-                            "xref": "paper", "yref": "paper", "x": 1.0, "y": 1.0, "xanchor": "right",
-                            "yanchor": "bottom", "showarrow": False, "font": {"size": font_size, "color": "#b35806"},
-                            "name": "exaggeration"})
+    title = title or "Side view (sagittal)"
+    if k != 1.0:  # in the title, so it can never cover a label
+        title += f" — <b style='color:#b35806'>changes drawn ×{k:g} (exaggerated)</b>, numbers true"
     if failed:
         annotations.append({"text": "No stable posture for this tone:<br>" + str(_get(result, "message", "")) +
                                     "<br>(showing the baseline)",
@@ -765,7 +770,7 @@ def sagittal_figure(result: Any, baseline: Any = None, *, title: str | None = No
     fig = {
         "data": data,
         "layout": {
-            "title": {"text": title or "Side view (sagittal)", "font": {"size": 16}, "x": 0.02},
+            "title": {"text": title, "font": {"size": 15}, "x": 0.02},
             "height": height, "margin": {"l": 10, "r": 10, "t": 40, "b": 10},
             "font": {"family": _FONT},
             "xaxis": {"range": [_r(x0), _r(x1)], "showgrid": False, "zeroline": False, "visible": False,
@@ -1272,6 +1277,62 @@ def frontal_figure(result: Any, baseline: Any = None, *, exaggerate: float = 1.0
                      "showarrow": False, "font": {"size": 13, "color": "#b2182b"},
                      "bgcolor": "rgba(255,240,240,0.95)", "bordercolor": "#b2182b", "name": "failed"})
     layout["annotations"] = anns
+    return _finish({"data": data, "layout": layout}, as_dict)
+
+
+def top_figure(result: Any, baseline: Any = None, *, exaggerate: float = 1.0, title: str | None = None,
+               height: int = 320, as_dict: bool = False):
+    """The pelvis and lower ribs seen from above (the front toward the bottom, the body's left on
+    the viewer's right, as in :func:`frontal_figure`), the baseline ghosted, for the pelvic
+    rotation. The turn is drawn at the largest of :data:`EXAGGERATION_STEPS` up to
+    ``exaggerate`` that keeps it within :data:`TOP_VIEW_MAX_DRAWN_DEG`, and the figure says by
+    how much; the numbers printed are true. Lying positions have no left-right model: the figure
+    says so."""
+    title = title or "Top view (from above)"
+    failed = result is not None and not _ok(result)
+    shown = baseline if failed else result
+    geo3 = _get(shown, "geometry_3d") if shown is not None else None
+    if not geo3:
+        return _finish(_empty_figure("<b>Left-right posture is modelled<br>standing only.</b>", height=height,
+                                     title=title), as_dict)
+    bgeo3 = _get(baseline, "geometry_3d") if baseline is not None and not failed else None
+    metrics = dict(_get(shown, "metrics", {}) or {})
+    rot = abs(metrics.get("pelvic_rotation_deg", 0.0) or 0.0)
+    k = max(float(exaggerate), 1.0)
+    kt = min(k, _nice_factor(TOP_VIEW_MAX_DRAWN_DEG / rot) if rot > 1e-9 and math.isfinite(rot) else k)
+    geo = exaggerate_lateral({"landmarks": geo3.get("landmarks") or {}}, kt)
+    bgeo = exaggerate_lateral({"landmarks": bgeo3.get("landmarks") or {}}, kt) if bgeo3 else None
+    data: list[dict] = []
+    for g, ghost in ((bgeo, True), (geo, False)):
+        if g:
+            for t in _front_traces(g, ghost=ghost, top=True):
+                t.pop("xaxis", None)
+                t.pop("yaxis", None)
+                data.append(t)
+    pts = [p for g in (geo, bgeo) if g for n, p in (g.get("landmarks") or {}).items()
+           if n.startswith(("pelvis.", "thorax_lower.rib10", "thorax_lower.xiphoid", "thorax_lower.rib12"))]
+    half = max([abs(p[2]) for p in pts] + [0.1]) + 0.06
+    ys = [-p[0] for p in pts] or [0.0]
+    units = _units()
+    lines = [lateral_phrase(n, metrics[n], units.get(n, "")) for n in TRANSVERSE_MEASURES if n in metrics]
+    head = "front ▼, " + (f"<b>turn drawn ×{kt:g}</b>" if kt > 1 else "true size")
+    anns = [{"text": "<br>".join([head] + lines), "xref": "paper", "yref": "paper", "x": 0.0, "y": 1.0,
+             "xanchor": "left", "yanchor": "top", "showarrow": False, "align": "left",
+             "font": {"size": 11, "color": "#222"}, "name": "top view"}]
+    if failed:
+        anns.append({"text": "No stable posture for this tone (showing the baseline)", "xref": "paper",
+                     "yref": "paper", "x": 0.5, "y": 0.0, "yanchor": "bottom", "showarrow": False,
+                     "font": {"size": 12, "color": "#b2182b"}, "name": "failed"})
+    text_frac = min((14.5 * (len(lines) + 1) + 6) / max(height - 50, 150), 0.45)
+    layout = {
+        "title": {"text": title, "font": {"size": 16}, "x": 0.02},
+        "height": height, "margin": {"l": 10, "r": 10, "t": 40, "b": 10}, "font": {"family": _FONT},
+        "xaxis": {"range": [_r(-half), _r(half)], "visible": False, "constrain": "domain"},
+        "yaxis": {"range": [_r(min(ys) - 0.03), _r(max(ys) + 0.03)], "scaleanchor": "x", "scaleratio": 1,
+                  "visible": False, "constrain": "domain", "domain": [0.0, round(1.0 - text_frac, 3)]},
+        "plot_bgcolor": "#fbfaf7", "paper_bgcolor": "rgba(0,0,0,0)", "showlegend": False, "hovermode": "closest",
+        "annotations": anns,
+    }
     return _finish({"data": data, "layout": layout}, as_dict)
 
 
