@@ -36,7 +36,7 @@ def add_serve_arguments(ap) -> None:
     ap.add_argument("--workers", type=workers_arg, default=None, metavar="N",
                     help=f"worker processes, 1 to {MAX_WORKERS} (default: one per core, here {default_workers()})")
     ap.add_argument("--threads", type=threads_arg, default=None, metavar="T",
-                    help="threads per worker process (default 6; 8 under waitress)")
+                    help="threads per worker process (default 8)")
     ap.add_argument("--frame-ancestors", metavar="ORIGINS",
                     help="origins allowed to show the dashboard in a frame, e.g. for a presentation: "
                          "'https://school.example' (default: none; see SECURITY.md)")

@@ -53,8 +53,9 @@ CONNECTION_LIMIT = 500
 FRAME_ANCESTORS = "'none'"
 #: Worker processes ``musclesim serve --workers`` accepts.
 MAX_WORKERS = 64
-#: Threads per gunicorn worker (callbacks get all but RESERVED_THREADS of them... at least one).
-WORKER_THREADS = 6
+#: Threads per worker process (gunicorn) or of the one process (waitress); callbacks get all but
+#: RESERVED_THREADS of them.
+WORKER_THREADS = 8
 #: gzip level of compressed responses (a slider change's answer: about 100 kB to 15 kB).
 GZIP_LEVEL = 5
 UPDATE_ROUTE = "/_dash-update-component"
@@ -421,12 +422,12 @@ def make_gunicorn(app, options: dict, on_ready=None):
     return _App()
 
 
-def serve(host: str = "127.0.0.1", port: int = 8050, threads: int | None = None, frame_ancestors: str | None = None,
-          workers: int | None = None) -> None:
+def serve(host: str = "127.0.0.1", port: int = 8050, threads: int = WORKER_THREADS,
+          frame_ancestors: str | None = None, workers: int | None = None) -> None:
     """Serve the dashboard on a production WSGI server (Dash debug and dev tools stay off) and
     print the URL: gunicorn with ``workers`` processes (default :func:`default_workers`) of
-    ``threads`` threads each (default :data:`WORKER_THREADS`); waitress with ``threads`` (default
-    8) in one process where gunicorn is not available (Windows). Binding to anything but
+    ``threads`` threads each (default :data:`WORKER_THREADS`, 8); waitress with ``threads`` in
+    one process where gunicorn is not available (Windows). Binding to anything but
     loopback prints a warning to stderr (:func:`host_warning`). Raises
     :class:`ServerConfigError` for a bad ``frame_ancestors`` or ``workers``."""
     workers = check_workers(default_workers() if workers is None else workers)
@@ -440,7 +441,7 @@ def serve(host: str = "127.0.0.1", port: int = 8050, threads: int | None = None,
             import waitress  # noqa: F401
         except ImportError as exc:  # pragma: no cover
             raise SystemExit("the dashboard needs gunicorn or waitress: pip install 'musclesim[serve]'") from exc
-    threads = threads or (WORKER_THREADS if use_gunicorn else 8)
+    threads = threads or WORKER_THREADS
     app = create_app(frame_ancestors=frame_ancestors, update_slots=max(1, threads - RESERVED_THREADS))
     warning = host_warning(host)
     if warning:

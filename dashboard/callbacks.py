@@ -96,7 +96,7 @@ def next_state(trigger: Any, *, search: str | None, values: Sequence[Any], slide
     """
     model, positions, measures, presets = _env()
     messages: list[str] = []
-    st = dict(state) if state else default_state(positions, measures)
+    st = {**default_state(positions, measures), **dict(state)} if state else default_state(positions, measures)
     st.setdefault("tone", {})
     st.setdefault("tight", {})
     linked = bool(link and "link" in link)
