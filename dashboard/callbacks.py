@@ -106,6 +106,8 @@ def next_state(trigger: Any, *, search: str | None, values: Sequence[Any], slide
         st, messages = parse_query(search, model, positions, measures, presets, tuple(le.id for le in LESSONS))
         if st.get("present") and not st.get("lesson"):
             st["lesson"] = DEFAULT_LESSON
+        elif st.get("lesson") and not (st["tone"] or st["tight"] or st.get("preset") or messages):
+            start_lesson(model, st, st["lesson"], presets, measures)  # a bare lesson link opens its start
     elif trig_type == ids.LESSON_TONE:
         name = trigger["name"]
         new = {lid["name"]: v for lid, v in zip(lesson_ids, lesson_values)}.get(name)

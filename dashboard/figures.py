@@ -140,6 +140,7 @@ def graph_patch(G, base_fig: dict, result: Any, baseline: Any, path: Sequence[st
     patch["frames"] = frames
     # compact (projector mode, a small panel): no legend, title or node names, so the nodes fill it
     patch["layout"]["showlegend"] = not compact
+    patch["layout"]["height"] = None if compact else GRAPH_HEIGHT  # compact: as tall as its panel
     patch["layout"]["margin"] = {"l": 2, "r": 2, "t": 2, "b": 2} if compact else base_fig.get("layout", {}).get("margin")
     patch["layout"]["title"]["text"] = "" if compact else (base_fig.get("layout", {}).get("title") or {}).get("text", "")
     for idx in node_idx:
