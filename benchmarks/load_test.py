@@ -86,6 +86,18 @@ class Server:
             pass
         return pids
 
+    def cpu_s(self) -> float:
+        """CPU seconds used so far by the server's master and workers (Linux /proc)."""
+        tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+        total = 0.0
+        for pid in self._pids():
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                total += (int(fields[11]) + int(fields[12])) / tick
+            except (OSError, IndexError, ValueError):
+                pass
+        return total
+
     def rss_mb(self) -> float:
         """The server's resident memory in MiB, master and workers (shared pages counted in each)."""
         total = 0.0
@@ -357,6 +369,7 @@ def run(clients: int = 30, duration: float = 60.0, think: float = 1.0, seed: int
         started.wait(180)  # every tab has loaded its page
         rss["after_page_loads"] = server.rss_mb()
         before = (stats.requests, len(stats.request_ms))
+        cpu0, own0 = server.cpu_s(), time.process_time()
         t0 = time.perf_counter()
         for q in (1, 2, 3):
             stop.wait(duration / 4)
@@ -366,6 +379,7 @@ def run(clients: int = 30, duration: float = 60.0, think: float = 1.0, seed: int
         for w in workers:
             w.join(60)
         elapsed = time.perf_counter() - t0
+        server_cpu, client_cpu = server.cpu_s() - cpu0, time.process_time() - own0
         rss["end"] = server.rss_mb()
     req_ms = stats.request_ms[before[1]:]
     def q(values):
@@ -381,6 +395,9 @@ def run(clients: int = 30, duration: float = 60.0, think: float = 1.0, seed: int
         "failed_solves": stats.failed_solves,
         "request_ms": q(req_ms), "change_ms": q(stats.change_ms),
         "requests_per_change": round((stats.requests - before[0]) / max(stats.changes, 1), 2),
+        "server_cpu_ms_per_request": round(1e3 * server_cpu / max(stats.requests - before[0], 1), 1),
+        "cpu_share": {"server": round(server_cpu / elapsed, 2), "load_generator": round(client_cpu / elapsed, 2),
+                      "machine_load_avg_1min": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None},
         "rss_mb": {k: round(v, 1) for k, v in rss.items()},
         "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
     }
@@ -399,6 +416,9 @@ def _print(r: dict) -> None:
         v = r[key]
         print(f"  {what}    p50 {v['p50']} ms, p95 {v['p95']} ms, p99 {v['p99']} ms, max {v['max']} ms")
     print(f"  failed solves   {r['failed_solves']} (answered: cannot stand)")
+    c = r["cpu_share"]
+    print(f"  CPU             server {r['server_cpu_ms_per_request']} ms per request; cores busy: server {c['server']}, "
+          f"load generator {c['load_generator']}; machine load average {c['machine_load_avg_1min']}")
     print("  server RSS MB   " + ", ".join(f"{k} {v}" for k, v in r["rss_mb"].items()))
 
 

@@ -114,7 +114,7 @@ def trace_index(fig: dict, name: str) -> int:
 
 
 def graph_patch(G, base_fig: dict, result: Any, baseline: Any, path: Sequence[str] = (), *, hidden: bool = False,
-                max_frames: int = 12, pos: dict | None = None, compact: bool = False):
+                max_frames: int = 8, pos: dict | None = None, compact: bool = False):
     """A :class:`dash.Patch` that puts ``result``'s propagation frames, its final node colours
     and the explanation ``path`` onto the static graph figure ``base_fig`` (whose layout ``pos``
     may be passed to save recomputing it). ``compact`` drops the legend, title and node names
