@@ -3,11 +3,11 @@
     python benchmarks/bench_dashboard.py            # 50 updates, writes benchmarks/results_dashboard.json
     python benchmarks/bench_dashboard.py --runs 200
 
-A slider change runs two callbacks: ``next_state`` (no physics: the new state and URL) and
-``update_views`` (one simulate and one explain, every figure and table). Both are called
-directly, as Dash would, each time with a tone not seen before (so no memoised solve helps),
-and the update's response is serialised with Dash's JSON encoder to measure its size as sent
-(uncompressed; gzip shown too). Target (DESIGN section 10): <= 50 ms p95 server-side and
+A slider change is one callback, :func:`dashboard.callbacks.apply`: ``next_state`` (no physics:
+the new state and URL) then ``update_views`` (one simulate and one explain, every figure and
+table). It is called directly, as Dash would, each time with a tone not seen before (so no
+memoised solve helps), and the answer is serialised with Dash's JSON encoder to measure its
+size as sent (uncompressed, and gzipped at the server's level, as a browser receives it). Target (DESIGN section 10): <= 50 ms p95 server-side and
 <= 300 KB per update. Timings are for reading, not for asserting: machines are noisy.
 """
 
@@ -37,14 +37,19 @@ def main() -> None:
     args = ap.parse_args()
 
     import plotly
+    import plotly.io.json  # noqa: F401  (Dash's encoder: orjson when installed)
 
     from dashboard import callbacks, compute, ids
     from dashboard.app import warm_up
 
     warm_up()
+    from dashboard.app import GZIP_LEVEL
+    from dashboard.lessons import all_controls
+
     model = compute.get_model()
     positions = compute.positions()
     slider_ids = [ids.tone(m) for m in model.muscle_ids]
+    lesson_ids = [ids.lesson_tone(n) for n in all_controls()]
     state = None
     # first update: pays for imports and caches; not counted
     callbacks.update_views({"tone": {"psoas_major_left": 0.07}, "position": positions[0],
@@ -55,13 +60,14 @@ def main() -> None:
         values = [model.default_tone[m] for m in model.muscle_ids]
         tone = 0.10 + 0.5 * k / max(args.runs - 1, 1)  # a new tone each run: no memoised solve
         values[model.muscle_ids.index("psoas_major_left")] = round(tone, 4)
+        kw = dict(search="", values=values, slider_ids=slider_ids, position=positions[0], measure="pelvic_tilt_deg",
+                  view="trunk", link=[], state=state, lesson_ids=lesson_ids,
+                  lesson_values=[0.0] * len(lesson_ids), lesson=None, draw=[])
         t0 = time.perf_counter()
-        out = callbacks.next_state(ids.tone("psoas_major_left"), search="", values=values, slider_ids=slider_ids,
-                                   position=positions[0], measure="pelvic_tilt_deg", view="trunk", link=[],
-                                   state=state)
+        out = callbacks.next_state(ids.tone("psoas_major_left"), **kw)
         t1 = time.perf_counter()
         views = callbacks.update_views(out["state"])
-        body = json.dumps({"response": views}, cls=plotly.utils.PlotlyJSONEncoder).encode()
+        body = plotly.io.json.to_json_plotly({"response": {**views, "state": out["state"]}}).encode()
         t2 = time.perf_counter()
         state = out["state"]
         failed += not views[f"{ids.RESULT}.data"]["ok"]
@@ -69,7 +75,7 @@ def main() -> None:
         update_ms.append(1e3 * (t2 - t1))
         total_ms.append(1e3 * (t2 - t0))
         sizes.append(len(body))
-        gz_sizes.append(len(gzip.compress(body, 6)))
+        gz_sizes.append(len(gzip.compress(body, GZIP_LEVEL)))
 
     # where the update's time goes (one more cold update, timed by stage)
     compute.clear_caches()
@@ -89,6 +95,7 @@ def main() -> None:
         "sync_state_ms": {"median": statistics.median(sync_ms), "p95": pct(sync_ms, 0.95)},
         "update_views_ms": {"median": statistics.median(update_ms), "p95": pct(update_ms, 0.95)},
         "slider_change_total_ms": {"median": statistics.median(total_ms), "p95": pct(total_ms, 0.95)},
+        "round_trips_per_change": 1,
         "payload_bytes": {"median": int(statistics.median(sizes)), "max": max(sizes)},
         "payload_gzip_bytes": {"median": int(statistics.median(gz_sizes)), "max": max(gz_sizes)},
         "breakdown_ms": {"simulate": 1e3 * (t_sim - t), "explain_one_measure": 1e3 * (t_expl - t_sim),

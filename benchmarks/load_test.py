@@ -1,27 +1,28 @@
 """Loopback load test of the dashboard: simulated students moving sliders at the same time.
 
     python benchmarks/load_test.py                          # 30 clients for 60 s
-    python benchmarks/load_test.py --clients 8 --duration 5 --json
+    python benchmarks/load_test.py --clients 60 --workers 2
+    python benchmarks/load_test.py --clients 5 --duration 3 --json
 
-It starts its own server (the same waitress setup as ``musclesim serve``: :func:`dashboard.app.make_server`,
-8 threads) in a child process on 127.0.0.1 with a free port, and talks only to it: there is no
-option to aim it anywhere else. It is bounded by ``--duration`` (at most 600 s) and
-``--max-requests``, and stops the server when done.
+It starts its own server in a child process on 127.0.0.1 with a free port, the same way as
+``musclesim serve`` (:func:`dashboard.app.serve`: gunicorn, ``--workers`` processes, default one
+per core), and talks only to it: there is no option to aim it anywhere else. It is bounded by
+``--duration`` (at most 600 s) and ``--max-requests``, and stops the server when done.
 
 Each client behaves like one browser tab: it loads the page (``/``, ``/_dash-layout``,
 ``/_dash-dependencies``) and runs the page's initial callbacks, then repeatedly moves a random
 tone slider to a random value in [0, 1] (one time in eight it presses "Reset to baseline"
 instead), pausing ``--think`` seconds on average between changes (0 for back-to-back). The
 callback requests are built the way dash-renderer builds them, from the app's own
-``/_dash-dependencies`` and layout: a change posts the state callback, then the update callback
-(the figures), then the small callbacks that depend on its result, each with the outputs of the
-previous applied, as the browser does.
+``/_dash-dependencies`` and layout, and chained as the browser chains them (a callback after
+those that feed it, each with the outputs of the previous applied): with one callback for state
+and views, a change is one request.
 
 Reported: requests, errors (any status other than 200/204, an unreadable answer, or an update
 the server declined or cut short: ``X-Musclesim-Update``), latency per request and per slider
 change (from the change until the figures' answer arrives), posture solves that failed (a
-valid answer: "cannot stand"), and the server's resident memory (RSS) after warm-up, at each
-quarter of the run and at the end.
+valid answer: "cannot stand"), percentiles p50/p95/p99, and the server's resident memory (RSS,
+master and workers together) after warm-up, at each quarter of the run and at the end.
 """
 
 from __future__ import annotations
@@ -47,41 +48,71 @@ UPDATE = "/_dash-update-component"
 # --------------------------------------------------------------------------- the server (child)
 
 
-def _child(threads: int) -> None:
-    """Run in the child process: build the app, warm it up, print the port, serve."""
+def _child(threads: int | None, workers: int | None) -> None:
+    """Run in the child process: ``musclesim serve`` on 127.0.0.1, port 0 (it prints the URL)."""
     sys.path.insert(0, str(ROOT))
-    from dashboard.app import make_server, warm_up
+    from dashboard.app import serve
 
-    server = make_server(host=HOST, port=0, threads=threads)
-    warm_up()
-    print(f"PORT {server.effective_port}", flush=True)
-    server.run()
+    serve(HOST, 0, threads, workers=workers)
 
 
 class Server:
     """The dashboard in a child process on 127.0.0.1:<free port>."""
 
-    def __init__(self, threads: int = 8, start_timeout: float = 120.0):
-        self.proc = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), "--child", "--threads", str(threads)],
-                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=str(ROOT))
-        port: list[int] = []
-        reader = threading.Thread(target=lambda: port.extend(
-            int(line.split()[1]) for line in [self.proc.stdout.readline()] if line.startswith("PORT ")), daemon=True)
+    def __init__(self, threads: int | None = None, workers: int | None = None, start_timeout: float = 120.0):
+        cmd = [sys.executable, str(Path(__file__).resolve()), "--child"]
+        cmd += ["--threads", str(threads)] if threads else []
+        cmd += ["--workers", str(workers)] if workers else []
+        t0 = time.perf_counter()
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=str(ROOT))
+        found: list[str] = []
+        reader = threading.Thread(target=lambda: found.append(self.proc.stdout.readline()), daemon=True)
         reader.start()
         reader.join(start_timeout)
-        if not port:
+        m = re.search(r"http://[^:/]+:(\d+)/\s+\((.*?);", found[0]) if found else None
+        if not m:
             self.stop()
             raise RuntimeError(f"the dashboard did not start within {start_timeout:.0f} s")
-        self.base = f"http://{HOST}:{port[0]}"
+        self.base = f"http://{HOST}:{m.group(1)}"
+        self.setup = m.group(2)
+        self.start_s = time.perf_counter() - t0
+
+    def _pids(self) -> list[int]:
+        pids = [self.proc.pid]
+        try:
+            for task in Path(f"/proc/{self.proc.pid}/task").iterdir():
+                pids += [int(p) for p in (task / "children").read_text().split()]
+        except OSError:
+            pass
+        return pids
+
+    def cpu_s(self) -> float:
+        """CPU seconds used so far by the server's master and workers (Linux /proc)."""
+        tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+        total = 0.0
+        for pid in self._pids():
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                total += (int(fields[11]) + int(fields[12])) / tick
+            except (OSError, IndexError, ValueError):
+                pass
+        return total
 
     def rss_mb(self) -> float:
-        """The server's resident memory in MiB (psutil, or /proc on Linux without it)."""
-        try:
-            import psutil
-        except ImportError:
-            status = Path(f"/proc/{self.proc.pid}/status").read_text()
-            return int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1)) / 1024
-        return psutil.Process(self.proc.pid).memory_info().rss / 2**20
+        """The server's resident memory in MiB, master and workers (shared pages counted in each)."""
+        total = 0.0
+        for pid in self._pids():
+            try:
+                status = Path(f"/proc/{pid}/status").read_text()
+                total += int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1)) / 1024
+            except (OSError, AttributeError):
+                try:
+                    import psutil
+
+                    total += psutil.Process(pid).memory_info().rss / 2**20
+                except Exception:  # noqa: BLE001 - a worker that just ended
+                    pass
+        return total
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -171,10 +202,16 @@ class Tab:
                     self._walk(v)
 
     def _concrete(self, spec_id: str) -> list[tuple[str, object]]:
-        if spec_id.startswith("{"):
-            pattern = json.loads(spec_id)
-            return [(k, cid) for k, cid in self.ids.items() if _matches(pattern, cid)]
-        return [(spec_id, spec_id)]
+        """The components a callback spec names (memoised: the layout's ids do not change, and
+        the load generator must cost the machine as little as it can, since it shares it)."""
+        cache = self.__dict__.setdefault("_concrete_cache", {})
+        if spec_id not in cache:
+            if spec_id.startswith("{"):
+                pattern = json.loads(spec_id)
+                cache[spec_id] = [(k, cid) for k, cid in self.ids.items() if _matches(pattern, cid)]
+            else:
+                cache[spec_id] = [(spec_id, spec_id)]
+        return cache[spec_id]
 
     def _entries(self, specs: list[dict]) -> list:
         out = []
@@ -186,11 +223,12 @@ class Tab:
         return out
 
     def _inputs_hit(self, dep: dict, changed: set[str]) -> bool:
-        for s in dep["inputs"]:
-            for k, _ in self._concrete(s["id"]):
-                if f"{k}.{s['property']}" in changed:
-                    return True
-        return False
+        cache = self.__dict__.setdefault("_input_keys", {})
+        keys = cache.get(id(dep))
+        if keys is None:
+            keys = cache[id(dep)] = frozenset(f"{k}.{s['property']}" for s in dep["inputs"]
+                                              for k, _ in self._concrete(s["id"]))
+        return not keys.isdisjoint(changed)
 
     def _feeds(self, a: dict, b: dict) -> bool:
         """Whether callback ``a`` writes one of ``b``'s inputs."""
@@ -224,13 +262,17 @@ class Tab:
 
     def body(self, dep: dict, changed: set[str]) -> dict:
         """The request dash-renderer would send for ``dep`` after ``changed``."""
+        cache = self.__dict__.setdefault("_hits", {})
+        hit = cache.get(id(dep))
+        if hit is None:
+            hit = cache[id(dep)] = lambda c, dep=dep: self._inputs_hit(dep, {c})
         outputs = []
         for i, p in _split_outputs(dep["output"]):
             items = [{"id": cid, "property": p} for _, cid in self._concrete(i)]
             outputs.append(items if i.startswith("{") else items[0])
         return {"output": dep["output"], "outputs": outputs if dep["output"].startswith("..") else outputs[0],
                 "inputs": self._entries(dep["inputs"]), "state": self._entries(dep["state"]),
-                "changedPropIds": sorted(c for c in changed if self._inputs_hit(dep, {c}))}
+                "changedPropIds": sorted(c for c in changed if hit(c))}
 
     def call(self, dep: dict, changed: set[str]) -> set[str]:
         r = self._timed("POST", UPDATE, self.body(dep, changed))
@@ -295,12 +337,12 @@ def pct(values: list[float], q: float) -> float:
     return s[min(len(s) - 1, round(q * (len(s) - 1)))] if s else float("nan")
 
 
-def run(clients: int = 30, duration: float = 60.0, think: float = 1.0, seed: int = 0, threads: int = 8,
-        max_requests: int = 200_000, quiet: bool = False) -> dict:
+def run(clients: int = 30, duration: float = 60.0, think: float = 1.0, seed: int = 0, threads: int | None = None,
+        max_requests: int = 200_000, quiet: bool = False, workers: int | None = None) -> dict:
     """Start a server, run ``clients`` tabs for ``duration`` seconds, stop; return the figures."""
     duration = min(float(duration), MAX_DURATION_S)
     stats = Stats()
-    with Server(threads=threads) as server:
+    with Server(threads=threads, workers=workers) as server:
         rss = {"after_warm_up": server.rss_mb()}
         stop = threading.Event()
         started = threading.Barrier(clients + 1)
@@ -327,6 +369,7 @@ def run(clients: int = 30, duration: float = 60.0, think: float = 1.0, seed: int
         started.wait(180)  # every tab has loaded its page
         rss["after_page_loads"] = server.rss_mb()
         before = (stats.requests, len(stats.request_ms))
+        cpu0, own0 = server.cpu_s(), time.process_time()
         t0 = time.perf_counter()
         for q in (1, 2, 3):
             stop.wait(duration / 4)
@@ -336,18 +379,25 @@ def run(clients: int = 30, duration: float = 60.0, think: float = 1.0, seed: int
         for w in workers:
             w.join(60)
         elapsed = time.perf_counter() - t0
+        server_cpu, client_cpu = server.cpu_s() - cpu0, time.process_time() - own0
         rss["end"] = server.rss_mb()
     req_ms = stats.request_ms[before[1]:]
+    def q(values):
+        return {"p50": round(pct(values, 0.5), 1), "p95": round(pct(values, 0.95), 1),
+                "p99": round(pct(values, 0.99), 1), "max": round(max(values, default=float("nan")), 1)}
+
     out = {
-        "clients": clients, "duration_s": round(elapsed, 1), "think_s": think, "server_threads": threads,
+        "clients": clients, "duration_s": round(elapsed, 1), "think_s": think, "server": server.setup,
+        "server_start_s": round(server.start_s, 2),
         "requests": stats.requests - before[0], "requests_incl_page_loads": stats.requests,
         "requests_per_s": round((stats.requests - before[0]) / elapsed, 1),
         "slider_changes": stats.changes, "errors": sum(stats.errors.values()), "error_kinds": stats.errors,
         "failed_solves": stats.failed_solves,
-        "request_ms": {"p50": round(pct(req_ms, 0.5), 1), "p95": round(pct(req_ms, 0.95), 1),
-                       "max": round(max(req_ms, default=float("nan")), 1)},
-        "change_ms": {"p50": round(pct(stats.change_ms, 0.5), 1), "p95": round(pct(stats.change_ms, 0.95), 1),
-                      "max": round(max(stats.change_ms, default=float("nan")), 1)},
+        "request_ms": q(req_ms), "change_ms": q(stats.change_ms),
+        "requests_per_change": round((stats.requests - before[0]) / max(stats.changes, 1), 2),
+        "server_cpu_ms_per_request": round(1e3 * server_cpu / max(stats.requests - before[0], 1), 1),
+        "cpu_share": {"server": round(server_cpu / elapsed, 2), "load_generator": round(client_cpu / elapsed, 2),
+                      "machine_load_avg_1min": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None},
         "rss_mb": {k: round(v, 1) for k, v in rss.items()},
         "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
     }
@@ -357,14 +407,18 @@ def run(clients: int = 30, duration: float = 60.0, think: float = 1.0, seed: int
 
 
 def _print(r: dict) -> None:
-    print(f"{r['clients']} clients for {r['duration_s']} s (think {r['think_s']} s, {r['server_threads']} server "
-          f"threads, {r['machine']['cpus']} CPUs) against {HOST}")
-    print(f"  requests        {r['requests']} ({r['requests_per_s']}/s), slider changes {r['slider_changes']}")
+    print(f"{r['clients']} clients for {r['duration_s']} s (think {r['think_s']} s; {r['server']}, started in "
+          f"{r['server_start_s']} s; {r['machine']['cpus']} CPUs) against {HOST}")
+    print(f"  requests        {r['requests']} ({r['requests_per_s']}/s), slider changes {r['slider_changes']} "
+          f"({r['requests_per_change']} requests per change)")
     print(f"  errors          {r['errors']} {r['error_kinds'] or ''}")
-    print(f"  per request     p50 {r['request_ms']['p50']} ms, p95 {r['request_ms']['p95']} ms, max {r['request_ms']['max']} ms")
-    print(f"  per change      p50 {r['change_ms']['p50']} ms, p95 {r['change_ms']['p95']} ms, max {r['change_ms']['max']} ms"
-          "  (slider moved -> figures answered)")
+    for key, what in (("request_ms", "per request "), ("change_ms", "per change  ")):
+        v = r[key]
+        print(f"  {what}    p50 {v['p50']} ms, p95 {v['p95']} ms, p99 {v['p99']} ms, max {v['max']} ms")
     print(f"  failed solves   {r['failed_solves']} (answered: cannot stand)")
+    c = r["cpu_share"]
+    print(f"  CPU             server {r['server_cpu_ms_per_request']} ms per request; cores busy: server {c['server']}, "
+          f"load generator {c['load_generator']}; machine load average {c['machine_load_avg_1min']}")
     print("  server RSS MB   " + ", ".join(f"{k} {v}" for k, v in r["rss_mb"].items()))
 
 
@@ -374,7 +428,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--duration", type=float, default=60.0, help=f"seconds (at most {MAX_DURATION_S:.0f})")
     ap.add_argument("--think", type=float, default=1.0,
                     help="mean seconds a client pauses between slider changes (0: back to back)")
-    ap.add_argument("--threads", type=int, default=8, help="server worker threads (default 8, as musclesim serve)")
+    ap.add_argument("--workers", type=int, default=None, help="server worker processes (default: as musclesim serve)")
+    ap.add_argument("--threads", type=int, default=None, help="threads per worker (default: as musclesim serve)")
     ap.add_argument("--max-requests", type=int, default=200_000)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", action="store_true", help="print the figures as JSON")
@@ -382,11 +437,12 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
-        _child(args.threads)
+        _child(args.threads, args.workers)
         return
     if not 1 <= args.clients <= 200:
         ap.error("--clients must be between 1 and 200")
-    r = run(args.clients, args.duration, args.think, args.seed, args.threads, args.max_requests, quiet=args.json)
+    r = run(args.clients, args.duration, args.think, args.seed, args.threads, args.max_requests, quiet=args.json,
+            workers=args.workers)
     if args.json:
         print(json.dumps(r, indent=2))
     if args.output:

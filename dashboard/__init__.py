@@ -13,7 +13,7 @@ def create_app():
     return _create()
 
 
-def serve(host: str = "127.0.0.1", port: int = 8050) -> None:
+def serve(host: str = "127.0.0.1", port: int = 8050, workers: int | None = None) -> None:
     from .app import serve as _serve
 
-    _serve(host, port)
+    _serve(host, port, workers=workers)

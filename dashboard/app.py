@@ -1,7 +1,14 @@
 """The Dash app: :func:`create_app` builds it, :func:`serve` runs it on a production WSGI server.
 
     python -m dashboard                 # http://127.0.0.1:8050/
-    python -m dashboard --port 8060
+    python -m dashboard --port 8060 --workers 4
+
+:func:`serve` runs gunicorn with several worker processes (one per core by default, each with a
+few threads), so a class's updates use every core; the app is built and warmed up once in the
+master process (``preload_app``) and the workers inherit it, compiled kernels and solved
+baselines included, so none of them starts cold. Where gunicorn cannot run (Windows) it falls
+back to waitress in one process. Responses are gzip-compressed (flask-compress) when the
+browser accepts it.
 
 No work happens at import time; the model loads on the first page request (or in :func:`serve`
 before the server starts, so the first visitor does not wait).
@@ -18,6 +25,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import os
 import re
 import sys
 import threading
@@ -43,6 +51,13 @@ RESERVED_THREADS = 2
 CONNECTION_LIMIT = 500
 #: Where the dashboard may be framed by default: nowhere.
 FRAME_ANCESTORS = "'none'"
+#: Worker processes ``musclesim serve --workers`` accepts.
+MAX_WORKERS = 64
+#: Threads per worker process (gunicorn) or of the one process (waitress); callbacks get all but
+#: RESERVED_THREADS of them.
+WORKER_THREADS = 8
+#: gzip level of compressed responses (a slider change's answer: about 100 kB to 15 kB).
+GZIP_LEVEL = 5
 UPDATE_ROUTE = "/_dash-update-component"
 RELOAD_ROUTE = "/_reload-hash"
 
@@ -297,6 +312,7 @@ def create_app(*, frame_ancestors: str | None = None, update_slots: int = 8 - RE
         if length is not None and length > MAX_BODY_BYTES:
             flask.abort(413)
 
+    _compress(server)
     gate = UpdateGate(update_slots, time_limit, queue_wait)
     server.view_functions[UPDATE_ROUTE] = gate.wrap(server.view_functions[UPDATE_ROUTE], app.callback_map)
     server.extensions["musclesim_update_gate"] = gate
@@ -312,6 +328,31 @@ def create_app(*, frame_ancestors: str | None = None, update_slots: int = 8 - RE
         return resp
 
     return app
+
+
+def _compress(server) -> None:
+    """gzip the responses (pages, scripts, callback answers) when flask-compress is installed."""
+    try:
+        from flask_compress import Compress
+    except ImportError:  # pragma: no cover - the serve extra installs it
+        return
+    server.config.update(COMPRESS_ALGORITHM=["gzip"], COMPRESS_LEVEL=GZIP_LEVEL, COMPRESS_MIN_SIZE=1024,
+                         COMPRESS_MIMETYPES=["text/html", "text/css", "text/plain", "text/markdown",
+                                             "application/json", "application/javascript", "text/javascript"])
+    Compress(server)
+
+
+def default_workers() -> int:
+    """Worker processes by default: one per core (at least 2, so one slow update never holds
+    up the rest), at most :data:`MAX_WORKERS`."""
+    return min(max(os.cpu_count() or 1, 2), MAX_WORKERS)
+
+
+def check_workers(workers: int) -> int:
+    """``workers`` if it is in 1..:data:`MAX_WORKERS`; :class:`ServerConfigError` otherwise."""
+    if isinstance(workers, bool) or not isinstance(workers, int) or not 1 <= workers <= MAX_WORKERS:
+        raise ServerConfigError(f"--workers must be a whole number from 1 to {MAX_WORKERS} (got {workers!r})")
+    return workers
 
 
 def warm_up() -> None:
@@ -342,22 +383,78 @@ def make_server(app=None, host: str = "127.0.0.1", port: int = 8050, threads: in
                          connection_limit=CONNECTION_LIMIT, asyncore_use_poll=True, channel_timeout=60)
 
 
-def serve(host: str = "127.0.0.1", port: int = 8050, threads: int = 8, frame_ancestors: str | None = None) -> None:
-    """Serve the dashboard with waitress (a production WSGI server; Dash debug and dev tools
-    stay off) and print the URL. Binding to anything but loopback prints a warning to stderr
-    (:func:`host_warning`). Raises :class:`ServerConfigError` for a bad ``frame_ancestors``."""
+def gunicorn_options(host: str = "127.0.0.1", port: int = 8050, workers: int | None = None,
+                     threads: int = WORKER_THREADS) -> dict:
+    """The gunicorn settings :func:`serve` uses (see SECURITY.md): ``workers`` processes of
+    ``threads`` threads (gthread), the app preloaded in the master, no access log, no control
+    socket, limits on request lines and headers, keep-alive for a class's browsers."""
+    h = host.strip()
+    bind = f"[{h.strip('[]')}]:{port}" if ":" in h.strip("[]") else f"{h}:{port}"
+    return {
+        "bind": [bind], "workers": check_workers(default_workers() if workers is None else workers),
+        "worker_class": "gthread", "threads": max(1, int(threads)), "preload_app": True,
+        "worker_connections": CONNECTION_LIMIT, "keepalive": 30, "timeout": 60, "graceful_timeout": 5,
+        "limit_request_line": 8190, "limit_request_fields": 100, "limit_request_field_size": 8190,
+        "accesslog": None, "errorlog": "-", "loglevel": "warning", "proc_name": "musclesim",
+        "control_socket_disable": True,
+    }
+
+
+def make_gunicorn(app, options: dict, on_ready=None):
+    """A gunicorn application serving ``app.server`` with ``options`` (not started: ``.run()``).
+    ``on_ready(port)`` is called once the master listens (``port`` as bound: port 0 picks one)."""
+    from gunicorn.app.base import BaseApplication
+
+    class _App(BaseApplication):
+        def load_config(self):
+            for k, v in options.items():
+                self.cfg.set(k, v)
+            if on_ready is not None:
+                self.cfg.set("when_ready", lambda arbiter: on_ready(arbiter.LISTENERS[0].sock.getsockname()[1]))
+
+        def load(self):
+            return app.server
+
+    return _App()
+
+
+def serve(host: str = "127.0.0.1", port: int = 8050, threads: int = WORKER_THREADS,
+          frame_ancestors: str | None = None, workers: int | None = None) -> None:
+    """Serve the dashboard on a production WSGI server (Dash debug and dev tools stay off) and
+    print the URL: gunicorn with ``workers`` processes (default :func:`default_workers`) of
+    ``threads`` threads each (default :data:`WORKER_THREADS`, 8); waitress with ``threads`` in
+    one process where gunicorn is not available (Windows). Binding to anything but
+    loopback prints a warning to stderr (:func:`host_warning`). Raises
+    :class:`ServerConfigError` for a bad ``frame_ancestors`` or ``workers``."""
+    workers = check_workers(default_workers() if workers is None else workers)
     try:
-        import waitress  # noqa: F401
-    except ImportError as exc:  # pragma: no cover
-        raise SystemExit("the dashboard needs waitress: pip install 'musclesim[serve]'") from exc
+        import gunicorn  # noqa: F401
+        use_gunicorn = os.name == "posix"
+    except ImportError:
+        use_gunicorn = False
+    if not use_gunicorn:
+        try:
+            import waitress  # noqa: F401
+        except ImportError as exc:  # pragma: no cover
+            raise SystemExit("the dashboard needs gunicorn or waitress: pip install 'musclesim[serve]'") from exc
+    threads = threads or WORKER_THREADS
     app = create_app(frame_ancestors=frame_ancestors, update_slots=max(1, threads - RESERVED_THREADS))
     warning = host_warning(host)
     if warning:
         print(warning, file=sys.stderr, flush=True)
-    warm_up()
-    server = make_server(app, host=host, port=port, threads=threads)
+    warm_up()  # in the master: the workers are forked warm
     shown = "localhost" if host in ("127.0.0.1", "0.0.0.0", "::") else host
-    print(f"musclesim dashboard: http://{shown}:{server.effective_port}/  (Ctrl+C stops it)", flush=True)
+
+    def ready(bound_port: int, how: str) -> None:
+        print(f"musclesim dashboard: http://{shown}:{bound_port}/  ({how}; Ctrl+C stops it)", flush=True)
+
+    if use_gunicorn:
+        opts = gunicorn_options(host, port, workers, threads)
+        make_gunicorn(app, opts, lambda p: ready(p, f"gunicorn, {opts['workers']} workers × {opts['threads']} "
+                                                    "threads")).run()
+        return
+    server = make_server(app, host=host, port=port, threads=threads)
+    ready(server.effective_port, f"waitress, {threads} threads")
     try:
         server.run()
     finally:

@@ -6,9 +6,11 @@ The pure functions (:func:`next_state`, :func:`update_views`, ...) take and retu
 so tests and ``benchmarks/bench_dashboard.py`` call them without a browser; :func:`register`
 wires them to the app.
 
-Flow: any control or the URL -> :func:`next_state` (no physics: the new state, the URL, the
-control values, messages) -> the state store -> :func:`update_views` (one simulate and one
-explain, memoised; every view at once).
+Flow, in ONE server round trip per control change (:func:`apply`): any control or the URL ->
+:func:`next_state` (no physics: the new state, the URL, the control values, messages) ->
+:func:`update_views` (one simulate and one explain, memoised; every view at once). The state
+travels with the request (the state store as a callback ``State``) and back in the answer, and
+the URL mirrors it; the server keeps nothing per visitor.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from dash import ALL, ClientsideFunction, Input, Output, State, ctx, html, no_up
 from musclesim import plot
 
 from . import components, compute, figures, ids
+from .lessons import DEFAULT_LESSON, LESSONS, lesson_by_id
 from .presets import available_presets, preset_by_id, verdict
 from .state import clean_tight, clean_tone, default_state, format_query, parse_query, validate_tight, validate_tone
 
@@ -40,30 +43,98 @@ def _env():
     return model, positions, measures, presets
 
 
+def _load_preset(model, st: dict, p, measures) -> None:
+    st["tone"] = clean_tone(model, validate_tone(model, p.tone))
+    st["tight"] = clean_tight(validate_tight(model, p.tightness)) if p.tightness else {}
+    st["position"] = p.position
+    st["preset"] = p.id
+    st["reveal"] = False
+    first = next((m for m in p.measures if m in measures), None)
+    if first:
+        st["measure"] = first
+
+
+def start_lesson(model, st: dict, lesson_id: str, presets, measures) -> None:
+    """Put ``st`` at the start of a lesson: its preset (hidden until the reveal) or the baseline,
+    its measure, projector layout, no A/B."""
+    le = lesson_by_id(lesson_id) or lesson_by_id(DEFAULT_LESSON)
+    p = preset_by_id(le.preset) if le.preset else None
+    st.update(lesson=le.id, present=True, a=None, ab=False, front=le.front, top=False, reveal=False)
+    if p is not None and p.id in presets:
+        _load_preset(model, st, p, measures)
+        st["predict"] = True
+    else:
+        st.update(tone={}, tight={}, preset=None, predict=False)
+    if le.measure in measures:
+        st["measure"] = le.measure
+
+
+def lesson_value(model, state: Mapping, name: str) -> float:
+    """What a lesson control's slider shows: the tone of the first muscle it names."""
+    mids = model.names().get(name) or ()
+    return _tone_of(model, state, mids[0]) if mids else 0.0
+
+
 def _tone_of(model, state: Mapping, mid: str) -> float:
     return float(state.get("tone", {}).get(mid, model.default_tone[mid]))
 
 
 def next_state(trigger: Any, *, search: str | None, values: Sequence[Any], slider_ids: Sequence[Mapping],
                position: str | None, measure: str | None, view: str | None, link: Sequence[str] | None,
-               state: Mapping | None, tight_muscle: str | None = None, tight_deg: Any = None) -> dict:
+               state: Mapping | None, tight_muscle: str | None = None, tight_deg: Any = None,
+               lesson_values: Sequence[Any] = (), lesson_ids: Sequence[Mapping] = (), lesson: str | None = None,
+               draw: Sequence[str] | None = None) -> dict:
     """The new view state after ``trigger`` (a component id, or None on page load).
 
-    Returns ``{"state", "search", "values", "position", "measure", "view", "tight_deg",
-    "messages"}``: ``values`` are the tone sliders' values in ``slider_ids`` order, ``tight_deg``
-    the tightness slider's (for the muscle chosen in the tightness list). Bad input (from the URL,
+    Returns ``{"state", "search", "values", "lesson_values", "lesson_rows", "position",
+    "measure", "view", "draw", "lesson", "tight_deg", "messages"}``: ``values`` are the tone
+    sliders' values in ``slider_ids`` order, ``lesson_values`` and ``lesson_rows`` (class names)
+    the lesson controls' in ``lesson_ids`` order, ``draw`` the drawing options' checked values,
+    ``tight_deg`` the tightness slider's (for the muscle chosen in the tightness list). Bad input (from the URL,
     or a typed number out of range) never raises: it becomes a message, and the baseline (URL) or
     the previous value (a slider) is kept.
     """
     model, positions, measures, presets = _env()
     messages: list[str] = []
-    st = dict(state) if state else default_state(positions, measures)
+    st = {**default_state(positions, measures), **dict(state)} if state else default_state(positions, measures)
     st.setdefault("tone", {})
     st.setdefault("tight", {})
     linked = bool(link and "link" in link)
     trig_type = trigger.get("type") if isinstance(trigger, Mapping) else None
+    st.setdefault("a", None)
     if trigger is None or trigger == ids.URL or state is None:
-        st, messages = parse_query(search, model, positions, measures, presets)
+        st, messages = parse_query(search, model, positions, measures, presets, tuple(le.id for le in LESSONS))
+        if st.get("present") and not st.get("lesson"):
+            st["lesson"] = DEFAULT_LESSON
+        elif st.get("lesson") and not (st["tone"] or st["tight"] or st.get("preset") or messages):
+            start_lesson(model, st, st["lesson"], presets, measures)  # a bare lesson link opens its start
+    elif trig_type == ids.LESSON_TONE:
+        name = trigger["name"]
+        new = {lid["name"]: v for lid, v in zip(lesson_ids, lesson_values)}.get(name)
+        try:
+            if new is None:
+                raise ValueError("enter a number")
+            resolved = validate_tone(model, {name: new})
+        except (ValueError, TypeError, KeyError) as exc:
+            messages.append(f"Tone for {name.replace('_', ' ')}: {getattr(exc, 'message', None) or exc}; "
+                            "kept the previous value.")
+        else:
+            tone = {m: _tone_of(model, st, m) for m in model.muscle_ids}
+            tone.update(resolved)
+            st["tone"] = clean_tone(model, tone)
+            st["reveal"] = False
+    elif trigger == ids.LESSON:
+        if lesson_by_id(lesson):
+            start_lesson(model, st, lesson, presets, measures)
+    elif trigger == ids.DRAW:
+        chosen = set(draw or ())
+        st.update(exaggerate="exaggerate" in chosen, front="front" in chosen, top="top" in chosen,
+                  ab="ab" in chosen and bool(st.get("a")))
+    elif trigger == ids.STORE_A:
+        st["a"] = {"tone": dict(st["tone"]), "tight": dict(st["tight"]), "position": st["position"]}
+        st["ab"] = True
+    elif trigger == ids.CLEAR_A:
+        st.update(a=None, ab=False)
     elif trig_type == ids.TONE:
         current = {sid["muscle"]: v for sid, v in zip(slider_ids, values)}
         mid = trigger["muscle"]
@@ -102,18 +173,14 @@ def next_state(trigger: Any, *, search: str | None, values: Sequence[Any], slide
         st["tight"] = {}
         st["reveal"] = False
     elif trigger == ids.RESET:
-        st.update(tone={}, tight={}, preset=None, reveal=False)
+        if st.get("lesson"):
+            start_lesson(model, st, st["lesson"], presets, measures)
+        else:
+            st.update(tone={}, tight={}, preset=None, reveal=False)
     elif trig_type == ids.PRESET_LOAD:
         p = preset_by_id(trigger["preset"])
         if p is not None and p.id in presets:
-            st["tone"] = clean_tone(model, validate_tone(model, p.tone))
-            st["tight"] = clean_tight(validate_tight(model, p.tightness)) if p.tightness else {}
-            st["position"] = p.position
-            st["preset"] = p.id
-            st["reveal"] = False
-            first = next((m for m in p.measures if m in measures), None)
-            if first:
-                st["measure"] = first
+            _load_preset(model, st, p, measures)
     elif trigger == ids.POSITION:
         if position in positions:
             st["position"] = position
@@ -126,14 +193,21 @@ def next_state(trigger: Any, *, search: str | None, values: Sequence[Any], slide
             st["view"] = view
     elif trigger == ids.PRESENT:
         st["present"] = not st.get("present", False)
+        st["lesson"] = (st.get("lesson") or DEFAULT_LESSON) if st["present"] else None
     elif trigger == ids.PREDICT:
         st["predict"] = not st.get("predict", False)
         st["reveal"] = False
     elif trigger == ids.REVEAL:
         st["reveal"] = True
     out_values = [_tone_of(model, st, sid["muscle"]) for sid in slider_ids]
+    le = lesson_by_id(st.get("lesson"))
+    shown = set(le.controls) if le else set()
+    draw_out = [k for k in ("exaggerate", "front", "top", "ab") if st.get(k)]
     return {"state": st, "search": format_query(st, model, positions), "values": out_values,
+            "lesson_values": [lesson_value(model, st, lid["name"]) for lid in lesson_ids],
+            "lesson_rows": ["lesson-row" + (" in-lesson" if lid["name"] in shown else "") for lid in lesson_ids],
             "position": st["position"], "measure": st["measure"], "view": st.get("view", "trunk"),
+            "draw": draw_out, "lesson": st.get("lesson"),
             "tight_deg": tight_of(model, st, tight_muscle), "messages": messages}
 
 
@@ -176,15 +250,25 @@ def preset_verdict(preset_id: str) -> dict | None:
     return verdict(p, res, ref, units)
 
 
-def update_views(state: Mapping) -> dict:
-    """Everything the page shows for ``state``: one simulate and one explain (both memoised).
+def highlight_notes(state: Mapping) -> dict[str, str]:
+    """``{muscle id: label line}`` for the muscles the visitor changed (tone or tightness): the
+    side view draws them highlighted."""
+    out = {m: f"tone {v:.2f}" for m, v in (state.get("tone") or {}).items()}
+    for m, deg in (state.get("tight") or {}).items():
+        out[m] = (out[m] + ", " if m in out else "") + f"tight {deg:g}°"
+    return out
 
-    Returns ``{"id.prop": value}`` for every output of the update callback (see
-    :data:`UPDATE_OUTPUTS`).
+
+def update_views(state: Mapping, prediction: str | None = None) -> dict:
+    """Everything the page shows for ``state``: one simulate and one explain (both memoised;
+    plus one simulate for scenario A when A/B is on). ``prediction`` is the class's choice in
+    predict-then-reveal.
+
+    Returns ``{"id.prop": value}`` for every output of :data:`UPDATE_OUTPUTS`.
     """
     t0 = time.perf_counter()
     model, positions, measures, _ = _env()
-    st = dict(state or default_state(positions, measures))
+    st = {**default_state(positions, measures), **dict(state or {})}
     position = st.get("position") if st.get("position") in positions else positions[0]
     measure = st.get("measure") if st.get("measure") in measures else measures[0]
     tone = st.get("tone") or {}
@@ -196,9 +280,29 @@ def update_views(state: Mapping) -> dict:
     expl, declined = (None, "") if hidden or failed else compute.explain(tone, position, measure, tight)
     info = compute.measure_info()
     units = {k: v.unit for k, v in info.items()}
-
-    sag, front = figures.body_figures(res, base, view=st.get("view", "trunk"), hidden=hidden,
-                                      large=bool(st.get("present")))
+    present = bool(st.get("present"))
+    view = st.get("view", "trunk")
+    a = st.get("a") if isinstance(st.get("a"), Mapping) else None
+    pair = bool(st.get("ab")) and a is not None
+    notes = highlight_notes(st)
+    sag = figures.side_figure(res, base, view=view, hidden=hidden, large=present, highlight=notes,
+                              exaggerate=bool(st.get("exaggerate")), pair=pair,
+                              title="B (now): side view" if pair else None)
+    a_summary = None
+    if a is not None:
+        a_pos = a.get("position") if a.get("position") in positions else positions[0]
+        res_a = compute.solve(a.get("tone") or {}, a_pos, a.get("tight") or {})
+        a_summary = _summary(res_a, {"tone": a.get("tone") or {}, "tight": a.get("tight") or {}, "position": a_pos},
+                             units)
+    if pair:
+        sag_a = figures.side_figure(res_a, compute.baseline(a_pos), view=view, hidden=hidden, large=present,
+                                    highlight=highlight_notes(a), exaggerate=bool(st.get("exaggerate")), pair=True,
+                                    title="A (stored): side view")
+    else:
+        sag_a = figures.off_figure("Store a scenario as A, then tick “A/B side by side”.")
+    front = figures.front_figure(res, base, view=view, hidden=hidden) if st.get("front") else \
+        figures.off_figure("Front view: off")
+    top = figures.top_figure(res, base, hidden=hidden) if st.get("top") else figures.off_figure("Top view: off")
     rows = plot.measure_rows(res.metrics, res.baseline_metrics, info) if not hidden else \
         plot.measure_rows(base.metrics, base.metrics, info)
     if hidden:
@@ -210,7 +314,7 @@ def update_views(state: Mapping) -> dict:
 
     patch, n_frames, frame_names = figures.graph_patch(compute.graph(), graph_static(), res, base,
                                                        expl.path if expl else (), hidden=hidden or not (tone or tight),
-                                                       pos=compute.graph_positions())
+                                                       pos=compute.graph_positions(), compact=present)
     preset = preset_by_id(st["preset"]) if st.get("preset") else None
     if preset is not None:
         v = preset_verdict(preset.id)
@@ -221,20 +325,25 @@ def update_views(state: Mapping) -> dict:
                                          catalogue=catalogue)]
     else:
         active = [html.P("No preset loaded: the claims below come from the seed articles; load one to test it.")]
-    classes = ["app"] + (["present"] if st.get("present") else []) + (["predict"] if st.get("predict") else []) + \
+    le = lesson_by_id(st.get("lesson")) if present else None
+    classes = ["app"] + (["present"] if present else []) + (["predict"] if st.get("predict") else []) + \
         (["hidden-result"] if hidden else []) + (["revealed"] if st.get("predict") and st.get("reveal") else []) + \
-        (["no-explanation"] if expl is None else [])
+        (["no-explanation"] if expl is None else []) + (["front-on"] if st.get("front") else []) + \
+        (["top-on"] if st.get("top") else []) + (["ab-on"] if pair else []) + (["has-a"] if a else [])
     ms_server = (time.perf_counter() - t0) * 1000
     status = (f"Baseline (resting tone), {position}." if not (tone or tight) else
               f"{'Solved' if res.ok else 'Failed'}: {res.message} ({ms_server:.0f} ms).")
     if hidden:
         status = "Predict first: the result is hidden until you press Reveal."
+    summary = _summary(res, st, units)
     return {
         f"{ids.SAGITTAL}.figure": sag,
+        f"{ids.SAGITTAL_A}.figure": sag_a,
         f"{ids.FRONTAL}.figure": front,
+        f"{ids.TOP}.figure": top,
         f"{ids.MEASURES_TABLE}.children": components.measures_table(rows, hidden=hidden, failed=bool(failed)),
         f"{ids.PI_LL}.children": components.pi_ll_flag(res.metrics, hidden=hidden),
-        f"{ids.KEY_MEASURES}.children": components.key_measures(rows, hidden=hidden),
+        f"{ids.KEY_MEASURES}.children": components.key_measures(rows, hidden=hidden, focus=measure if le else None),
         f"{ids.WHY_TEXT}.children": components.why_text(expl, measure, hidden=hidden, failed=failed,
                                                         declined=declined),
         f"{ids.WATERFALL}.figure": wf,
@@ -243,24 +352,44 @@ def update_views(state: Mapping) -> dict:
         f"{ids.GRAPH_STEP}.max": max(n_frames - 1, 0),
         f"{ids.GRAPH_STEP}.value": max(n_frames - 1, 0),
         f"{ids.GRAPH_FRAME}.children": frame_names[-1] if frame_names else "no propagation (baseline)",
-        f"{ids.RESULT}.data": _summary(res, st, units),
+        f"{ids.RESULT}.data": summary,
         f"{ids.ACTIVE_PRESET}.children": active,
         f"{ids.ROOT}.className": " ".join(classes),
         f"{ids.STATUS}.children": status,
         f"{ids.PREDICT}.children": "Predict: on" if st.get("predict") else "Predict first",
-        f"{ids.PRESENT}.children": "Exit presentation" if st.get("present") else "Presentation",
+        f"{ids.PRESENT}.children": "Exit projector" if present else "Projector",
+        f"{ids.RESET}.children": "↺ Reset lesson" if le else "Reset to baseline",
         f"{ids.TIGHT_LIST}.children": components.tightness_list(tight, compute.tightness_joints()),
+        f"{ids.PREDICTION_FEEDBACK}.children": prediction_feedback(prediction, st, summary),
+        f"{ids.COMPARE}.children": components.compare_table(a_summary, summary, list(measures), units),
+        f"{ids.LESSON_QUESTION}.children": components.lesson_question(le),
     }
 
 
 #: Outputs of :func:`update_views`, in callback order.
 UPDATE_OUTPUTS = (
-    (ids.SAGITTAL, "figure"), (ids.FRONTAL, "figure"), (ids.MEASURES_TABLE, "children"), (ids.PI_LL, "children"),
-    (ids.KEY_MEASURES, "children"), (ids.WHY_TEXT, "children"), (ids.WATERFALL, "figure"), (ids.DRIVERS, "figure"),
-    (ids.GRAPH, "figure"), (ids.GRAPH_STEP, "max"), (ids.GRAPH_STEP, "value"), (ids.GRAPH_FRAME, "children"),
-    (ids.RESULT, "data"), (ids.ACTIVE_PRESET, "children"), (ids.ROOT, "className"), (ids.STATUS, "children"),
-    (ids.PREDICT, "children"), (ids.PRESENT, "children"), (ids.TIGHT_LIST, "children"),
+    (ids.SAGITTAL, "figure"), (ids.SAGITTAL_A, "figure"), (ids.FRONTAL, "figure"), (ids.TOP, "figure"),
+    (ids.MEASURES_TABLE, "children"), (ids.PI_LL, "children"), (ids.KEY_MEASURES, "children"),
+    (ids.WHY_TEXT, "children"), (ids.WATERFALL, "figure"), (ids.DRIVERS, "figure"), (ids.GRAPH, "figure"),
+    (ids.GRAPH_STEP, "max"), (ids.GRAPH_STEP, "value"), (ids.GRAPH_FRAME, "children"), (ids.RESULT, "data"),
+    (ids.ACTIVE_PRESET, "children"), (ids.ROOT, "className"), (ids.STATUS, "children"), (ids.PREDICT, "children"),
+    (ids.PRESENT, "children"), (ids.RESET, "children"), (ids.TIGHT_LIST, "children"),
+    (ids.PREDICTION_FEEDBACK, "children"), (ids.COMPARE, "children"), (ids.LESSON_QUESTION, "children"),
 )
+#: Outputs that a change of the prediction choice alone leaves as they are.
+_PREDICTION_ONLY = {f"{ids.PREDICTION_FEEDBACK}.children"}
+
+
+def apply(trigger: Any, *, prediction: str | None = None, **controls) -> dict:
+    """One control change, whole: :func:`next_state` then :func:`update_views` (the callback's
+    single round trip). ``controls`` are :func:`next_state`'s keyword arguments. Returns
+    ``{"next": next_state's answer, "views": update_views' answer}``; ``views`` is None when
+    nothing but the prediction choice changed (only its feedback is recomputed then,
+    ``{"feedback": ...}``)."""
+    nxt = next_state(trigger, **controls)
+    if trigger == ids.PREDICTION and controls.get("state") and nxt["state"] == dict(controls["state"]):
+        return {"next": nxt, "views": None, "feedback": prediction_feedback(prediction, nxt["state"], None)}
+    return {"next": nxt, "views": update_views(nxt["state"], prediction=prediction)}
 
 
 # --------------------------------------------------------------------------- small views
@@ -281,6 +410,11 @@ def prediction_feedback(choice: str | None, state: Mapping | None, result: Mappi
     if not state.get("reveal"):
         return (f"Which way will {label} move? " + (f"Prediction noted: {choice}. Press Reveal." if choice else
                                                       "Choose, then press Reveal."))
+    if result is None:  # the choice changed alone: the (memoised) result of the state
+        position = state.get("position") or compute.positions()[0]
+        res = compute.solve(state.get("tone") or {}, position, state.get("tight") or {})
+        units = {k: v.unit for k, v in compute.measure_info().items()}
+        result = _summary(res, {**state, "position": position}, units)
     if not result or result.get("metrics", {}).get(measure) is None:
         return "No result to compare with."
     d = result["metrics"][measure] - result["baseline"][measure]
@@ -327,35 +461,46 @@ def export_json(summary: Mapping) -> str:
 def register(app) -> None:
     """Attach the callbacks to ``app``."""
 
-    @app.callback(
+    sync_outputs = [
         Output(ids.URL, "search"), Output({"type": ids.TONE, "muscle": ALL}, "value"),
-        Output(ids.POSITION, "value"), Output(ids.MEASURE, "value"), Output(ids.VIEW, "value"),
-        Output(ids.STATE, "data"), Output(ids.BANNER, "children"), Output(ids.TIGHT_DEG, "value"),
-        Input(ids.URL, "search"), Input({"type": ids.TONE, "muscle": ALL}, "value"), Input(ids.RESET, "n_clicks"),
+        Output({"type": ids.LESSON_TONE, "name": ALL}, "value"), Output({"type": ids.LESSON_ROW, "name": ALL}, "className"),
+        Output(ids.POSITION, "value"), Output(ids.MEASURE, "value"), Output(ids.VIEW, "value"), Output(ids.DRAW, "value"),
+        Output(ids.LESSON, "value"), Output(ids.STATE, "data"), Output(ids.BANNER, "children"),
+        Output(ids.TIGHT_DEG, "value"),
+    ]
+    view_outputs = [Output(i, p, allow_duplicate=(i == ids.GRAPH)) for i, p in UPDATE_OUTPUTS]
+
+    @app.callback(
+        *sync_outputs, *view_outputs,
+        Input(ids.URL, "search"), Input({"type": ids.TONE, "muscle": ALL}, "value"),
+        Input({"type": ids.LESSON_TONE, "name": ALL}, "value"), Input(ids.RESET, "n_clicks"),
         Input({"type": ids.PRESET_LOAD, "preset": ALL}, "n_clicks"), Input(ids.POSITION, "value"),
-        Input(ids.MEASURE, "value"), Input(ids.VIEW, "value"), Input(ids.PRESENT, "n_clicks"),
-        Input(ids.PREDICT, "n_clicks"), Input(ids.REVEAL, "n_clicks"),
+        Input(ids.MEASURE, "value"), Input(ids.VIEW, "value"), Input(ids.DRAW, "value"), Input(ids.LESSON, "value"),
+        Input(ids.PRESENT, "n_clicks"), Input(ids.PREDICT, "n_clicks"), Input(ids.REVEAL, "n_clicks"),
+        Input(ids.STORE_A, "n_clicks"), Input(ids.CLEAR_A, "n_clicks"), Input(ids.PREDICTION, "value"),
         Input(ids.TIGHT_MUSCLE, "value"), Input(ids.TIGHT_DEG, "value"), Input(ids.TIGHT_CLEAR, "n_clicks"),
-        State(ids.LINK, "value"), State({"type": ids.TONE, "muscle": ALL}, "id"), State(ids.STATE, "data"),
+        State(ids.LINK, "value"), State({"type": ids.TONE, "muscle": ALL}, "id"),
+        State({"type": ids.LESSON_TONE, "name": ALL}, "id"), State(ids.STATE, "data"),
+        prevent_initial_call="initial_duplicate",
     )
-    def _sync(search, values, _reset, preset_clicks, position, measure, view, _present, _predict, _reveal,
-              tight_muscle, tight_deg, _clear, link, slider_ids, state):
+    def _apply(search, values, lesson_values, _reset, preset_clicks, position, measure, view, draw, lesson,
+               _present, _predict, _reveal, _store, _clear, prediction, tight_muscle, tight_deg, _tclear,
+               link, slider_ids, lesson_ids, state):
         trigger = ctx.triggered_id
         if isinstance(trigger, Mapping) and trigger.get("type") == ids.PRESET_LOAD and not any(preset_clicks or []):
             trigger = "ignored"  # buttons re-rendered, not clicked
-        out = next_state(trigger, search=search, values=values, slider_ids=slider_ids, position=position,
-                         measure=measure, view=view, link=link, state=state, tight_muscle=tight_muscle,
-                         tight_deg=tight_deg)
-        return (out["search"] if out["search"] != (search or "") else no_update, out["values"], out["position"],
-                out["measure"], out["view"], out["state"], components.banner(out["messages"]), out["tight_deg"])
-
-    @app.callback(*[Output(i, p, allow_duplicate=(i == ids.GRAPH)) for i, p in UPDATE_OUTPUTS],
-                  Input(ids.STATE, "data"), prevent_initial_call="initial_duplicate")
-    def _update(state):
-        if state is None:
-            return tuple(no_update for _ in UPDATE_OUTPUTS)
-        out = update_views(state)
-        return tuple(out[f"{i}.{p}"] for i, p in UPDATE_OUTPUTS)
+        out = apply(trigger, prediction=prediction, search=search, values=values, slider_ids=slider_ids,
+                    position=position, measure=measure, view=view, link=link, state=state,
+                    tight_muscle=tight_muscle, tight_deg=tight_deg, lesson_values=lesson_values,
+                    lesson_ids=lesson_ids, lesson=lesson, draw=draw)
+        n = out["next"]
+        sync = (n["search"] if n["search"] != (search or "") else no_update, n["values"], n["lesson_values"],
+                n["lesson_rows"], n["position"], n["measure"], n["view"], n["draw"], n["lesson"], n["state"],
+                components.banner(n["messages"]), n["tight_deg"])
+        if out["views"] is None:
+            return sync + tuple(out["feedback"] if f"{i}.{p}" in _PREDICTION_ONLY else no_update
+                                for i, p in UPDATE_OUTPUTS)
+        return sync + tuple(out["views"][f"{i}.{p}"] for i, p in UPDATE_OUTPUTS)
 
     @app.callback(Output({"type": ids.PRESET_VERDICT, "preset": ALL}, "children"),
                   Input(ids.URL, "pathname"), State({"type": ids.PRESET_VERDICT, "preset": ALL}, "id"))
@@ -376,21 +521,6 @@ def register(app) -> None:
             if node is None:
                 return no_update, no_update
         return node_view(node), node if node != selected else no_update
-
-    @app.callback(Output(ids.PREDICTION_FEEDBACK, "children"),
-                  Input(ids.PREDICTION, "value"), Input(ids.STATE, "data"), Input(ids.RESULT, "data"))
-    def _prediction(choice, state, result):
-        return prediction_feedback(choice, state, result)
-
-    @app.callback(Output(ids.SCENARIO_A, "data"), Input(ids.STORE_A, "n_clicks"), Input(ids.CLEAR_A, "n_clicks"),
-                  State(ids.RESULT, "data"), prevent_initial_call=True)
-    def _store_a(_store, _clear, result):
-        return None if ctx.triggered_id == ids.CLEAR_A else result
-
-    @app.callback(Output(ids.COMPARE, "children"), Input(ids.SCENARIO_A, "data"), Input(ids.RESULT, "data"))
-    def _compare(a, b):
-        units = {k: v.unit for k, v in compute.measure_info().items()}
-        return components.compare_table(a, b, list(compute.measures()), units)
 
     @app.callback(Output(ids.DOWNLOAD, "data"), Input(ids.EXPORT_CSV, "n_clicks"), Input(ids.EXPORT_JSON, "n_clicks"),
                   State(ids.RESULT, "data"), prevent_initial_call=True)

@@ -106,11 +106,21 @@ def pi_ll_flag(metrics: Mapping[str, float], *, hidden: bool = False) -> list:
     return [html.Span(f"PI − LL {v:+.1f}°: within ±10° (no spinopelvic mismatch)")]
 
 
-def key_measures(rows: Sequence[Mapping], *, hidden: bool = False) -> list:
-    """Big-number tiles for presentation mode."""
+def lesson_question(lesson: Any) -> list:
+    """The lesson's title and prediction question (projector mode)."""
+    if lesson is None:
+        return []
+    return [html.H2(lesson.title, className="lesson-title"), html.P(lesson.question, className="lesson-ask")]
+
+
+def key_measures(rows: Sequence[Mapping], *, hidden: bool = False, focus: str | None = None) -> list:
+    """Big-number tiles for presentation mode; ``focus`` (a lesson's measure) comes first."""
     by = {r["name"]: r for r in rows}
     tiles = []
-    for name in KEY_MEASURES:
+    names = list(KEY_MEASURES)
+    if focus and focus in by:
+        names = [focus] + [n for n in names if n != focus][: len(KEY_MEASURES) - 1]
+    for name in names:
         r = by.get(name)
         if r is None:
             continue
@@ -268,7 +278,9 @@ box next to it takes typed values. Tab to a slider and use the arrow keys (0.01 
 right* on, moving one side moves the other too. *Reset* returns to the baseline.
 
 **Reading the result.** The side view shows the solved posture (baseline in grey behind) with the changed
-angles labelled; muscle colour and width show force. The measures table gives every measure with its
+angles labelled; the muscles you changed are magenta, with arrowheads along their line of pull; the others'
+colour and width show force. *Exaggerate changes ×3* draws a small change larger (the numbers stay true);
+*Front view* and *Top view* add the left-right pictures. The measures table gives every measure with its
 normal band (hover the band for its source); values outside it are flagged. The *Why* panel explains one
 measure: which muscles drove it, how the moments at the key joint changed, and the path through the graph.
 
@@ -278,12 +290,13 @@ the list) for its relations and the evidence behind them.
 
 **Class use.** Every setting is in the page address: copy it to share the exact view. *Predict first* hides
 the result until you press *Reveal*. *Store as A* keeps a scenario for side-by-side comparison.
-*Presentation* enlarges the essentials for a projector. *CSV* / *JSON* download the numbers; each figure's
+*Projector* (or `?lesson=desk_sitter`) is the lesson mode for a projector: big sliders for the lesson's muscles
+only, a reset, predict-then-reveal, play/pause/step for the propagation and A/B side by side, all by keyboard. *CSV* / *JSON* download the numbers; each figure's
 camera button saves a PNG.
 
-**The front view.** Next to the side view, the body seen from the front: its left is on your right. Left-right
+**The front view** (tick *Front view*). Next to the side view, the body seen from the front: its left is on your right. Left-right
 effects are small (often under a degree, a few millimetres), so the front view draws them several times
-larger and says how many; the numbers in the figure and the table are true. The small view under it shows the pelvis from
+larger and says how many; the numbers in the figure and the table are true. *Top view* shows the pelvis from
 above, for pelvic rotation. The left-right posture is modelled standing only.
 
 **Limits.** The left-right measures exist standing only; lying, they show "standing only". The articles'

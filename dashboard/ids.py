@@ -11,7 +11,6 @@ ROOT = "app-root"
 URL = "url"
 STATE = "state-store"
 RESULT = "result-store"
-SCENARIO_A = "scenario-a-store"
 BANNER = "message-banner"
 STATUS = "solver-status"
 
@@ -24,6 +23,7 @@ PREDICT = "predict-toggle"
 REVEAL = "reveal-button"
 STORE_A = "store-a-button"
 CLEAR_A = "clear-a-button"
+AB = "ab-toggle"
 EXPORT_CSV = "export-csv"
 EXPORT_JSON = "export-json"
 DOWNLOAD = "download"
@@ -39,8 +39,16 @@ TIGHT_LIST = "tightness-list"
 
 # body views
 VIEW = "body-view-select"
+DRAW = "draw-options"
 SAGITTAL = "sagittal-figure"
+SAGITTAL_A = "sagittal-a-figure"
 FRONTAL = "frontal-figure"
+TOP = "top-figure"
+
+# lesson (projector) mode
+LESSON = "lesson-select"
+LESSON_PANEL = "lesson-panel"
+LESSON_QUESTION = "lesson-question"
 
 # measures
 MEASURES_TABLE = "measures-table"
@@ -77,6 +85,8 @@ TONE = "tone-slider"
 TONE_ROW = "tone-row"
 PRESET_LOAD = "preset-load"
 PRESET_VERDICT = "preset-verdict"
+LESSON_TONE = "lesson-slider"
+LESSON_ROW = "lesson-row"
 
 
 def tone(muscle_id: str) -> dict:
@@ -92,3 +102,13 @@ def preset_load(preset_id: str) -> dict:
 def preset_verdict(preset_id: str) -> dict:
     """Where one preset card shows the model's verdict."""
     return {"type": PRESET_VERDICT, "preset": preset_id}
+
+
+def lesson_tone(name: str) -> dict:
+    """The big slider of one lesson control (a muscle, bilateral name or group the API accepts)."""
+    return {"type": LESSON_TONE, "name": name}
+
+
+def lesson_row(name: str) -> dict:
+    """The row holding one lesson control (shown only in the lessons that use it)."""
+    return {"type": LESSON_ROW, "name": name}

@@ -11,6 +11,7 @@ from dash import dcc, html
 from musclesim import plot
 
 from . import components, compute, figures, ids
+from .lessons import LESSONS, all_controls, control_label
 from .presets import available_presets
 from .state import VIEWS
 
@@ -115,18 +116,37 @@ def header(positions) -> html.Header:
                      className="control-group", role="group", **{"aria-label": "Position"}),
             dcc.Checklist(id=ids.LINK, options=[{"label": "Link left and right", "value": "link"}], value=["link"],
                           className="check"),
-            html.Button("Reset to baseline", id=ids.RESET, className="btn"),
-            html.Button("Predict first", id=ids.PREDICT, className="btn", **{"aria-pressed": "false"}),
+            html.Div([html.Span("Lesson", id="lesson-label", className="label"),
+                      dcc.Dropdown(id=ids.LESSON, options=[{"label": le.title, "value": le.id} for le in LESSONS],
+                                   value=None, clearable=False, searchable=False, placeholder="Choose a lesson…",
+                                   className="lesson-select")],
+                     className="control-group lesson-group", **{"data-labelledby": "lesson-label"}),
+            html.Button("Reset to baseline", id=ids.RESET, className="btn btn-reset"),
+            html.Button("Predict first", id=ids.PREDICT, className="btn btn-predict"),
             html.Button("Reveal", id=ids.REVEAL, className="btn btn-reveal"),
-            html.Button("Store as A", id=ids.STORE_A, className="btn"),
+            html.Button("Store as A", id=ids.STORE_A, className="btn btn-store-a",
+                        title="Keep the current scenario as A, to compare with what you do next"),
+            html.Button("Clear A", id=ids.CLEAR_A, className="btn btn-clear-a"),
             html.Button("CSV", id=ids.EXPORT_CSV, className="btn", title="Download measures and tones as CSV",
                         **{"aria-label": "Download measures and tones as CSV"}),
             html.Button("JSON", id=ids.EXPORT_JSON, className="btn", title="Download measures and tones as JSON",
                         **{"aria-label": "Download measures and tones as JSON"}),
-            html.Button("Presentation", id=ids.PRESENT, className="btn btn-present"),
+            html.Button("Projector", id=ids.PRESENT, className="btn btn-present",
+                        title="Projector / lesson mode: big controls, only the lesson's muscles"),
             html.A("Help", href="#" + ids.HELP, className="btn link"),
         ], className="toolbar"),
     ], className="header")
+
+
+#: The drawing options: (value, label).
+DRAW_OPTIONS = (("exaggerate", f"Exaggerate changes ×{plot.SAGITTAL_EXAGGERATION} (drawing only)"),
+                ("front", "Front view"), ("top", "Top view"), ("ab", "A/B side by side"))
+
+
+def _body_graph(fig_id: str, css: str, filename: str) -> html.Div:
+    return html.Div(dcc.Graph(id=fig_id, className="fig", config=_graph_config(filename),
+                              figure=figures.hidden_figure("Loading…", height=figures.BODY_HEIGHT)),
+                    className=f"body-fig {css}")
 
 
 def body_panel() -> html.Section:
@@ -134,28 +154,55 @@ def body_panel() -> html.Section:
         html.Div([html.H2("Posture"),
                   dcc.RadioItems(id=ids.VIEW, options=[{"label": "Pelvis and spine", "value": "trunk"},
                                                        {"label": "Whole body", "value": "body"}],
-                                 value=VIEWS[0], inline=True, className="radio")], className="panel-head"),
+                                 value=VIEWS[0], inline=True, className="radio view-radio"),
+                  dcc.Checklist(id=ids.DRAW, options=[{"label": lab, "value": v} for v, lab in DRAW_OPTIONS],
+                                value=[], inline=True, className="check draw-options")],
+                 className="panel-head"),
         html.Div(id=ids.STATUS, className="status", role="status"),
         html.Div([
-            html.Div(dcc.Graph(id=ids.SAGITTAL, className="fig", config=_graph_config("musclesim_sagittal"),
-                               figure=figures.hidden_figure("Loading…", height=figures.BODY_HEIGHT)),
-                     className="body-fig sagittal"),
-            html.Div(dcc.Graph(id=ids.FRONTAL, className="fig", config=_graph_config("musclesim_frontal"),
-                               figure=figures.hidden_figure("Loading…", height=figures.BODY_HEIGHT)),
-                     className="body-fig frontal"),
+            _body_graph(ids.SAGITTAL_A, "sagittal-a", "musclesim_sagittal_A"),
+            _body_graph(ids.SAGITTAL, "sagittal", "musclesim_sagittal"),
+            _body_graph(ids.FRONTAL, "frontal", "musclesim_frontal"),
+            _body_graph(ids.TOP, "top", "musclesim_top"),
         ], className="body-views"),
-        html.P(["Grey: baseline pose. Muscles: colour and width show force (dotted: right side, drawn on the "
-                "left's path in this sagittal model). ", html.Span("Dashed orange", className="key-asis"),
-                ": ASIS–PSIS line (pelvic tilt). ", html.Span("Blue", className="key-endplate"),
-                ": S1, L1, T12 and T4 endplates (lordosis and kyphosis). ⊕: centre of mass."], className="key"),
-        html.P([html.Strong("Front view: ", className="key-asis"),
-                "seen from the front, so the body's left is on your right. ",
+        html.P([html.Span("Magenta", className="key-highlight"), ": the muscles you changed, arrows along their "
+                "line of pull. Grey outline: baseline pose. Other muscles: colour and width show force. ",
+                html.Span("Dashed orange", className="key-asis"), ": ASIS–PSIS line (pelvic tilt). ",
+                html.Span("Blue", className="key-endplate"), ": S1, L1, T12 and T4 endplates (lordosis and "
+                "kyphosis). ⊕: centre of mass."], className="key"),
+        html.P([html.Strong("Front and top views: ", className="key-asis"),
+                "seen from the front (and from above), so the body's left is on your right. ",
                 html.Strong(f"Left-right changes are drawn ×{figures.LATERAL_EXAGGERATION}", className="key-asis"),
                 " so the direction shows (the numbers are true). Dashed orange: the iliac crests (obliquity) "
-                "against a dotted level line; the spine against a dotted plumb line from S1; thick muscles: "
-                "activation changed. Below it, the pelvis from above (rotation). Standing only."],
+                "against a dotted level line; the spine against a dotted plumb line from S1. Standing only."],
                className="key key-frontal", id="frontal-key"),
     ], className="panel body", **{"aria-label": "Body views"})
+
+
+def lesson_panel() -> html.Section:
+    """Projector mode's controls: the lesson's question and one big slider per lesson control
+    (all are in the page; the update shows only the chosen lesson's)."""
+    model = compute.get_model()
+    rows = []
+    for name in all_controls():
+        mids = model.names().get(name) or ()
+        rest = model.default_tone[mids[0]] if mids else 0.0
+        label = control_label(name)
+        rows.append(html.Div([
+            html.Div([html.Span(label, className="lesson-name"), html.Span(f"rest {rest:.2f}", className="lesson-rest")],
+                     className="lesson-label"),
+            html.Div(dcc.Slider(id=ids.lesson_tone(name), min=0, max=1, step=0.01, value=rest,
+                                marks={0: "0", 0.5: "0.5", 1: "1"}, updatemode="mouseup", className="lesson-slider"),
+                     className="lesson-slider-wrap", role="group",
+                     **{"aria-label": f"{label}: resting tone", "data-label": f"{label} resting tone (0 to 1)",
+                        "data-control": name}),
+        ], id=ids.lesson_row(name), className="lesson-row"))
+    return html.Section([
+        html.Div(id=ids.LESSON_QUESTION, className="lesson-question", **{"aria-live": "polite"}),
+        html.Div(rows, className="lesson-controls"),
+        html.P("Tab moves between controls; arrow keys move a slider (Page Up / Page Down: 0.1).",
+               className="note lesson-help"),
+    ], id=ids.LESSON_PANEL, className="panel lesson", **{"aria-label": "Lesson controls"})
 
 
 def measures_panel() -> html.Section:
@@ -239,7 +286,9 @@ def graph_static() -> dict:
     import json
 
     fig = json.loads(_graph_base_cached())
-    return {"data": [{"name": t.get("name"), "marker": t.get("marker")} for t in fig["data"]]}
+    return {"data": [{"name": t.get("name"), "marker": t.get("marker"), "mode": t.get("mode")} for t in fig["data"]],
+            "layout": {"margin": fig["layout"].get("margin"), "title": {"text": (fig["layout"].get("title") or {})
+                                                                         .get("text", "")}}}
 
 
 def presets_panel(positions) -> html.Section:
@@ -260,8 +309,7 @@ def presets_panel(positions) -> html.Section:
 
 def compare_panel() -> html.Section:
     return html.Section([
-        html.Div([html.H2("Compare A / B"), html.Button("Clear A", id=ids.CLEAR_A, className="btn")],
-                 className="panel-head"),
+        html.Div([html.H2("Compare A / B")], className="panel-head"),
         html.Div(id=ids.COMPARE, className="table-wrap"),
     ], className="panel compare-panel", **{"aria-label": "Compare scenarios"})
 
@@ -288,12 +336,12 @@ def build_layout() -> html.Div:
         dcc.Location(id=ids.URL, refresh=False),
         dcc.Store(id=ids.STATE, storage_type="memory"),
         dcc.Store(id=ids.RESULT, storage_type="memory"),
-        dcc.Store(id=ids.SCENARIO_A, storage_type="memory"),
         dcc.Download(id=ids.DOWNLOAD),
         header(positions),
         html.Div(id=ids.BANNER, className="banner", role="alert"),
         html.Main([
             tone_controls(model),
+            lesson_panel(),
             body_panel(),
             measures_panel(),
             why_panel(compute.measures()),

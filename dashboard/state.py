@@ -4,14 +4,19 @@ The whole view is a small dict, kept in a ``dcc.Store`` and mirrored in the URL 
 a copied link reproduces it::
 
     {"tone": {muscle id: value}, "tight": {muscle id: degrees}, "position": str, "measure": str,
-     "present": bool, "predict": bool, "reveal": bool, "preset": str | None, "view": "trunk" | "body"}
+     "present": bool, "predict": bool, "reveal": bool, "preset": str | None, "view": "trunk" | "body",
+     "lesson": str | None, "exaggerate": bool, "front": bool, "top": bool, "ab": bool,
+     "a": {"tone": {...}, "tight": {...}, "position": str} | None}
 
 ``tone`` holds only the muscles whose tone differs from the model's default, ``tight`` only the
 muscles with a contracture (degrees of motion lost, the API's ``tightness=``). In the URL each
 tone is a plain ``name=value`` pair (``?psoas_major_left=0.6``) and each tightness a
 ``tight.name=degrees`` pair (``?tight.psoas_major=10``); any name the API accepts works
-(``psoas_major=0.6`` sets both sides), checked by the API's own rules. The other keys are
-reserved: ``position``, ``measure``, ``present``, ``predict``, ``reveal``, ``preset``, ``view``.
+(``psoas_major=0.6`` sets both sides), checked by the API's own rules. The stored scenario A of
+an A/B comparison is written the same way behind ``a.`` (``a.psoas_major=0.4``,
+``a.tight.iliacus=10``, ``a.position=supine``; ``a=1`` alone: A is the baseline). The other keys
+are reserved: ``position``, ``measure``, ``present``, ``predict``, ``reveal``, ``preset``,
+``view``, ``lesson``, ``exaggerate``, ``front``, ``top``, ``ab``.
 Bad input never raises: :func:`parse_query` returns the state it could read with tone and
 tightness reset to the baseline, and the messages to show.
 """
@@ -23,8 +28,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-RESERVED = ("position", "measure", "present", "predict", "reveal", "preset", "view")
+FLAGS = ("present", "predict", "reveal", "exaggerate", "front", "top", "ab")
+RESERVED = ("position", "measure", "preset", "view", "lesson", *FLAGS)
 TIGHT_PREFIX = "tight."
+A_PREFIX = "a."
 VIEWS = ("trunk", "body")
 DEFAULT_MEASURE = "pelvic_tilt_deg"
 _TRUE = {"1", "true", "yes", "on"}
@@ -35,8 +42,10 @@ TONE_DECIMALS = 3
 
 def default_state(positions: Sequence[str], measures: Sequence[str]) -> dict:
     """The baseline view: default tone, the first position, pelvic tilt selected."""
-    return {"tone": {}, "tight": {}, "position": positions[0], "measure": DEFAULT_MEASURE if DEFAULT_MEASURE in measures else measures[0],
-            "present": False, "predict": False, "reveal": False, "preset": None, "view": VIEWS[0]}
+    return {"tone": {}, "tight": {}, "position": positions[0],
+            "measure": DEFAULT_MEASURE if DEFAULT_MEASURE in measures else measures[0],
+            "present": False, "predict": False, "reveal": False, "preset": None, "view": VIEWS[0],
+            "lesson": None, "exaggerate": False, "front": False, "top": False, "ab": False, "a": None}
 
 
 def clean_tone(model, tone: Mapping[str, float]) -> dict[str, float]:
@@ -96,7 +105,7 @@ def _flag(key: str, value: str, errors: list[str]) -> bool:
 
 
 def parse_query(search: str | None, model, positions: Sequence[str], measures: Sequence[str],
-                presets: Sequence[str] = ()) -> tuple[dict, list[str]]:
+                presets: Sequence[str] = (), lessons: Sequence[str] = ()) -> tuple[dict, list[str]]:
     """The state a URL query string describes, and the messages about what could not be used.
 
     Any bad tone (unknown name, value outside [0, 1], not a number) resets every tone to the
@@ -113,9 +122,26 @@ def parse_query(search: str | None, model, positions: Sequence[str], measures: S
         return state, [f"The link's settings could not be read ({exc}); showing the baseline."]
     tone: dict[str, str] = {}
     tight: dict[str, str] = {}
+    a_tone: dict[str, str] = {}
+    a_tight: dict[str, str] = {}
+    a_position, has_a = None, False
     for key, value in pairs:
         key = key.strip()
-        if key.startswith(TIGHT_PREFIX):
+        if key == "a" or key.startswith(A_PREFIX):
+            has_a = True
+            sub = key[len(A_PREFIX):]
+            if key == "a":
+                pass
+            elif sub == "position":
+                if value in positions:
+                    a_position = value
+                else:
+                    errors.append(f"Unknown position {value!r} for scenario A; using {positions[0]}.")
+            elif sub.startswith(TIGHT_PREFIX):
+                a_tight[sub[len(TIGHT_PREFIX):]] = value
+            else:
+                a_tone[sub] = value
+        elif key.startswith(TIGHT_PREFIX):
             tight[key[len(TIGHT_PREFIX):]] = value
         elif key == "position":
             if value in positions:
@@ -137,12 +163,18 @@ def parse_query(search: str | None, model, positions: Sequence[str], measures: S
                 state["view"] = value
             else:
                 errors.append(f"Unknown view {value!r} (use {' or '.join(VIEWS)}).")
-        elif key in ("present", "predict", "reveal"):
+        elif key == "lesson":
+            if value in lessons:
+                state["lesson"] = value
+            elif value:
+                errors.append(f"Unknown lesson {value!r}" + (f" (lessons: {', '.join(lessons)})." if lessons else "."))
+        elif key in FLAGS:
             state[key] = _flag(key, value, errors)
         else:
             tone[key] = value
     bad = []
-    for request, check in ((tone, validate_tone), (tight, validate_tight)):
+    for request, check in ((tone, validate_tone), (tight, validate_tight), (a_tone, validate_tone),
+                           (a_tight, validate_tight)):
         for name, value in request.items():  # check each, so the message lists every problem
             try:
                 check(model, {name: value})
@@ -151,9 +183,19 @@ def parse_query(search: str | None, model, positions: Sequence[str], measures: S
     if bad:
         errors += [f"{m}." for m in bad]
         errors.append("Showing the baseline tone" + (" and no tightness" if tight else "") + " instead.")
+        if has_a:
+            errors.append("Scenario A was left out.")
     else:
         state["tone"] = clean_tone(model, validate_tone(model, tone)) if tone else {}
         state["tight"] = clean_tight(validate_tight(model, tight)) if tight else {}
+        if has_a:
+            state["a"] = {"tone": clean_tone(model, validate_tone(model, a_tone)) if a_tone else {},
+                          "tight": clean_tight(validate_tight(model, a_tight)) if a_tight else {},
+                          "position": a_position or positions[0]}
+    if state["ab"] and not state["a"]:
+        state["ab"] = False
+    if state["lesson"] and not state["present"]:
+        state["present"] = True  # a lesson is a projector view
     return state, errors
 
 
@@ -197,9 +239,18 @@ def format_query(state: Mapping, model, positions: Sequence[str]) -> str:
         items.append(("preset", state["preset"]))
     if state.get("view") and state["view"] != VIEWS[0]:
         items.append(("view", state["view"]))
-    for flag in ("present", "predict", "reveal"):
+    if state.get("lesson"):
+        items.append(("lesson", state["lesson"]))
+    for flag in FLAGS:
         if state.get(flag):
             items.append((flag, "1"))
+    a = state.get("a")
+    if a:
+        a_items = [(A_PREFIX + name, f"{v:g}") for name, v in _compact(model, a.get("tone", {})).items()]
+        a_items += [(A_PREFIX + TIGHT_PREFIX + name, f"{v:g}") for name, v in _compact(model, a.get("tight", {})).items()]
+        if a.get("position") and a["position"] != positions[0]:
+            a_items.append((A_PREFIX + "position", a["position"]))
+        items += a_items or [("a", "1")]
     return "?" + urlencode(items) if items else ""
 
 

@@ -3,7 +3,7 @@
     musclesim run --set psoas_major=0.6 [--set ...] [--position standing] [--json] [--explain pelvic_tilt_deg]
     musclesim models
     musclesim graph [-o graph.json]
-    musclesim serve [--host 127.0.0.1] [--port 8050] [--frame-ancestors ORIGINS]
+    musclesim serve [--host 127.0.0.1] [--port 8050] [--workers N] [--threads T] [--frame-ancestors ORIGINS]
     musclesim scenario FILE... [--json|--csv] [-o OUT]
     musclesim sweep psoas_major 0:1:21 --metric pelvic_tilt_deg [--grid iliacus 0:0.5:6] [--json|--csv] [-o OUT]
     musclesim sensitivity pelvic_tilt_deg [-o tornado.html] [--json]
@@ -366,7 +366,8 @@ def cmd_serve(args) -> int:
         from dashboard.app import serve
     except ImportError as exc:  # pragma: no cover - depends on the install
         raise UsageError(f"the dashboard is not available in this install ({exc})") from None
-    serve(host=args.host, port=args.port, frame_ancestors=args.frame_ancestors)
+    serve(host=args.host, port=args.port, threads=args.threads, frame_ancestors=args.frame_ancestors,
+          workers=args.workers)
     return 0
 
 
@@ -403,12 +404,17 @@ def build_parser() -> argparse.ArgumentParser:
     claims.add_argument("--json", action="store_true")
     claims.add_argument("--model", default=None)
     claims.set_defaults(func=cmd_claims)
-    serve = sub.add_parser("serve", help="start the dashboard (production WSGI server)")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8050)
-    serve.add_argument("--frame-ancestors", metavar="ORIGINS",
-                       help="origins allowed to show the dashboard in a frame, e.g. for a presentation: "
-                            "'https://school.example' (default: none; see SECURITY.md)")
+    serve = sub.add_parser("serve", help="start the dashboard (gunicorn, one worker process per core)")
+    try:
+        from dashboard.__main__ import add_serve_arguments
+    except ImportError:  # pragma: no cover - an install without the dashboard: cmd_serve says so
+        serve.add_argument("--host", default="127.0.0.1")
+        serve.add_argument("--port", type=int, default=8050)
+        serve.add_argument("--workers", type=int, default=None)
+        serve.add_argument("--threads", type=int, default=None)
+        serve.add_argument("--frame-ancestors", metavar="ORIGINS")
+    else:
+        add_serve_arguments(serve)
     serve.set_defaults(func=cmd_serve)
 
     scen = sub.add_parser("scenario", help="run scenario files (TOML) and print a tidy table")

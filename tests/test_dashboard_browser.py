@@ -157,6 +157,28 @@ def figure_texts(page, selector: str) -> list[str]:
     return page.locator(f"{selector} .annotation-text").evaluate_all("els => els.map(e => e.textContent)")
 
 
+class CallbackRequests(list):
+    """The callback requests (POST /_dash-update-component) a page sends while it is watched."""
+
+    def __init__(self, page):
+        super().__init__()
+        self.page = page
+        page.on("request", self._seen)
+
+    def _seen(self, request) -> None:
+        if request.method == "POST" and request.url.split("?")[0].endswith(UPDATE):
+            self.append(request.url)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.page.remove_listener("request", self._seen)
+
+
+UPDATE = "/_dash-update-component"
+
+
 def slider_thumb(page, muscle: str):
     return page.locator(f'[data-muscle="{muscle}"] [role="slider"]')
 
@@ -183,16 +205,17 @@ def test_page_loads_without_console_errors(msd_server, msd_page):
     model = compute.get_model()
     assert msd_page.title().startswith("musclesim")
     # a slider and a labelled number box per muscle
-    assert msd_page.locator('[role="slider"][aria-label$="resting tone (0 to 1)"]').count() == len(model.muscle_ids)
-    assert msd_page.locator('input[type="number"][aria-label$="resting tone (0 to 1)"]').count() == len(model.muscle_ids)
+    assert msd_page.locator('#tone-controls [role="slider"][aria-label$="resting tone (0 to 1)"]').count() == len(model.muscle_ids)
+    assert msd_page.locator('#tone-controls input[type="number"][aria-label$="resting tone (0 to 1)"]').count() == len(model.muscle_ids)
     assert measure_value(msd_page, "pelvic_tilt_deg") == baseline_tilt_text()
     assert msd_page.locator("#message-banner").inner_text().strip() == ""
     # every measure is listed, the side-view ones and the left-right ones in two groups
     assert msd_page.locator("#measures-table tbody tr[data-measure]").count() == len(compute.measures())
     assert msd_page.locator("#measures-table tr.group").count() == 2
-    assert msd_page.locator("#sagittal-figure .scatterlayer .trace").count() > len(model.muscle_ids)
-    assert msd_page.locator("#frontal-figure .scatterlayer .trace").count() > len(model.muscle_ids)
-    assert "left-right changes drawn ×10" in " ".join(figure_texts(msd_page, "#frontal-figure"))
+    bases = {i.base for i in model.instances}
+    assert msd_page.locator("#sagittal-figure .scatterlayer .trace").count() > len(bases)
+    assert not msd_page.locator("#frontal-figure").is_visible()  # front and top views on demand
+    assert not msd_page.locator("#top-figure").is_visible()
     assert msd_page.locator("#graph-figure .scatterlayer .trace").count() > 8
     # the dropdowns are named by their visible labels, not only by their current value
     assert "why-measure-label" in msd_page.locator("#why-measure-select").get_attribute("aria-labelledby")
@@ -208,11 +231,19 @@ def test_keyboard_moves_left_psoas_and_updates_tilt(msd_app):
         sag_before = figure_texts(page, "#sagittal-figure")
         thumb = slider_thumb(page, "psoas_major_left")
         thumb.focus()
-        for _ in range(3):
+        with CallbackRequests(page) as sent:
+            thumb.press("PageUp")
+            page.wait_for_function(
+                "(b) => document.querySelector('#measures-table tr[data-measure=\"pelvic_tilt_deg\"] td')"
+                ".innerText.trim() !== b", arg=before)
+            settle(page)
+            assert len(sent) == 1, f"one slider change cost {len(sent)} server round trips"
+        mid = measure_value(page, "pelvic_tilt_deg")
+        for _ in range(2):
             thumb.press("PageUp")
         page.wait_for_function(
             "(b) => document.querySelector('#measures-table tr[data-measure=\"pelvic_tilt_deg\"] td')"
-            ".innerText.trim() !== b", arg=before)
+            ".innerText.trim() !== b", arg=mid)
         settle(page)
         assert float(thumb.get_attribute("aria-valuenow")) > 0.2
         assert float(slider_thumb(page, "psoas_major_right").get_attribute("aria-valuenow")) == pytest.approx(0.05)
@@ -221,6 +252,7 @@ def test_keyboard_moves_left_psoas_and_updates_tilt(msd_app):
         sag_after = figure_texts(page, "#sagittal-figure")
         assert sag_after != sag_before, "the body figure did not change"
         assert any("pelvic tilt" in t and re.search(r"\([+-]\d", t) for t in sag_after), sag_after
+        assert any(t.startswith("psoas major (left)") for t in sag_after), sag_after  # the toned muscle, named
         assert "Pelvic tilt" in page.locator("#why-text").inner_text()  # the why panel explains it
         shot(page, "psoas_left_keyboard")
     finally:
@@ -232,6 +264,13 @@ def test_frontal_view_follows_the_one_sided_psoas(msd_app):
     left crest up and the trunk bending to the left, and says when it has nothing to show."""
     page = msd_app
     navigate(page, "")
+    page.locator("#draw-options input[value=front]").check()  # front and top views on demand
+    page.locator("#draw-options input[value=top]").check()
+    page.wait_for_function("() => location.search.includes('front=1') && location.search.includes('top=1')")
+    settle(page)
+    assert page.locator("#frontal-figure").is_visible() and page.locator("#top-figure").is_visible()
+    assert "left-right changes drawn ×10" in " ".join(figure_texts(page, "#frontal-figure"))
+    assert any("pelvic rotation" in t for t in figure_texts(page, "#top-figure"))
     before = figure_texts(page, "#frontal-figure")
     assert any("obliquity +0.0° (level)" in t for t in before), before
     page.locator('[data-preset="one_sided_psoas"] button').click()
@@ -266,7 +305,7 @@ def test_frontal_view_follows_the_one_sided_psoas(msd_app):
     finally:
         page.locator("#link-sides input").check()
     # lying: nothing left-right to show, and the view says so
-    navigate(page, "?position=supine&psoas_major_left=0.5")
+    navigate(page, "?position=supine&psoas_major_left=0.5&front=1")
     assert any("standing only" in t for t in figure_texts(page, "#frontal-figure"))
     assert "standing only" in page.locator('#measures-table tr[data-measure="pelvic_obliquity_deg"]').inner_text()
 
@@ -391,26 +430,142 @@ def test_bad_url_state_shows_message_and_baseline(msd_server, msd_page):
     assert measure_value(msd_page, "pelvic_tilt_deg") != baseline
 
 
-def test_presentation_mode_fits_a_projector(msd_app):
+def _boxes(page, selector: str) -> list[dict]:
+    return page.locator(selector).evaluate_all(
+        "els => els.map(e => { const r = e.getBoundingClientRect(); "
+        "return {text: e.textContent, x0: r.left, y0: r.top, x1: r.right, y1: r.bottom}; })")
+
+
+def _overlap(a: dict, b: dict) -> bool:
+    return a["x0"] < b["x1"] - 0.5 and b["x0"] < a["x1"] - 0.5 and a["y0"] < b["y1"] - 0.5 and b["y0"] < a["y1"] - 0.5
+
+
+def _in_view(page, selector: str) -> bool:
+    return page.locator(selector).evaluate(
+        "e => { const r = e.getBoundingClientRect(); return r.width > 0 && r.top >= 0 && r.left >= 0 && "
+        "r.bottom <= innerHeight && r.right <= innerWidth; }")
+
+
+def test_projector_lesson_at_1280x720(msd_app):
+    """Lesson mode at a projector's 1280x720: only the lesson's sliders, all in view without
+    scrolling; label boxes of the side view never overlap (real bounding boxes); everything
+    reachable by keyboard: the big sliders (one round trip each), reset, play/pause/step,
+    predict-then-reveal, A/B side by side. Saves docs/screenshots/projector.png."""
+    from dashboard.lessons import all_controls, lesson_by_id
+
     page = msd_app
     page.set_viewport_size({"width": 1280, "height": 720})
     try:
-        navigate(page, "?psoas_major=0.4&iliacus=0.4&preset=desk_sitter")
-        page.locator("#presentation-toggle").click()
+        navigate(page, "?lesson=desk_sitter")
         page.wait_for_function("() => document.getElementById('app-root').classList.contains('present')")
         settle(page)
-        page.wait_for_timeout(400)  # plotly resizes to the larger panel
         page.evaluate("window.scrollTo(0, 0)")
-        assert "present=1" in page.url
+        lesson = lesson_by_id("desk_sitter")
+        assert "lesson=desk_sitter" in page.url and "predict=1" in page.url
         assert not page.locator("#tone-controls").is_visible()
-        assert not page.locator("#graph-figure").is_visible()
-        assert page.locator("#key-measures .tile").count() == 4
-        for sel in ("#sagittal-figure", "#key-measures", "#active-preset .claim", "#why-text"):
-            box = page.locator(sel).bounding_box()
-            assert box and box["y"] >= 0 and box["y"] + box["height"] <= 721, f"{sel} does not fit 1280x720: {box}"
+        rows = {n: page.locator(f'[data-control="{n}"]').is_visible() for n in all_controls()}
+        assert {n for n, v in rows.items() if v} == set(lesson.controls), rows
+        for n in lesson.controls:  # every slider of the lesson visible without scrolling, and big
+            assert _in_view(page, f'[data-control="{n}"] [role="slider"]'), n
+            box = page.locator(f'[data-control="{n}"] [role="slider"]').bounding_box()
+            assert box["width"] >= 28, box
+        assert page.evaluate("document.documentElement.scrollHeight") <= 720
         assert page.evaluate("document.documentElement.scrollWidth") <= 1280
-        assert page.evaluate("parseFloat(getComputedStyle(document.querySelector('.tile-value')).fontSize)") >= 30
-        shot(page, "presentation")
+        assert lesson.question in page.locator("#lesson-question").inner_text()
+        assert measure_value(page, "pelvic_tilt_deg") == "?"  # predict first: hidden
+        for sel in ("#sagittal-figure", "#key-measures", "#reveal-button", "#graph-play", "#graph-next"):
+            assert _in_view(page, sel), sel
+
+        # keyboard: Tab from the top reaches every control of the lesson
+        page.locator("#lesson-select").focus()
+        seen = []
+        for _ in range(60):
+            page.keyboard.press("Tab")
+            seen.append(page.evaluate("() => { const e = document.activeElement; return (e.id || '') + '|' + "
+                                      "(e.getAttribute('aria-label') || '') + '|' + (e.value || ''); }"))
+        flat = " ".join(seen)
+        for needle in ("reset-baseline", "reveal-button", "store-a-button", "graph-play", "graph-next",
+                       "psoas major resting tone", "iliacus resting tone", "|exaggerate", "|ab", "|up"):
+            assert needle in flat, (needle, seen)
+
+        # a big slider by keyboard: one round trip; the hidden answer stays hidden until Reveal
+        thumb = page.locator('[data-control="psoas_major"] [role="slider"]')
+        thumb.focus()
+        with CallbackRequests(page) as sent:
+            thumb.press("ArrowRight")
+            page.wait_for_function("() => location.search.includes('psoas_major=0.41')")
+            settle(page)
+            assert len(sent) == 1, sent
+        assert measure_value(page, "pelvic_tilt_deg") == "?"
+        page.locator("#prediction-choice input[value=up]").focus()
+        page.keyboard.press("Space")
+        page.wait_for_function("() => document.getElementById('prediction-feedback').innerText.includes('noted: up')")
+        page.locator("#reveal-button").focus()
+        page.keyboard.press("Enter")
+        page.wait_for_function("() => location.search.includes('reveal=1')")
+        settle(page)
+        assert measure_value(page, "pelvic_tilt_deg") != "?"
+        assert "your prediction matches" in page.locator("#prediction-feedback").inner_text()
+
+        # play / pause / step the propagation by keyboard
+        label = page.locator("#graph-frame-label")
+        page.locator("#graph-next").focus()
+        page.keyboard.press("Enter")  # wraps to the first frame
+        page.wait_for_function("() => document.getElementById('graph-frame-label').innerText.startsWith('coupling 0')")
+        page.locator("#graph-play").focus()
+        page.keyboard.press("Enter")
+        page.wait_for_function("() => document.getElementById('graph-play').innerText.includes('Pause')")
+        page.wait_for_function("() => !document.getElementById('graph-frame-label').innerText.startsWith('coupling 0')")
+        page.keyboard.press("Enter")
+        page.wait_for_function("() => document.getElementById('graph-play').innerText.includes('Play')")
+        paused = label.inner_text()
+        page.wait_for_timeout(900)
+        assert label.inner_text() == paused  # paused means paused
+
+        # the label boxes of the side view, as drawn: none overlaps another
+        page.locator("#draw-options input[value=exaggerate]").check()
+        page.wait_for_function("() => location.search.includes('exaggerate=1')")
+        settle(page)
+        page.wait_for_timeout(300)
+        assert "exaggerated" in page.locator("#sagittal-figure .gtitle").text_content()
+        boxes = _boxes(page, "#sagittal-figure .annotation-text-g")
+        assert len(boxes) >= 6, boxes  # four measures, two toned muscles, the direction
+        for i, a in enumerate(boxes):
+            for b in boxes[i + 1:]:
+                assert not _overlap(a, b), (a, b)
+        assert page.locator("#sagittal-figure .scatterlayer .trace").count() > 10
+        shot(page, "projector")
+
+        # A/B side by side: store A, change B, both drawn, labels still apart
+        page.locator("#store-a-button").focus()
+        page.keyboard.press("Enter")
+        page.wait_for_function("() => document.getElementById('app-root').classList.contains('ab-on')")
+        thumb = page.locator('[data-control="iliacus"] [role="slider"]')
+        thumb.focus()
+        thumb.press("PageUp")
+        page.wait_for_function("() => location.search.includes('iliacus=0.5')")
+        settle(page)
+        page.wait_for_timeout(300)
+        assert page.locator("#sagittal-a-figure").is_visible() and page.locator("#sagittal-figure").is_visible()
+        a_box = page.locator("#sagittal-a-figure").bounding_box()
+        b_box = page.locator("#sagittal-figure").bounding_box()
+        assert a_box["x"] + a_box["width"] <= b_box["x"] + 1  # side by side
+        assert "A (stored)" in page.locator("#sagittal-a-figure .gtitle").text_content()
+        for fig in ("#sagittal-a-figure", "#sagittal-figure"):
+            boxes = _boxes(page, f"{fig} .annotation-text-g")
+            for i, a in enumerate(boxes):
+                for b in boxes[i + 1:]:
+                    assert not _overlap(a, b), (fig, a, b)
+        assert page.evaluate("document.documentElement.scrollHeight") <= 720
+        shot(page, "projector_ab")
+
+        # reset returns to the lesson's start
+        page.locator("#reset-baseline").focus()
+        page.keyboard.press("Enter")
+        page.wait_for_function("() => location.search.includes('psoas_major=0.4&') || "
+                               "location.search.includes('psoas_major=0.4&iliacus=0.4')")
+        settle(page)
+        assert measure_value(page, "pelvic_tilt_deg") == "?" and "a." not in page.url
         page.locator("#presentation-toggle").click()
         page.wait_for_function("() => !document.getElementById('app-root').classList.contains('present')")
     finally:

@@ -47,11 +47,17 @@ def G(model):
 # --------------------------------------------------------------------------- body views
 
 
-def test_sagittal_has_a_trace_per_muscle_and_the_asis_psis_line(model, res, base):
+def _bases(model):
+    return {i.base for i in model.instances}
+
+
+def test_sagittal_has_a_line_per_muscle_the_segments_and_the_asis_psis_line(model, res, base):
     fig = plot.sagittal_figure(res, base)
     assert isinstance(fig, go.Figure)  # validated by plotly
-    muscles = [t.meta for t in fig.data if t.meta]
-    assert sorted(muscles) == sorted(model.muscle_ids)
+    muscles = [t.meta for t in fig.data if t.meta and not t.meta.startswith("pull:")]
+    assert sorted(muscles) == sorted(_bases(model))  # both sides share a path: drawn once
+    names = {t.name for t in fig.data}
+    assert {"pelvis", "ribcage", "skull", "femur", "tibia", "foot", "spine"} <= names
     line = next(t for t in fig.data if t.name == "ASIS–PSIS line")
     lms = res.geometry["landmarks"]
     assert (line.x[0], line.y[0]) == pytest.approx(lms["pelvis.psis"], abs=1e-4)
@@ -60,13 +66,27 @@ def test_sagittal_has_a_trace_per_muscle_and_the_asis_psis_line(model, res, base
     assert fig.data[0].name.startswith("baseline")
 
 
+def test_bone_outlines_follow_the_pose(res, base):
+    """The segments are drawn from the pose: the femur runs hip to knee, the skull sits at the
+    ear, and a different pose moves them."""
+    shapes = plot.bone_outlines(res.geometry)
+    hip, knee = res.geometry["joints"]["hip"], res.geometry["joints"]["knee"]
+    femur = shapes["femur"][0]
+    assert min(p[1] for p in femur) == pytest.approx(knee[1], abs=0.04)
+    assert max(p[1] for p in femur) == pytest.approx(hip[1], abs=0.04)
+    tragus = res.geometry["landmarks"]["head_neck.tragus"]
+    skull = shapes["skull"][0]
+    cx, cy = sum(p[0] for p in skull) / len(skull), sum(p[1] for p in skull) / len(skull)
+    assert math.hypot(cx - tragus[0], cy - tragus[1]) < 0.1
+    assert plot.bone_outlines(base.geometry)["pelvis"] != shapes["pelvis"]
+
+
 def test_sagittal_line_width_and_colour_follow_force(res, base):
     fig = plot.sagittal_figure(res, base, as_dict=True)
-    traces = {t["meta"]: t for t in fig["data"] if t.get("meta")}
+    traces = {t["meta"]: t for t in fig["data"] if t.get("meta") and t.get("name") == "muscles"}
     forces = res.muscle_force_N
-    by_force = sorted((m for m in traces if m.endswith("_left")), key=lambda m: forces[m])
+    by_force = sorted(traces, key=lambda b: max(forces.get(b + "_left", 0.0), forces.get(b, 0.0)))
     weakest, strongest = by_force[0], by_force[-1]
-    assert forces[strongest] > forces[weakest]
     assert traces[strongest]["line"]["width"] > traces[weakest]["line"]["width"]
     assert traces[strongest]["line"]["color"] != traces[weakest]["line"]["color"]
     assert plot.force_width(0) < plot.force_width(100) < plot.force_width(plot.FORCE_SCALE_N) == plot.force_width(1e6)
@@ -74,12 +94,103 @@ def test_sagittal_line_width_and_colour_follow_force(res, base):
 
 def test_sagittal_annotates_the_changed_angles(res, base):
     fig = plot.sagittal_figure(res, base, as_dict=True)
-    texts = {a.get("name"): a["text"] for a in fig["layout"]["annotations"] if a.get("name")}
+    texts = {a["name"]: a["text"] for a in fig["layout"]["annotations"] if a.get("name", "").endswith(("_deg", "_mm"))}
     assert set(texts) == {m for m, _ in plot.ANNOTATED_MEASURES}
     tilt = res.metrics["pelvic_tilt_deg"]
     change = res.change["pelvic_tilt_deg"]
     assert f"{tilt:.1f}°" in texts["pelvic_tilt_deg"]
     assert f"({change:+.1f})" in texts["pelvic_tilt_deg"]
+
+
+def test_the_changed_muscle_is_highlighted_with_its_line_of_pull(res, base):
+    fig = plot.sagittal_figure(res, base, highlight={"psoas_major_left": "tone 0.50"}, as_dict=True)
+    lit = [t for t in fig["data"] if t.get("name") == "toned muscle"]
+    assert [t["meta"] for t in lit] == ["psoas_major"]
+    assert lit[0]["line"]["color"] == plot.HIGHLIGHT_COLOR
+    plain = [t for t in fig["data"] if t.get("name") == "muscles"]
+    assert lit[0]["line"]["width"] > max(t["line"]["width"] for t in plain)
+    # drawn over the bones (after them), with arrowheads at both attachments pointing inward
+    order = [t.get("name") for t in fig["data"]]
+    assert order.index("toned muscle") > order.index("pelvis")
+    pull = next(t for t in fig["data"] if t.get("meta") == "pull:psoas_major")
+    path = res.geometry["muscles"]["psoas_major_left"]
+    assert (pull["x"][0], pull["y"][0]) == pytest.approx(path[0], abs=1e-4)
+    assert (pull["x"][3], pull["y"][3]) == pytest.approx(path[-1], abs=1e-4)
+    assert pull["marker"]["symbol"][1] == "arrow" and pull["marker"]["angleref"] == "previous"
+    label = next(a for a in fig["layout"]["annotations"] if a.get("name") == "muscle:psoas_major")
+    assert "psoas major (left)" in label["text"] and "tone 0.50" in label["text"]
+    go.Figure(fig)
+
+
+def test_exaggeration_scales_the_drawn_change_and_says_so(res, base):
+    plain = plot.sagittal_figure(res, base, as_dict=True)
+    big = plot.sagittal_figure(res, base, exaggerate=3, as_dict=True)
+    asis = lambda f: next(t for t in f["data"] if t.get("name") == "ASIS–PSIS line")  # noqa: E731
+    b = base.geometry["landmarks"]["pelvis.asis"]
+    d1 = asis(plain)["y"][1] - b[1]
+    d3 = asis(big)["y"][1] - b[1]
+    assert abs(d1) > 1e-3 and d3 == pytest.approx(3 * d1, abs=3e-4)
+    assert "exaggerated" in big["layout"]["title"]["text"] and "exaggerated" not in plain["layout"]["title"]["text"]
+    texts = lambda f: sorted(a["text"] for a in f["layout"]["annotations"] if a.get("name", "").endswith("_deg"))  # noqa
+    assert texts(plain) == texts(big)  # the numbers printed stay true
+    same = plot.exaggerate_change(base.geometry, base.geometry, 3)
+    assert same["landmarks"]["pelvis.asis"] == pytest.approx(base.geometry["landmarks"]["pelvis.asis"])
+
+
+# --------------------------------------------------------------------------- the label layout rule
+
+
+def test_place_labels_never_overlaps_and_stays_near_its_wish():
+    import random
+
+    rng = random.Random(1)
+    for _ in range(300):
+        n = rng.randint(1, 8)
+        wanted = [rng.uniform(0, 10) for _ in range(n)]
+        sizes = [rng.uniform(0.2, 2.0) for _ in range(n)]
+        lo, hi, gap = 0.0, rng.uniform(3, 14), rng.uniform(0, 0.3)
+        c = plot.place_labels(wanted, sizes, lo, hi, gap)
+        for i in range(n):
+            for j in range(i + 1, n):
+                assert abs(c[i] - c[j]) >= (sizes[i] + sizes[j]) / 2 + gap - 1e-9
+        if sum(sizes) + gap * (n - 1) <= hi - lo:  # they fit: all inside the bounds
+            assert all(lo - 1e-9 <= ci - s / 2 and ci + s / 2 <= hi + 1e-9 for ci, s in zip(c, sizes))
+    # labels that do not collide stay where they want to be; two that do are pushed apart
+    assert plot.place_labels([1, 5], [1, 1], 0, 10) == [1, 5]
+    assert plot.place_labels([5, 5.2], [1, 1], 0, 10, 0.0) == [5, 6]
+    assert plot.place_labels([9.8], [1], 0, 10) == [9.5]  # pulled inside the bounds
+
+
+def test_label_extent_grows_with_text_and_font():
+    w1, h1 = plot.label_extent_px("<b>pelvic tilt</b><br>14.9° (=)", 13)
+    w2, h2 = plot.label_extent_px("<b>pelvic tilt</b><br>14.9° (=)", 18)
+    w3, h3 = plot.label_extent_px("<b>lumbar lordosis</b>", 13)
+    assert w2 > w1 and h2 > h1 and h3 < h1 and w3 > w1
+
+
+@pytest.mark.parametrize("focus", ["trunk", "body"])
+@pytest.mark.parametrize("min_px", [(360, 420), (250, 460), (440, 500)])
+def test_side_view_label_boxes_never_overlap(model, focus, min_px):
+    """The labels of the side view, as boxes of their estimated size at the smallest plot area
+    the figure is laid out for, overlap neither each other nor leave the window."""
+    tone = {"psoas_major_left": 0.4, "psoas_major_right": 0.4, "iliacus_left": 0.4, "iliacus_right": 0.4,
+            "hamstrings_left": 0.2, "gluteus_maximus_left": 0.2}
+    res, base = ms.simulate(model, tone=tone), ms.simulate(model)
+    fig = plot.sagittal_figure(res, base, focus=focus, highlight=tone, min_px=min_px, as_dict=True)
+    (x0, x1), (y0, y1) = fig["layout"]["xaxis"]["range"], fig["layout"]["yaxis"]["range"]
+    s = min(min_px[0] / (x1 - x0), min_px[1] / (y1 - y0))
+    boxes = []
+    for a in fig["layout"]["annotations"]:
+        if a.get("xref") != "x":
+            continue
+        w, h = plot.label_extent_px(a["text"], a["font"]["size"])
+        bx0 = a["ax"] if a["xanchor"] == "left" else a["ax"] - w / s / 2
+        boxes.append((a["name"], (bx0, a["ay"] - h / s / 2, bx0 + w / s, a["ay"] + h / s / 2)))
+    assert len(boxes) == 4 + 3  # four measures, two muscles by name, one "also changed"
+    for i, (n1, b1) in enumerate(boxes):
+        assert x0 - 1e-6 <= b1[0] and b1[2] <= x1 + 1e-6 and y0 - 1e-6 <= b1[1] and b1[3] <= y1 + 1e-6, n1
+        for n2, b2 in boxes[i + 1:]:
+            assert not plot.boxes_overlap(b1, b2), (n1, n2)
 
 
 def test_a_failed_solve_draws_the_baseline_and_says_why(base):
@@ -475,7 +586,7 @@ def test_sagittal_window_fits_a_lying_body(res, base):
 
     fig = plot.sagittal_figure(lying(res), lying(base), as_dict=True)
     (x0, x1), (y0, y1) = fig["layout"]["xaxis"]["range"], fig["layout"]["yaxis"]["range"]
-    assert x1 - x0 > y1 - y0
+    assert x1 - x0 > 2.0  # the whole length of the body
     xs = [x for t in fig["data"] for x in t["x"] if x is not None]
     ys = [y for t in fig["data"] for y in t["y"] if y is not None]
     assert x0 <= min(xs) and max(xs) <= x1 and y0 <= min(ys) and max(ys) <= y1  # nothing cut off
@@ -495,3 +606,91 @@ def test_presets_link_existing_catalogue_claims():
         assert set(p.claims) <= known, p.id
     v = compute.claim_verdict(load_presets()[0].claims[0])
     assert v["verdict"] in claims.VERDICTS and v["reason"]
+
+
+# --------------------------------------------------------------------------- lessons, A/B, one round trip
+
+
+def _controls(model, state, **kw):
+    from dashboard import ids
+    from dashboard.lessons import all_controls
+
+    base = dict(search="", values=[model.default_tone[m] for m in model.muscle_ids],
+                slider_ids=[ids.tone(m) for m in model.muscle_ids], position=ms.POSITIONS[0],
+                measure="pelvic_tilt_deg", view="trunk", link=["link"], state=state,
+                lesson_ids=[ids.lesson_tone(n) for n in all_controls()],
+                lesson_values=[0.0 for _ in all_controls()], lesson=None, draw=[])
+    base.update(kw)
+    return base
+
+
+def test_a_lesson_starts_hidden_with_only_its_controls(model):
+    from dashboard import callbacks, ids
+    from dashboard.lessons import all_controls
+    from dashboard.state import parse_query
+
+    out = callbacks.next_state(ids.LESSON, **_controls(model, {"tone": {}}, lesson="desk_sitter"))
+    st = out["state"]
+    assert st["lesson"] == "desk_sitter" and st["present"] and st["predict"] and not st["reveal"]
+    assert st["tone"] == {"psoas_major_left": 0.4, "psoas_major_right": 0.4, "iliacus_left": 0.4, "iliacus_right": 0.4}
+    shown = {n for n, c in zip(all_controls(), out["lesson_rows"]) if "in-lesson" in c}
+    assert shown == {"psoas_major", "iliacus"}
+    assert dict(zip(all_controls(), out["lesson_values"]))["psoas_major"] == 0.4
+    assert "lesson=desk_sitter" in out["search"] and "predict=1" in out["search"]
+    again, _ = parse_query(out["search"], model, ms.POSITIONS, list(ms.MEASURES), ("desk_sitter",), ("desk_sitter",))
+    assert again["lesson"] == "desk_sitter" and again["tone"] == st["tone"]
+    # a lesson control moves every muscle it names; Reset returns to the lesson's start
+    ctl = _controls(model, st)
+    ctl["lesson_values"] = [0.3 if n == "psoas_major" else 0.0 for n in all_controls()]
+    moved = callbacks.next_state(ids.lesson_tone("psoas_major"), **ctl)["state"]
+    assert moved["tone"]["psoas_major_left"] == moved["tone"]["psoas_major_right"] == 0.3
+    reset = callbacks.next_state(ids.RESET, **_controls(model, moved))["state"]
+    assert reset["tone"] == st["tone"] and reset["predict"]
+
+
+def test_scenario_a_lives_in_the_url_and_draws_side_by_side(model):
+    from dashboard import callbacks, ids
+
+    st = callbacks.next_state(None, **_controls(model, None, search="?psoas_major=0.4"))["state"]
+    stored = callbacks.next_state(ids.STORE_A, **_controls(model, st))
+    assert stored["state"]["a"]["tone"] == st["tone"] and stored["state"]["ab"]
+    assert "a.psoas_major=0.4" in stored["search"] and "ab=1" in stored["search"]
+    reopened = callbacks.next_state(None, **_controls(model, None, search=stored["search"]))["state"]
+    assert reopened["a"] == stored["state"]["a"] and reopened["ab"]
+    views = callbacks.update_views({**reopened, "tone": {"hamstrings_left": 0.3}})
+    a_fig = views[f"{ids.SAGITTAL_A}.figure"]
+    assert "A (stored)" in a_fig["layout"]["title"]["text"] and any(t.get("name") == "toned muscle" for t in a_fig["data"])
+    assert "B − A" in str(views[f"{ids.COMPARE}.children"])
+    assert "ab-on" in views[f"{ids.ROOT}.className"]
+    cleared = callbacks.next_state(ids.CLEAR_A, **_controls(model, reopened))
+    assert cleared["state"]["a"] is None and "a." not in cleared["search"] and "ab=1" not in cleared["search"]
+
+
+def test_drawing_options_switch_views_on_and_off(model):
+    from dashboard import callbacks, ids
+
+    off = callbacks.update_views({"tone": {"psoas_major_left": 0.4}})
+    assert len(str(off[f"{ids.FRONTAL}.figure"])) < 1500 and len(str(off[f"{ids.TOP}.figure"])) < 1500
+    st = callbacks.next_state(ids.DRAW, **_controls(model, {"tone": {"psoas_major_left": 0.4}},
+                                                   draw=["front", "top", "exaggerate"]))
+    assert {"front=1", "top=1", "exaggerate=1"} <= set(st["search"].lstrip("?").split("&"))
+    on = callbacks.update_views(st["state"])
+    assert "Front view" in on[f"{ids.FRONTAL}.figure"]["layout"]["title"]["text"]
+    assert "Top view" in on[f"{ids.TOP}.figure"]["layout"]["title"]["text"]
+    assert "exaggerated" in on[f"{ids.SAGITTAL}.figure"]["layout"]["title"]["text"]
+
+
+def test_one_round_trip_gives_state_and_views(model):
+    """apply() is the single callback: the new state and every view from one call; a change of
+    the prediction choice alone recomputes only its feedback."""
+    from dashboard import callbacks, ids
+
+    values = [model.default_tone[m] for m in model.muscle_ids]
+    values[model.muscle_ids.index("psoas_major_left")] = 0.45
+    out = callbacks.apply(ids.tone("psoas_major_left"), **_controls(model, {"tone": {}}, values=values, link=[]))
+    assert out["next"]["state"]["tone"] == {"psoas_major_left": 0.45}
+    assert set(out["views"]) == {f"{i}.{p}" for i, p in callbacks.UPDATE_OUTPUTS}
+    assert out["views"][f"{ids.RESULT}.data"]["tone"] == {"psoas_major_left": 0.45}
+    st = {**out["next"]["state"], "predict": True}
+    guess = callbacks.apply(ids.PREDICTION, prediction="up", **_controls(model, st))
+    assert guess["views"] is None and "Prediction noted: up" in guess["feedback"]

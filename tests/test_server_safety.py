@@ -115,16 +115,97 @@ class _FakeServer:
 
 def test_serve_prints_the_warning_to_stderr_only_off_loopback(monkeypatch, capsys):
     made = []
+
+    class _FakeGunicorn:
+        def __init__(self, opts, on_ready):
+            self.opts, self.on_ready = opts, on_ready
+
+        def run(self):
+            self.on_ready(8050)
+
     monkeypatch.setattr(dash_app, "warm_up", lambda: None)
-    monkeypatch.setattr(dash_app, "make_server", lambda app, **kw: made.append(kw) or _FakeServer(**kw))
+    monkeypatch.setattr(dash_app, "make_gunicorn", lambda app, opts, on_ready: made.append(opts)
+                        or _FakeGunicorn(opts, on_ready))
     dash_app.serve("0.0.0.0", 8050)
     out, err = capsys.readouterr()
     assert "every network interface" in err and "SECURITY.md" in err
-    assert "http://localhost:8050/" in out and "warning" not in out
-    dash_app.serve("127.0.0.1", 8050)
+    assert "http://localhost:8050/" in out and "warning" not in out and "gunicorn" in out
+    dash_app.serve("127.0.0.1", 8050, workers=3)
     out, err = capsys.readouterr()
-    assert err == "" and "http://localhost:8050/" in out
-    assert made[0] == {"host": "0.0.0.0", "port": 8050, "threads": 8}
+    assert err == "" and "http://localhost:8050/" in out and "3 workers" in out
+    assert made[0]["bind"] == ["0.0.0.0:8050"] and made[1]["bind"] == ["127.0.0.1:8050"]
+    assert made[0]["workers"] == dash_app.default_workers() and made[1]["workers"] == 3
+
+
+def test_the_gunicorn_setup():
+    import os
+
+    opts = dash_app.gunicorn_options()
+    assert opts["bind"] == ["127.0.0.1:8050"]  # this computer only, unless told otherwise
+    assert opts["workers"] == max(os.cpu_count() or 1, 2) and opts["worker_class"] == "gthread"
+    assert opts["preload_app"] is True  # built and warmed once in the master; workers fork warm
+    assert opts["control_socket_disable"] is True and opts["accesslog"] is None
+    assert opts["worker_connections"] >= 30 * 6 and opts["limit_request_line"] <= 8190
+    assert dash_app.gunicorn_options("::1", 8060)["bind"] == ["[::1]:8060"]
+    for bad in (0, -1, dash_app.MAX_WORKERS + 1, 2.5, "3", True):
+        with pytest.raises(dash_app.ServerConfigError, match=f"1 to {dash_app.MAX_WORKERS}"):
+            dash_app.check_workers(bad)
+
+
+@pytest.mark.parametrize("value", ["0", "-2", "65", "two"])
+def test_cli_serve_refuses_bad_workers_in_one_line(value):
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-m", "musclesim.cli", "serve", "--workers", value], capture_output=True,
+                       text=True, timeout=60, cwd=str(ROOT))
+    assert r.returncode == 2 and r.stdout == ""
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and "--workers" in lines[0] and f"1 to {dash_app.MAX_WORKERS}" in lines[0], r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_musclesim_serve_runs_gunicorn_workers_with_the_headers():
+    """The real thing: ``musclesim serve --port 0 --workers 2`` on loopback; two worker
+    processes answer with the security headers and gzip, then it stops on SIGTERM."""
+    import os
+    import re as _re
+    import signal
+    import subprocess
+    import sys
+
+    import requests
+
+    pytest.importorskip("gunicorn")
+    proc = subprocess.Popen([sys.executable, "-m", "musclesim.cli", "serve", "--port", "0", "--workers", "2"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=str(ROOT))
+    try:
+        line = proc.stdout.readline()
+        m = _re.search(r"http://localhost:(\d+)/", line)
+        assert m and "gunicorn, 2 workers" in line, line
+        base = f"http://127.0.0.1:{m.group(1)}"
+        page = requests.get(base + "/", headers={"Accept-Encoding": "gzip"}, timeout=20)
+        assert page.status_code == 200 and page.headers.get("Content-Encoding") == "gzip"
+        for h in ("Content-Security-Policy", "X-Content-Type-Options", "Referrer-Policy", "X-Frame-Options"):
+            assert h in page.headers, h
+        assert requests.get(base + "/_reload-hash", timeout=10).status_code == 404
+        def kids():
+            return [int(p) for t in os.listdir(f"/proc/{proc.pid}/task")
+                    for p in open(f"/proc/{proc.pid}/task/{t}/children").read().split()]
+
+        t0 = time.perf_counter()
+        while len(kids()) < 2 and time.perf_counter() - t0 < 15:  # the workers fork after the master binds
+            time.sleep(0.1)
+        assert len(kids()) == 2, kids()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
+        proc.stdout.close()
+        proc.stderr.close()
 
 
 def test_the_waitress_setup():
@@ -304,7 +385,10 @@ def test_cli_serve_passes_frame_ancestors_and_reports_bad_ones(monkeypatch, caps
     seen = {}
     monkeypatch.setattr(dash_app, "serve", lambda **kw: seen.update(kw))
     assert main(["serve", "--frame-ancestors", "https://school.example"]) == 0
-    assert seen == {"host": "127.0.0.1", "port": 8050, "frame_ancestors": "https://school.example"}
+    assert seen == {"host": "127.0.0.1", "port": 8050, "frame_ancestors": "https://school.example",
+                    "workers": None, "threads": None}
+    assert main(["serve", "--workers", "3", "--threads", "4"]) == 0
+    assert seen["workers"] == 3 and seen["threads"] == 4
     monkeypatch.undo()
     assert main(["serve", "--frame-ancestors", "x; script-src *"]) == 2
     err = capsys.readouterr().err
@@ -349,9 +433,9 @@ def _slow_update(monkeypatch, release: threading.Event, seconds: float = 20.0):
 
     fast = callbacks.update_views
 
-    def slow(state):
+    def slow(state, **kw):
         release.wait(seconds)
-        return fast(state)
+        return fast(state, **kw)
 
     monkeypatch.setattr(callbacks, "update_views", slow)
 
