@@ -5,7 +5,7 @@ as installed in the environment that runs this script (the one the tests passed 
     .venv/bin/python tools/make_constraints.py --check  # exit 1 if it differs from this environment
 
 Unlike ``pip freeze`` this keeps only what the project needs: the dependencies of musclesim and
-of its extras (``test`` and everything it names, plus ``serve``, ``fast``, ``analysis`` and
+of its extras (``test`` and everything it names, plus ``serve``, ``analysis`` and
 ``cluster``), followed transitively through the installed packages' own requirements, with the
 environment markers of this interpreter. CI installs with ``-c constraints.txt``, so a new
 release of any of them cannot change what CI tests until this file is regenerated.
