@@ -106,18 +106,31 @@ def _requested_activation(result: Result) -> np.ndarray:
     return np.clip(t, 0.0, 1.0)
 
 
-def _exact_rest(total: float, mech: float) -> float:
-    """``total - mech``, nudged by an ulp or two where needed so that ``mech + result == total``
-    holds exactly in floating point (the split adds up, not just to rounding)."""
-    c = total - mech
-    if not (math.isfinite(c) and math.isfinite(total)):
-        return c
+def _exact_parts(total: float, mech: float) -> tuple[float, float]:
+    """``(mech, total - mech)`` adjusted by an ulp or two so that the parts add up to ``total``
+    exactly in floating point, where that is possible: first the rest ``total - mech`` and its
+    neighbours, then ``mech`` recomputed from the rest, then ``mech`` moved by one ulp of itself
+    (far below the solver's tolerance) and again. It is not always possible (a ``total`` much
+    smaller than the parts, with bits below their last place); then the parts add up to ``total``
+    within an ulp of the larger part."""
+    if not (math.isfinite(mech) and math.isfinite(total)):
+        return mech, total - mech
+    m = mech
     for _ in range(4):
-        s = mech + c
-        if s == total:
-            break
-        c = math.nextafter(c, math.inf if s < total else -math.inf)
-    return c
+        c = total - m
+        if m + c == total:
+            return m, c
+        m2 = total - c
+        if m2 + c == total:
+            return m2, c
+        for direction in (math.inf, -math.inf):
+            cc = c
+            for _ in range(3):
+                cc = math.nextafter(cc, direction)
+                if m + cc == total:
+                    return m, cc
+        m = math.nextafter(m, math.inf)
+    return mech, total - mech
 
 
 def _build(result: Result) -> dict:
@@ -156,9 +169,10 @@ def _build(result: Result) -> dict:
     rows = {}
     for k in measures:
         t, m = totals[k], mech[k]
-        c = 0.0 if same else _exact_rest(t, m)
-        if same and not math.isfinite(t):
-            c = float("nan")
+        if same:
+            c = 0.0 if math.isfinite(t) else float("nan")
+        else:
+            m, c = _exact_parts(t, m)
         rows[k] = MappingProxyType({"total": t, "mechanics": m, "coupling": c})
     coupled_delta = {mid: float(a - r) for mid, a, r in zip(model.muscle_ids, act, _requested_activation(result))
                      if abs(a - r) > 1e-12}
@@ -238,7 +252,8 @@ def relative(result: Result, reference: Result, measure: str) -> dict[str, float
     mech = float(a["mechanics"] - b["mechanics"])
     if reference.split.state in (OFF, NO_EFFECT) and result.split.state in (OFF, NO_EFFECT):
         return {"total": total, "mechanics": total, "coupling": 0.0}
-    return {"total": total, "mechanics": mech, "coupling": _exact_rest(total, mech)}
+    mech, coup = _exact_parts(total, mech)
+    return {"total": total, "mechanics": mech, "coupling": coup}
 
 
 def _describe(spec) -> str:
@@ -290,8 +305,7 @@ def claim_rows(model) -> list[dict]:
                     return float(r.muscle_force_N[m]) if r.ok else float("nan")
             total = get(res) - get(ref)
             if res.split.ok and ref.split.ok:
-                mech = get(res.split.mechanics_result) - get(ref.split.mechanics_result)
-                coup = _exact_rest(total, mech)
+                mech, coup = _exact_parts(total, get(res.split.mechanics_result) - get(ref.split.mechanics_result))
             else:
                 mech = coup = float("nan")
             rows.append({"id": c.id, "scenario": _describe(c.scenario),
