@@ -54,6 +54,7 @@ def cmd_run(args) -> int:
     tight = _parse_set(args.tight or [], "--tight", "psoas_major=10", "tightness must be degrees in [0, 45]")
     base = ms.simulate(model, position=args.position)
     res = ms.simulate(model, tone, position=args.position, tightness=tight, coupling=not args.no_coupling)
+    split = res.split  # mechanics (coupling off) and coupling share of each change (one more solve)
     explanation = None
     if args.explain:
         if not res.ok:
@@ -65,9 +66,12 @@ def cmd_run(args) -> int:
             "converged": res.converged, "stable": res.stable, "message": res.message, "residual_Nm": res.residual_Nm,
             "iterations": res.iterations,
             "measures": {k: {"baseline": base.metrics[k], "value": _num(res.metrics[k]),
-                             "change": _num(res.metrics[k] - base.metrics[k]), "unit": MEASURES[k].unit,
-                             "normal": MEASURES[k].normal} for k in res.metrics},
+                             "change": _num(res.metrics[k] - base.metrics[k]),
+                             "mechanics": _num(split[k]["mechanics"]), "coupling": _num(split[k]["coupling"]),
+                             "unit": MEASURES[k].unit, "normal": MEASURES[k].normal} for k in res.metrics},
             "activation": dict(res.activation), "regulation": dict(res.regulation),
+            "coupling": {"requested": not args.no_coupling, "state": split.state, "message": split.message,
+                         "evidence": split.evidence.as_dict(), "activation_change": dict(split.coupling_activation)},
         }
         if explanation:
             out["explain"] = explanation.as_dict()
@@ -79,12 +83,21 @@ def cmd_run(args) -> int:
     print(f"  {res.message} [status: {res.status}]")
     if not res.ok:
         return EXIT_USER
-    print(f"  {'measure':34s} {'baseline':>9s} {'value':>9s} {'change':>8s}  {'normal':>10s}")
+    print(f"  {'measure':34s} {'baseline':>9s} {'value':>9s} {'change':>8s} {'mechanics':>9s} {'coupling':>8s}"
+          f"  {'normal':>10s}")
     for k, v in res.metrics.items():
         info = MEASURES[k]
         ch = v - base.metrics[k]
         flag = "" if not info.normal or info.normal[0] <= v <= info.normal[1] else "  out of band"
-        print(f"  {k:34s} {base.metrics[k]:9.2f} {v:9.2f} {ch:+8.2f}  {_fmt_band(info.normal):>10s}{flag}")
+        part = split[k]
+        print(f"  {k:34s} {base.metrics[k]:9.2f} {v:9.2f} {ch:+8.2f} {part['mechanics']:+9.2f} {part['coupling']:+8.2f}"
+              f"  {_fmt_band(info.normal):>10s}{flag}")
+    ev = split.evidence
+    print(f"  mechanics = the same request with the coupling off; coupling = change - mechanics "
+          f"(coupling gains {ev.synergist_gain:+g} synergist / {ev.antagonist_gain:+g} antagonist, evidence: "
+          f"{ev.label}, grade {ev.grade})")
+    if split.state != "applied":
+        print(f"  {split.message}")
     reg = res.regulation
     if "ankle_torque_Nm" not in reg:  # lying: floor contacts instead of regulation
         print("  floor: " + ", ".join(f"{k.removeprefix('contact:')} {v:.1f}" for k, v in reg.items()))

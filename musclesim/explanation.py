@@ -15,7 +15,11 @@ For a result and its baseline, :func:`explain` gives for every measure that chan
   the drivers add, the rest takes up.
 * ``path`` -- the graph path from the strongest driver to the measure (muscle -> joint -> bone ->
   measure), for the dashboard's propagation view.
-* ``text`` -- a plain-language summary generated from these numbers.
+* ``mechanics`` and ``coupling`` -- how much of the change the mechanics gives with the tone
+  coupling off and how much the assumed coupling adds (``change = mechanics + coupling``; see
+  :mod:`musclesim.attribution`), with the coupling's evidence grade and source
+  (``coupling_grade``, ``coupling_source``).
+* ``text`` -- a plain-language summary generated from these numbers, ending with the split.
 """
 
 from __future__ import annotations
@@ -51,6 +55,15 @@ class Explanation:
     moments: tuple[tuple[str, float], ...]  # (contributor, change of its moment at ``joint``, N·m)
     path: tuple[str, ...]
     text: str
+    #: The part of ``change`` the mechanics gives with the coupling off, and the part the assumed
+    #: tone coupling adds (``change = mechanics + coupling``; :attr:`musclesim.Result.split`). NaN
+    #: when the coupling-off solve found no posture.
+    mechanics: float = float("nan")
+    coupling: float = float("nan")
+    #: The coupling gains' evidence grade (``musclesim.attribution.ESTIMATE_GRADE`` for an
+    #: estimate) and the model file's source for them.
+    coupling_grade: str = ""
+    coupling_source: str = ""
 
     def as_dict(self) -> dict:
         return {
@@ -59,7 +72,38 @@ class Explanation:
             "linear_estimate": self.linear_estimate, "nonlinear_remainder": self.nonlinear_remainder,
             "joint": self.joint, "moments": [list(m) for m in self.moments], "path": list(self.path),
             "text": self.text,
+            "split": {"total": self.change, "mechanics": _num(self.mechanics), "coupling": _num(self.coupling)},
+            "coupling_grade": self.coupling_grade, "coupling_source": self.coupling_source,
         }
+
+
+def _num(v: float):
+    return None if isinstance(v, float) and np.isnan(v) else v
+
+
+def _with_split(result: Result, baseline: Result, e: Explanation) -> Explanation:
+    """``e`` with its mechanics/coupling split (:func:`musclesim.attribution.relative`) and a
+    sentence about it appended to the text."""
+    from dataclasses import replace
+
+    from .attribution import FAILED, relative
+
+    sp = relative(result, baseline, e.measure)
+    ev = result.split.evidence
+    mech, coup = sp["mechanics"], sp["coupling"]
+    on = {result.split.state, baseline.split.state}
+    if FAILED in on:
+        why = result.split if result.split.state == FAILED else baseline.split
+        extra = f"How much of it is mechanics is unknown: {why.message}."
+    elif coup == 0.0 and not ({"applied"} & on):
+        extra = ("All of it is mechanics: the tone coupling is off (coupling=False)." if "off" in on else
+                 "All of it is mechanics: the tone coupling changed no muscle's tone here.")
+    else:
+        f = lambda v: _fmt(v if round(v, 1) else 0.0, e.unit)  # noqa: E731 (no "-0.0")
+        extra = (f"Of the {f(e.change)}, {f(mech)} is mechanics (coupling off) and "
+                 f"{f(coup)} the assumed tone coupling (evidence: {ev.label}, grade {ev.grade}).")
+    return replace(e, text=e.text + " " + extra, mechanics=mech, coupling=coup, coupling_grade=ev.grade,
+                   coupling_source=ev.source)
 
 
 def explain(result: Result, baseline: Result, measures: list[str] | None = None, model=None,
@@ -86,7 +130,8 @@ def explain(result: Result, baseline: Result, measures: list[str] | None = None,
             raise UnknownMeasureError(name, result.metrics)
     if result.position != "standing":
         names = [k for k in names if np.isfinite(result.metrics[k])]
-        return _explain_lying(result, baseline, names, measures is None, top)
+        return {k: _with_split(result, baseline, e)
+                for k, e in _explain_lying(result, baseline, names, measures is None, top).items()}
     from .lateral import LATERAL_MEASURES
 
     side = [k for k in names if k in LATERAL_MEASURES]
@@ -133,7 +178,7 @@ def explain(result: Result, baseline: Result, measures: list[str] | None = None,
                                 _sentence(name, unit, baseline.metrics[name], result.metrics[name], drivers, joint,
                                           moments, _coupled(result, baseline)))
     out.update(lateral)
-    return out
+    return {k: _with_split(result, baseline, e) for k, e in out.items()}
 
 
 def _explain_lateral(result: Result, baseline: Result, names: list[str], only_changed: bool,

@@ -108,6 +108,23 @@ class Result:
         return {k: self.metrics[k] - self.baseline_metrics[k] for k in self.metrics}
 
     @property
+    def split(self):
+        """How much of each change is mechanics and how much the assumed tone coupling.
+
+        ``{measure: {"total": change, "mechanics": the change of the same request solved with
+        coupling=False, "coupling": total - mechanics}}`` (a :class:`musclesim.attribution.Split`,
+        also carrying ``state``, ``message``, ``evidence`` -- the coupling gains' source and grade --
+        and ``coupling_activation``). Built on first read (one coupling-off solve; none when the
+        coupling changed no activation), once even when threads read it together.
+        """
+        s = self._state.get("split")
+        if s is None:
+            from .attribution import Split
+
+            s = self._state.setdefault("split", Split(self))  # atomic: one Split per result
+        return s
+
+    @property
     def geometry(self) -> dict:
         """Where everything is in the solved pose, for drawing (metres, x anterior, y up).
 
@@ -294,7 +311,9 @@ def simulate(model: Model, tone: Mapping[str, float] | None = None, position: st
     """
     _check_position(position)
     if position != "standing":
-        return _simulate_lying(model, tone, tightness, position, coupling, frames, base=baseline(model, position))
+        res = _simulate_lying(model, tone, tightness, position, coupling, frames, base=baseline(model, position))
+        res._state["coupling"] = bool(coupling)  # for Result.split
+        return res
     mech = prepare(model)
     t = tone_vector(model, tone)
     t0 = tone_vector(model, None)
@@ -330,6 +349,7 @@ def simulate(model: Model, tone: Mapping[str, float] | None = None, position: st
     out = _result(with_tendons(mech, lt1), position, dict(tone or {}), act, eq, base, out_frames,
                   tightness=dict(tightness or {}))
     out._state["path"] = straight
+    out._state["coupling"] = bool(coupling)  # for Result.split
     return out
 
 

@@ -463,7 +463,12 @@ w("[coupling]")
 w("synergist_gain = 0.05")
 w("antagonist_gain = -0.05")
 w("min_moment_arm_m = 0.01")
-w('source = "estimate: weak reciprocal inhibition and synergist co-activation between same-side muscles sharing a joint (order of a few % per unit tone change); set both gains to 0 to isolate mechanics"')
+# The gains are not measured: a literature search (issue 16) found reciprocal Ia inhibition measured as a
+# conditioning of reflexes (H-reflex depression after antagonist-nerve stimulation, stronger standing than
+# walking: Physiol Rep 2015, doi 10.14814/phy2.12276), which gives the sign of a coupling but no steady
+# resting-tone gain, and no study of synergist co-activation of resting tone in quiet standing. The
+# source string must start with "estimate": musclesim.attribution grades the coupling from it.
+w('source = "estimate, unsourced: weak reciprocal inhibition and synergist co-activation between same-side muscles sharing a joint, a guess at a few % per unit tone change; no measurement of such a resting-tone gain in quiet standing was found (reciprocal Ia inhibition is measured as reflex conditioning, which gives its sign, not a tone gain). Its share of every change is reported separately (Result.split, docs/validation.md); coupling=False or gains of 0 isolate the mechanics"')
 w("")
 w("[regulation]")
 w("com_anterior_of_ankle_m = 0.05")
