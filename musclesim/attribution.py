@@ -26,11 +26,11 @@ share is exactly 0. If the coupling-off solve finds no posture, its share is NaN
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import partial
 from types import MappingProxyType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -38,7 +38,10 @@ from .lazy import LazyMapping
 
 if TYPE_CHECKING:  # pragma: no cover
     from .model import Model
-    from .simulation import Result
+
+#: A :class:`musclesim.Result` (typed loosely: this module sits below the simulation layer, which
+#: passes its results and its ``simulate`` in).
+Result = Any
 
 #: Evidence grade of a coupling whose source in the model file is an estimate (the source string
 #: starts with ``estimate``). The model file has no grade field (its schema,
@@ -92,20 +95,6 @@ DEFINITION = ("mechanics = the same tone, tightness and position solved with the
               "(simulate(..., coupling=False)) against the same baseline; coupling = total - mechanics")
 
 
-def _requested_activation(result: Result) -> np.ndarray:
-    """The activation the request asks for before any coupling (what coupling=False would use)."""
-    from .simulation import _lying_tone
-    from .tone import tone_vector
-
-    model = result._state["mech"].model
-    if result.position == "standing":
-        return tone_vector(model, result.tone)
-    from .positions import POSITIONS as POS
-
-    t, _ = _lying_tone(model, result.tone, POS[result.position].tone_scale)
-    return np.clip(t, 0.0, 1.0)
-
-
 def _exact_parts(total: float, mech: float) -> tuple[float, float]:
     """``(mech, total - mech)`` adjusted by an ulp or two so that the parts add up to ``total``
     exactly in floating point, where that is possible: first the rest ``total - mech`` and its
@@ -133,13 +122,11 @@ def _exact_parts(total: float, mech: float) -> tuple[float, float]:
     return mech, total - mech
 
 
-def _build(result: Result) -> dict:
-    from .simulation import simulate
-
+def _build(result: Result, solve: Callable[..., Result], uncoupled: np.ndarray) -> dict:
     model = result._state["mech"].model
     requested = bool(result._state.get("coupling", True))
     act = result._state["act"]
-    same = np.array_equal(act, _requested_activation(result))
+    same = np.array_equal(act, uncoupled)
     measures = list(result.metrics)
     totals = {k: float(result.metrics[k] - result.baseline_metrics[k]) for k in measures}
     off = None
@@ -152,7 +139,7 @@ def _build(result: Result) -> dict:
                    "change is mechanics")
         off = result
     else:
-        off = simulate(model, dict(result.tone), result.position, tightness=dict(result.tightness),
+        off = solve(model, dict(result.tone), result.position, tightness=dict(result.tightness),
                        coupling=False, frames=False)
         if off.ok:
             state = APPLIED
@@ -174,7 +161,7 @@ def _build(result: Result) -> dict:
         else:
             m, c = _exact_parts(t, m)
         rows[k] = MappingProxyType({"total": t, "mechanics": m, "coupling": c})
-    coupled_delta = {mid: float(a - r) for mid, a, r in zip(model.muscle_ids, act, _requested_activation(result))
+    coupled_delta = {mid: float(a - r) for mid, a, r in zip(model.muscle_ids, act, uncoupled)
                      if abs(a - r) > 1e-12}
     return {"measures": rows, "state": state, "message": message, "mechanics_result": off,
             "coupling_activation": MappingProxyType(coupled_delta)}
@@ -185,8 +172,11 @@ class Split(Mapping):
     module docstring), built on first read; also :attr:`state`, :attr:`message`, :attr:`evidence`,
     :attr:`coupling_activation` and :attr:`mechanics_result`."""
 
-    def __init__(self, result: Result):
-        self._parts = LazyMapping(partial(_build, result))
+    def __init__(self, result: Result, solve: Callable[..., Result], uncoupled: np.ndarray):
+        """``solve`` (:func:`musclesim.simulate`, passed in so this module stays below the simulation
+        layer) solves the coupling-off request; ``uncoupled`` (M,) is the activation the request
+        asks for before any coupling."""
+        self._parts = LazyMapping(partial(_build, result, solve, uncoupled))
         self._evidence = coupling_evidence(result._state["mech"].model)
 
     def __getitem__(self, measure: str) -> Mapping[str, float]:
@@ -254,64 +244,3 @@ def relative(result: Result, reference: Result, measure: str) -> dict[str, float
         return {"total": total, "mechanics": total, "coupling": 0.0}
     mech, coup = _exact_parts(total, mech)
     return {"total": total, "mechanics": mech, "coupling": coup}
-
-
-def _describe(spec) -> str:
-    parts = [f"{k} {v:g}" for k, v in dict(spec.get("tone", {})).items()]
-    parts += [f"{k} tight {v:g} deg" for k, v in dict(spec.get("tightness", {})).items()]
-    where = spec.get("position", "standing")
-    return ((", ".join(parts) or "resting tone") + ("" if where == "standing" else f", {where}")
-            + ("" if spec.get("coupling", True) else " (coupling off)"))
-
-
-def claim_rows(model) -> list[dict]:
-    """For every testable claim of the catalogue and each of its expected changes: the change, its
-    mechanics and coupling parts, and the claim's verdict with the coupling on (as the catalogue
-    computes it) and off (the scenario and what it is compared with, both solved with
-    ``coupling=False``). ``depends_on_coupling`` is True when the two verdicts differ.
-    Written to docs/validation.md by tools/make_validation.py."""
-    from dataclasses import replace
-
-    from .claims import catalogue, evaluate
-    from .simulation import baseline, simulate
-
-    def run(spec):
-        position = spec.get("position", "standing")
-        if not spec.get("tone") and not spec.get("tightness"):
-            return baseline(model, position)
-        return simulate(model, dict(spec.get("tone", {})), position, tightness=dict(spec.get("tightness", {})),
-                        coupling=bool(spec.get("coupling", True)), frames=False)
-
-    rows = []
-    for c in catalogue():
-        if c.scope == "outside" or not c.expect:
-            continue
-        on = evaluate(model, c)
-        off_compare = c.compare if c.compare == "baseline" else {**c.compare, "coupling": False}
-        off = evaluate(model, replace(c, scenario={**c.scenario, "coupling": False}, compare=off_compare))
-        position = c.scenario.get("position", "standing")
-        res = run(c.scenario)
-        ref = run({"position": position} if c.compare == "baseline" else {"position": position, **c.compare})
-        for e in c.expect:
-            if "measure" in e:
-                name = e["measure"]
-
-                def get(r, name=name):
-                    return float(r.metrics[name])
-            else:
-                name = f"force of {e['muscle_force']} (N)"
-
-                def get(r, m=e["muscle_force"]):
-                    return float(r.muscle_force_N[m]) if r.ok else float("nan")
-            total = get(res) - get(ref)
-            if res.split.ok and ref.split.ok:
-                mech, coup = _exact_parts(total, get(res.split.mechanics_result) - get(ref.split.mechanics_result))
-            else:
-                mech = coup = float("nan")
-            rows.append({"id": c.id, "scenario": _describe(c.scenario),
-                         "compare": "baseline" if c.compare == "baseline" else _describe(
-                             {"position": position, **c.compare}),
-                         "quantity": name, "direction": e["direction"], "total": total, "mechanics": mech,
-                         "coupling": coup, "verdict": on.verdict, "verdict_coupling_off": off.verdict,
-                         "depends_on_coupling": on.verdict != off.verdict})
-    return rows

@@ -234,3 +234,64 @@ def validation_rows(model) -> list[dict]:
     for r in rows:
         r["difference"] = r["model"] - r["published"]
     return rows
+
+
+def _describe(spec) -> str:
+    parts = [f"{k} {v:g}" for k, v in dict(spec.get("tone", {})).items()]
+    parts += [f"{k} tight {v:g} deg" for k, v in dict(spec.get("tightness", {})).items()]
+    where = spec.get("position", "standing")
+    return ((", ".join(parts) or "resting tone") + ("" if where == "standing" else f", {where}")
+            + ("" if spec.get("coupling", True) else " (coupling off)"))
+
+
+def claim_rows(model) -> list[dict]:
+    """For every testable claim of the catalogue and each of its expected changes: the change, its
+    mechanics and coupling parts, and the claim's verdict with the coupling on (as the catalogue
+    computes it) and off (the scenario and what it is compared with, both solved with
+    ``coupling=False``). ``depends_on_coupling`` is True when the two verdicts differ.
+    Written to docs/validation.md by tools/make_validation.py."""
+    from dataclasses import replace
+
+    from .attribution import _exact_parts
+    from .simulation import baseline, simulate
+
+    def run(spec):
+        position = spec.get("position", "standing")
+        if not spec.get("tone") and not spec.get("tightness"):
+            return baseline(model, position)
+        return simulate(model, dict(spec.get("tone", {})), position, tightness=dict(spec.get("tightness", {})),
+                        coupling=bool(spec.get("coupling", True)), frames=False)
+
+    rows = []
+    for c in catalogue():
+        if c.scope == "outside" or not c.expect:
+            continue
+        on = evaluate(model, c)
+        off_compare = c.compare if c.compare == "baseline" else {**c.compare, "coupling": False}
+        off = evaluate(model, replace(c, scenario={**c.scenario, "coupling": False}, compare=off_compare))
+        position = c.scenario.get("position", "standing")
+        res = run(c.scenario)
+        ref = run({"position": position} if c.compare == "baseline" else {"position": position, **c.compare})
+        for e in c.expect:
+            if "measure" in e:
+                name = e["measure"]
+
+                def get(r, name=name):
+                    return float(r.metrics[name])
+            else:
+                name = f"force of {e['muscle_force']} (N)"
+
+                def get(r, m=e["muscle_force"]):
+                    return float(r.muscle_force_N[m]) if r.ok else float("nan")
+            total = get(res) - get(ref)
+            if res.split.ok and ref.split.ok:
+                mech, coup = _exact_parts(total, get(res.split.mechanics_result) - get(ref.split.mechanics_result))
+            else:
+                mech = coup = float("nan")
+            rows.append({"id": c.id, "scenario": _describe(c.scenario),
+                         "compare": "baseline" if c.compare == "baseline" else _describe(
+                             {"position": position, **c.compare}),
+                         "quantity": name, "direction": e["direction"], "total": total, "mechanics": mech,
+                         "coupling": coup, "verdict": on.verdict, "verdict_coupling_off": off.verdict,
+                         "depends_on_coupling": on.verdict != off.verdict})
+    return rows

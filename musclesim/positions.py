@@ -90,6 +90,22 @@ class Position:
     def compliant(self) -> bool:
         return self.stiffness_N_per_m > 0
 
+    def compiled_floor(self, mech: Mechanics, structure):
+        """This compliant position's contacts as the compiled core reads them
+        (:class:`musclesim.physics.compiled.Floor`; see :func:`musclesim.physics.floor_of`)."""
+        from .physics.compiled import Floor
+
+        ci = _contact_index(mech, self)
+        anchors = placement(mech, self)[2] if self.anchored else np.full(len(ci), np.nan)
+        anchored = ~np.isnan(anchors)
+        return Floor(
+            contact_pt=np.ascontiguousarray(ci, dtype=np.int64),
+            height=np.array([c[2] for c in self.contacts], dtype=float), anchored=anchored,
+            anchor=np.where(anchored, np.nan_to_num(anchors), 0.0), has_shear=bool(anchored.any()),
+            stiffness=float(self.stiffness_N_per_m), smoothing=float(CONTACT_SMOOTHING_M),
+            shear_ratio=float(self.shear_ratio), pts=np.union1d(structure.pts, ci).astype(np.int64),
+        )
+
 
 POSITIONS: dict[str, Position] = {p.name: p for p in (
     Position("standing", "standing quietly: centre of mass over the feet, level gaze, upright rib cage"),

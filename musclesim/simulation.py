@@ -121,7 +121,7 @@ class Result:
         if s is None:
             from .attribution import Split
 
-            s = self._state.setdefault("split", Split(self))  # atomic: one Split per result
+            s = self._state.setdefault("split", Split(self, simulate, _requested_activation(self)))  # atomic: one Split per result
         return s
 
     @property
@@ -351,6 +351,18 @@ def simulate(model: Model, tone: Mapping[str, float] | None = None, position: st
     out._state["path"] = straight
     out._state["coupling"] = bool(coupling)  # for Result.split
     return out
+
+
+def _requested_activation(result: Result) -> np.ndarray:
+    """The activation the request asks for before any coupling (what coupling=False would use)."""
+    model = result._state["mech"].model
+    if result.position == "standing":
+        return tone_vector(model, result.tone)
+    from .positions import POSITIONS as POS
+
+    t, _ = _lying_tone(model, result.tone, POS[result.position].tone_scale)
+    return np.clip(t, 0.0, 1.0)
+
 
 
 def _coupling_iterates(t: np.ndarray, t0: np.ndarray, W: np.ndarray) -> list[np.ndarray]:

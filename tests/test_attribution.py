@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 import musclesim as ms
-from musclesim import attribution
+from musclesim import attribution, claims
 
 
 @pytest.fixture(scope="module")
@@ -219,7 +219,7 @@ def test_cli_run_shows_the_split(capsys):
 
 
 def test_claim_rows_name_the_claims_that_depend_on_the_coupling(model):
-    rows = attribution.claim_rows(model)
+    rows = claims.claim_rows(model)
     depends = sorted({r["id"] for r in rows if r["depends_on_coupling"]})
     assert depends == ["C01", "C07", "C12", "C17", "C18", "C25"]
     tight_only = [r for r in rows if r["id"] in ("C02", "C16", "C19")]  # tightness changes no tone

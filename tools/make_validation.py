@@ -15,7 +15,7 @@ def render_coupling(claims: list[dict], evidence) -> list[str]:
     only_on = sorted({r["id"] for r in claims if r["depends_on_coupling"] and r["verdict"] == "reproduced"})
     only_off = sorted({r["id"] for r in claims if r["depends_on_coupling"] and r["verdict_coupling_off"] == "reproduced"})
     lines = ["## Mechanics and tone coupling, claim by claim", "",
-             "Generated from `musclesim.attribution.claim_rows`. Each change of a claim's scenario is split into",
+             "Generated from `musclesim.claims.claim_rows`. Each change of a claim's scenario is split into",
              "**mechanics** (the same scenario and its comparison solved with `coupling=False`) and **coupling**",
              "(the rest: what the assumed reciprocal inhibition and synergist co-activation add). The coupling's",
              f"gains are {evidence.synergist_gain:+g} (synergists) and {evidence.antagonist_gain:+g} (antagonists): "
@@ -52,7 +52,8 @@ def render(rows: list[dict], claims: list[dict] | None = None, evidence=None) ->
               "incidence (still inside the normal band).", ""]
     if claims is None or evidence is None:  # the default model's (what main() writes)
         import musclesim as ms
-        from musclesim.attribution import claim_rows, coupling_evidence
+        from musclesim.attribution import coupling_evidence
+        from musclesim.claims import claim_rows
 
         model = ms.load_model()
         claims = claim_rows(model) if claims is None else claims

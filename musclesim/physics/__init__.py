@@ -39,7 +39,7 @@ def floor_of(mech, position=None):
     if fl is None:
         import numpy as np
 
-        from .compiled import Floor, compile_floor
+        from .compiled import Floor
 
         _, st = compiled_model(mech)
         if position is None:
@@ -48,6 +48,6 @@ def floor_of(mech, position=None):
         elif not position.compliant:
             raise ValueError(f"position {position.name!r} has rigid contacts: the compiled core solves compliant ones")
         else:
-            fl = compile_floor(mech, position, st)
+            fl = position.compiled_floor(mech, st)
         mech._local[key] = fl
     return fl

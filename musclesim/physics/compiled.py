@@ -196,19 +196,3 @@ class Floor(NamedTuple):
     smoothing: float  # m, width of the smooth onset of the contact force
     shear_ratio: float  # tangential over normal stiffness of an anchored contact
     pts: np.ndarray  # int64, the points the equations need (those of Structure.pts and the contacts), ascending
-
-
-def compile_floor(mech, pos, st: Structure) -> Floor:
-    """The :class:`Floor` of a compliant :class:`musclesim.positions.Position` of a prepared model."""
-    from ..positions import CONTACT_SMOOTHING_M, _contact_index, placement
-
-    ci = _contact_index(mech, pos)
-    anchors = placement(mech, pos)[2] if pos.anchored else np.full(len(ci), np.nan)
-    anchored = ~np.isnan(anchors)
-    return Floor(
-        contact_pt=np.ascontiguousarray(ci, dtype=np.int64),
-        height=np.array([c[2] for c in pos.contacts], dtype=float), anchored=anchored,
-        anchor=np.where(anchored, np.nan_to_num(anchors), 0.0), has_shear=bool(anchored.any()),
-        stiffness=float(pos.stiffness_N_per_m), smoothing=float(CONTACT_SMOOTHING_M),
-        shear_ratio=float(pos.shear_ratio), pts=np.union1d(st.pts, ci).astype(np.int64),
-    )

@@ -213,7 +213,6 @@ def follow(cm, st, fl, t0, lt0, act, lt1, z0, J0, s):
     ``Z[n_states]`` is the last point tried.
     """
     n = cm.anc.shape[1]
-    k = cm.k
     cap = 1 + s.base_steps * (1 << s.max_halvings) + 1
     fracs = np.zeros(cap)
     Z = np.zeros((cap, z0.shape[0]))
@@ -316,7 +315,7 @@ def follow_many(cm, st, fl, t0, lt0, acts, lt1s, z0, J0, s):
     max |moment residual| (N,), N·m, smallest reduced-stiffness eigenvalue (N,), N·m/rad.
     """
     N = acts.shape[0]
-    n = cm.anc.shape[1]
+    cm.anc.shape[1]
     ok = np.zeros(N, dtype=np.bool_)
     reached = np.zeros(N)
     Zout = np.zeros((N, z0.shape[0]))
@@ -333,7 +332,7 @@ def follow_many_serial(cm, st, fl, t0, lt0, acts, lt1s, z0, J0, s):
     """:func:`follow_many` in the calling thread, for a few scenarios (waking the thread pool costs
     more than it saves there): the same numbers."""
     N = acts.shape[0]
-    n = cm.anc.shape[1]
+    cm.anc.shape[1]
     ok = np.zeros(N, dtype=np.bool_)
     reached = np.zeros(N)
     Zout = np.zeros((N, z0.shape[0]))
@@ -459,7 +458,7 @@ def follow_many_warm(cm, st, fl, t0, lt0, acts, lt1s, z0, J0, s, order, run):
     :func:`_solve_run`. Returns :func:`follow_many`'s arrays and ``warm`` (N,), True where the
     neighbour's answer was the start."""
     N = acts.shape[0]
-    n = cm.anc.shape[1]
+    cm.anc.shape[1]
     ok = np.zeros(N, dtype=np.bool_)
     reached = np.zeros(N)
     Zout = np.zeros((N, z0.shape[0]))
@@ -478,7 +477,7 @@ def follow_many_warm(cm, st, fl, t0, lt0, acts, lt1s, z0, J0, s, order, run):
 def follow_many_warm_serial(cm, st, fl, t0, lt0, acts, lt1s, z0, J0, s, order):
     """:func:`follow_many_warm` in the calling thread, one run over the whole ``order``."""
     N = acts.shape[0]
-    n = cm.anc.shape[1]
+    cm.anc.shape[1]
     ok = np.zeros(N, dtype=np.bool_)
     reached = np.zeros(N)
     Zout = np.zeros((N, z0.shape[0]))
