@@ -357,15 +357,15 @@ def test_mechanics_rules(tmp_path, edit, field, words):
 
 
 def test_measure_landmarks_match_what_metrics_reads():
-    """validate.MEASURE_LANDMARKS lists exactly the (segment, landmark) pairs metrics.py reads."""
-    import re
-
+    """validate.MEASURE_LANDMARKS lists exactly the (segment, landmark) pairs the sagittal measures
+    read: those the registry names (musclesim.MEASURES) and the compiled kernel takes."""
+    from musclesim.measure_kernels import LANDMARKS
+    from musclesim.metrics import MEASURES
     from musclesim.validate import MEASURE_LANDMARKS
 
-    source = (ROOT / "musclesim" / "metrics.py").read_text(encoding="utf-8")
-    read = set(re.findall(r'\bL\("(\w+)", "(\w+)"\)', source))
+    read = {lm for m in MEASURES.values() if m.plane == "sagittal" for lm in m.landmarks}
     listed = {(seg, name) for seg, names in MEASURE_LANDMARKS.items() for name in names}
-    assert read and read == listed
+    assert read and read == listed == set(LANDMARKS)
 
 
 def _relation_on_instance(d):
