@@ -278,8 +278,9 @@ def test_pressure_strut_is_in_the_equilibrium(model):
     ls = np.linalg.norm(pp[:, i1] - pp[:, i0], axis=1)
     np.testing.assert_allclose(L.strut[0], L.strut_force_N[0] * (ls[:mech.n] - ls[mech.n:]) / (2 * h), atol=1e-6)
     # unloading: the compression reported is the muscles' and the weight's less the strut's axial push
-    from musclesim.mechanics import total_force
     from reference.measures import lumbar_compression_N  # the numpy oracle of the compiled measure
+
+    from musclesim.mechanics import total_force
 
     force = total_force(mech, L.force_N, eq.lam[None])
     full = lumbar_compression_N(c, L.points, L.joints, force, L.moment_arm_m, strut_acts=False)[0]
