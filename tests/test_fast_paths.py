@@ -21,7 +21,6 @@ from musclesim.mechanics import (
     MAX_ITER,
     follow,
     jump_limits,
-    prepare,
 )
 from musclesim.simulation import _coupling, _coupling_solver
 from musclesim.tone import couple, couple_batch, coupled, tone_vector
@@ -32,16 +31,6 @@ GROUPS = ("psoas_major", "iliacus", "glutes", "hamstrings", "abdominals")
 #: Scenarios of that mix (of the first 300) where plain Newton from the baseline converges to a
 #: stable posture on another branch (knee and hip 5-20 degrees away from the path's answer).
 BRANCH_SWITCHERS = (202, 231)
-
-
-@pytest.fixture(scope="module")
-def model():
-    return ms.load_model()
-
-
-@pytest.fixture(scope="module")
-def mech(model):
-    return prepare(model)
 
 
 def _bench_acts(model, n: int) -> np.ndarray:

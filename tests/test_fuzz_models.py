@@ -247,11 +247,6 @@ def test_mutated_model_file_fails_cleanly_or_loads_and_solves(case, tmp_path):
 
 
 # ------------------------------------------------------------------------------ tone requests
-@pytest.fixture(scope="module")
-def model():
-    return load_model()
-
-
 BAD_NAMES = ["psoas_majr", "", " psoas_major", "PSOAS_MAJOR", "psoas_major_centre", "glute", None, 3, 0.3,
              b"glutes", ("psoas_major",), "hip_flexors ", "left", "psoas_major=0.3"]
 BAD_VALUES = [1.0001, -1e-9, 7, -1, float("nan"), float("inf"), -float("inf"), "0.3", "", None, [0.3], {"v": 0.3},

@@ -7,15 +7,10 @@ import pytest
 
 import musclesim as ms
 from musclesim import kernels
-from musclesim.mechanics import _jacobian_analytic, prepare, solve, solve_numpy
+from musclesim.mechanics import _jacobian_analytic, solve, solve_numpy
 from musclesim.tone import tone_vector
 
 pytestmark = pytest.mark.skipif(not kernels.available(), reason="numba is not installed (pip install musclesim[fast])")
-
-
-@pytest.fixture(scope="module")
-def mech():
-    return prepare(ms.load_model())
 
 
 def test_residual_and_jacobian_match_numpy(mech):

@@ -9,11 +9,6 @@ import musclesim as ms
 from musclesim.metrics import MEASURES
 
 
-@pytest.fixture(scope="module")
-def model():
-    return ms.load_model()
-
-
 def test_pelvic_incidence_identity_holds_exactly(model):
     for tone in (None, {"psoas_major": 0.5}, {"glutes": 0.3}, {"hamstrings": 0.3, "abdominals": 0.2}):
         m = ms.simulate(model, tone).metrics

@@ -104,11 +104,6 @@ def test_an_upside_down_pendulum_is_reported_unstable():
     assert "unstable" in eq.message
 
 
-@pytest.fixture(scope="module")
-def model():
-    return ms.load_model()
-
-
 def test_moment_arms_are_the_derivative_of_path_length(model):
     chain = compile_chain(model)
     rng = np.random.default_rng(1)
