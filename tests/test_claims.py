@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-import musclesim as ms
 from musclesim.claims import VERDICTS, catalogue, claim, evaluate_all, validation_rows
 from musclesim.metrics import MEASURES
 
