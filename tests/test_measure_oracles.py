@@ -37,7 +37,7 @@ def test_registry_holds_the_design_names_and_is_the_public_one():
     assert DESIGN_NAMES <= set(ms.MEASURES)
     if DESIGN.is_file():  # every measure name in DESIGN section 6's table is in the registry
         table = DESIGN.read_text(encoding="utf-8").split("## 6.")[1].split("## 7.")[0]
-        named = set(re.findall(r"^\| ([a-z_]+(?:_deg|_mm|_N|_Nm|_mmHg))\b", table, flags=re.M))
+        named = set(re.findall(r"^\| ([a-z_]+(?:_deg|_mm|_N|_Nm|_mmHg))\b", table, flags=re.MULTILINE))
         assert named and named <= set(ms.MEASURES)
 
 
@@ -98,7 +98,7 @@ def test_measures_of_hand_placed_landmarks(mech, pose):
     the ankle; joint angles and efforts set by hand."""
     c = mech.chain
     points, joints, q, force, arm, lam, trunk = (np.array(a, dtype=float) for a in pose)
-    P = lambda seg, name: c.landmark_index[(seg, name)]  # noqa: E731
+    P = lambda seg, name: c.landmark_index[(seg, name)]
     points[P("pelvis", "psis")] = (0.00, 1.00)
     points[P("pelvis", "asis")] = points[P("pelvis", "psis")] + 0.12 * _rot(10.0)
     s1p = np.array([-0.02, 1.05])
