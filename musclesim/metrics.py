@@ -197,7 +197,18 @@ def measure_arrays(chain: Chain) -> tuple:
     return out
 
 
+@functools.cache
+def _kernel():
+    """The compiled kernel (imported on first use: the registry alone does not import numba)."""
+    from .measure_kernels import sagittal_measures
+
+    return sagittal_measures
+
+
 def _f64(a) -> np.ndarray:
+    """``a`` as a C-contiguous float64 array (itself when it already is one: the usual case)."""
+    if type(a) is np.ndarray and a.dtype == np.float64 and a.flags.c_contiguous:
+        return a
     return np.ascontiguousarray(a, dtype=np.float64)
 
 
@@ -206,13 +217,15 @@ def measure_rows(chain: Chain, points: np.ndarray, joints: np.ndarray, q: np.nda
                  gravity_dir: np.ndarray | None = None, strut_acts: bool | None = None) -> np.ndarray:
     """The sagittal measures of B poses as an array (B, len(:data:`SAGITTAL`)), columns in the
     order of :data:`SAGITTAL`; arguments as :func:`measure_batch`."""
-    from .measure_kernels import sagittal_measures
-
     B = q.shape[0]
-    limit = np.broadcast_to(np.asarray(hip_extension_limit_deg, dtype=np.float64), (B,))
+    if isinstance(hip_extension_limit_deg, (float, int)):
+        limit = np.empty(B)
+        limit.fill(hip_extension_limit_deg)
+    else:
+        limit = np.broadcast_to(np.asarray(hip_extension_limit_deg, dtype=np.float64), (B,))
     gx, gy = (0.0, -1.0) if gravity_dir is None else (float(gravity_dir[0]), float(gravity_dir[1]))
     strut = (gravity_dir is None) if strut_acts is None else bool(strut_acts)
-    return sagittal_measures(_f64(points), _f64(joints), _f64(q), _f64(force_N), _f64(moment_arm_m), _f64(lam),
+    return _kernel()(_f64(points), _f64(joints), _f64(q), _f64(force_N), _f64(moment_arm_m), _f64(lam),
                              _f64(trunk_dir), _f64(limit), gx, gy, strut, *measure_arrays(chain))
 
 

@@ -62,9 +62,10 @@ def test_every_entry_is_complete_and_consistent(model):
 def test_name_lists_derive_from_the_registry():
     """The kernel's columns, the lateral list, the graph's bones and the plot's sign words agree
     with the registry (lists outside metrics.py that do not derive from it yet must not drift)."""
-    from musclesim import graph, lateral, plot
+    from musclesim import graph, lateral, measure_kernels, plot
 
     assert metrics.SAGITTAL + metrics.LATERAL == tuple(ms.MEASURES)
+    assert measure_kernels.N_OUT == len(metrics.SAGITTAL)
     assert lateral.LATERAL_MEASURES == metrics.LATERAL
     assert graph.MEASURE_BONES == {n: m.bones for n, m in ms.MEASURES.items()}
     for name, (_, pos, neg, _) in plot.LATERAL_WORDS.items():
