@@ -37,6 +37,7 @@ NORMS = {
 @pytest.mark.parametrize("name", NORMS)
 def test_baseline_lies_inside_literature_norms(model, name):
     lo, hi = NORMS[name]
+    assert MEASURES[name].normal == (lo, hi)  # the registry's band is REFERENCE.md's
     value = ms.baseline(model).metrics[name]
     assert lo <= value <= hi, f"{name} = {value:.2f}, norm {lo}..{hi}"
 
