@@ -12,7 +12,9 @@ kernel's column order).
 The sagittal measures have one implementation, compiled and batched
 (:func:`musclesim.measure_kernels.sagittal_measures`, timings in its docstring), called through
 :func:`measure` (one pose, a dict of floats) and :func:`measure_batch` (B poses, a dict of
-arrays). The frontal and transverse ones are computed by :mod:`musclesim.lateral`.
+arrays). It ignores ``MUSCLESIM_NO_NUMBA`` (numba is a required dependency; without numba
+installed the same kernel runs as plain Python, slowly). The frontal and transverse ones are
+computed by :mod:`musclesim.lateral`.
 """
 
 from __future__ import annotations
