@@ -9,7 +9,6 @@ model's, never typed in.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -21,23 +20,11 @@ try:
 except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib  # type: ignore[no-redef]
 
+from musclesim.claims import NO_CHANGE, Expectation, judge  # noqa: F401 (NO_CHANGE: the thresholds verdict uses)
+
 PRESETS_FILE = Path(__file__).resolve().parents[1] / "musclesim" / "data" / "presets.toml"
-#: A change smaller than this (in the measure's unit; N for forces) counts as no change.
-NO_CHANGE = {"deg": 0.2, "mm": 1.0, "N": 5.0, "N·m": 0.5}
+#: Directions a preset may claim (the engine also knows "either", which presets do not use).
 DIRECTIONS = ("up", "down")
-
-
-@dataclass(frozen=True)
-class Expectation:
-    """One measure (or muscle force) a claim is about, and the direction it claims."""
-
-    direction: str
-    measure: str = ""
-    muscle_force: str = ""
-
-    @property
-    def key(self) -> str:
-        return self.measure or f"force:{self.muscle_force}"
 
 
 @dataclass(frozen=True)
@@ -110,60 +97,23 @@ def preset_by_id(preset_id: str, path: str | None = None) -> Preset | None:
     return next((p for p in load_presets(path) if p.id == preset_id), None)
 
 
-def _value(result: Any, e: Expectation) -> float | None:
-    if e.measure:
-        v = result.metrics.get(e.measure) if hasattr(result.metrics, "get") else None
-    else:
-        v = result.muscle_force_N.get(e.muscle_force)
-    return None if v is None else float(v)
-
-
 def verdict(preset: Preset, result: Any, reference: Any, units: Mapping[str, str] | None = None) -> dict:
-    """The model's verdict on ``preset``'s claim.
+    """The model's verdict on ``preset``'s claim, from :func:`musclesim.claims.judge` (the one
+    claim-verdict engine; its no-change thresholds are :data:`musclesim.claims.NO_CHANGE`).
 
     ``result`` is the preset solved; ``reference`` what the claim compares it with (the baseline
-    in the same position, or the same tone in ``compare_position``). Each expectation is
-    ``reproduced`` (the change has the claimed sign), ``opposite``, ``no change`` (smaller than
-    :data:`NO_CHANGE`), ``not modelled`` (the model has no such measure) or ``no posture`` (the
-    solve failed). The overall verdict: ``reproduced`` when all testable ones are,
-    ``not reproduced`` when none is, ``partly reproduced`` otherwise, and ``outside the model's
-    scope`` when nothing is testable.
+    in the same position, or the same tone in ``compare_position``); ``units`` overrides the
+    registry's unit of a measure. Each expectation is ``reproduced`` (the change has the claimed
+    sign), ``opposite``, ``no change``, ``not modelled`` (the model has no such measure) or
+    ``no posture`` (the solve failed). The overall verdict: ``reproduced`` when all are,
+    ``not reproduced`` when none is, ``partly reproduced`` otherwise, ``outside the model's
+    scope`` when nothing is testable and ``no stable posture`` when a solve failed.
+
+    Returns ``{"preset": id, "verdict": ..., "rows": [{"key", "direction", "change", "unit",
+    "status", and "value"/"reference" or "message"}]}``.
     """
-    units = units or {}
-    rows = []
-    for e in preset.expect:
-        unit = units.get(e.measure, "") if e.measure else "N"
-        if not (getattr(result, "ok", True) and getattr(reference, "ok", True)):
-            rows.append({"key": e.key, "direction": e.direction, "change": None, "unit": unit, "status": "no posture",
-                         "message": getattr(result, "message", "")})
-            continue
-        v, b = _value(result, e), _value(reference, e)
-        if v is None or b is None:
-            rows.append({"key": e.key, "direction": e.direction, "change": None, "unit": unit, "status": "not modelled"})
-            continue
-        d = v - b
-        if not math.isfinite(d):
-            status = "no posture"
-        elif abs(d) < NO_CHANGE.get(unit, 0.2):
-            status = "no change"
-        elif (d > 0) == (e.direction == "up"):
-            status = "reproduced"
-        else:
-            status = "opposite"
-        rows.append({"key": e.key, "direction": e.direction, "change": d, "unit": unit, "status": status,
-                     "value": v, "reference": b})
-    testable = [r for r in rows if r["status"] in ("reproduced", "opposite", "no change")]
-    if any(r["status"] == "no posture" for r in rows):
-        overall = "no stable posture"
-    elif not testable:
-        overall = "outside the model's scope"
-    elif all(r["status"] == "reproduced" for r in testable):
-        overall = "reproduced" if len(testable) == len(rows) else "partly reproduced"
-    elif any(r["status"] == "reproduced" for r in testable):
-        overall = "partly reproduced"
-    else:
-        overall = "not reproduced"
-    return {"preset": preset.id, "verdict": overall, "rows": rows}
+    j = judge(preset.expect, result, reference, units)
+    return {"preset": preset.id, "verdict": j.verdict, "rows": [c.as_row() for c in j.checks]}
 
 
 def describe_row(row: Mapping) -> str:

@@ -17,11 +17,6 @@ from musclesim.errors import (
 )
 
 
-@pytest.fixture(scope="module")
-def model():
-    return ms.load_model()
-
-
 def test_import_is_fast_and_does_no_work():
     code = "import time,sys; t=time.perf_counter(); import musclesim; print(time.perf_counter()-t); " \
            "print('numpy' in sys.modules)"

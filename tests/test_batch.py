@@ -12,12 +12,6 @@ import pytest
 import musclesim as ms
 from musclesim.errors import ToneRangeError, UnknownMuscleError
 
-
-@pytest.fixture(scope="module")
-def model():
-    return ms.load_model()
-
-
 TONES = [None, {"psoas_major": 0.3}, {"glutes": 0.25}, {"calves": 0.5}, {"abdominals": 0.2, "hamstrings": 0.1},
          {"psoas_major_left": 0.45}]
 

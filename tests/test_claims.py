@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-import musclesim as ms
 from musclesim.claims import VERDICTS, catalogue, claim, evaluate_all, validation_rows
 from musclesim.metrics import MEASURES
 
@@ -16,8 +15,8 @@ SEEDS = {"000_30301ec732fd73a2.txt", "001_881622d7f40ce67f.txt", "002_5c4430ba6b
 
 
 @pytest.fixture(scope="module")
-def verdicts():
-    return {v.claim.id: v for v in evaluate_all(ms.load_model())}
+def verdicts(model):
+    return {v.claim.id: v for v in evaluate_all(model)}
 
 
 @pytest.mark.parametrize("c", catalogue(), ids=lambda c: c.id)
@@ -27,8 +26,7 @@ def test_computed_verdict_matches_the_recorded_one(verdicts, c):
     assert v.reason
 
 
-def test_catalogue_is_well_formed():
-    model = ms.load_model()
+def test_catalogue_is_well_formed(model):
     names = model.names()
     for c in catalogue():
         assert c.articles and set(c.articles) <= SEEDS, c.id
@@ -68,8 +66,8 @@ def test_unknown_claim_id_suggests():
     assert "C07" in str(e.value) or "C17" in str(e.value)
 
 
-def test_validation_rows_and_doc_are_current():
-    rows = validation_rows(ms.load_model())
+def test_validation_rows_and_doc_are_current(model):
+    rows = validation_rows(model)
     lev = rows[0]
     assert lev["model"] == pytest.approx(lev["difference"] + lev["published"])
     doc = (ROOT / "docs" / "validation.md").read_text()

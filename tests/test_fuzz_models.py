@@ -247,11 +247,6 @@ def test_mutated_model_file_fails_cleanly_or_loads_and_solves(case, tmp_path):
 
 
 # ------------------------------------------------------------------------------ tone requests
-@pytest.fixture(scope="module")
-def model():
-    return load_model()
-
-
 BAD_NAMES = ["psoas_majr", "", " psoas_major", "PSOAS_MAJOR", "psoas_major_centre", "glute", None, 3, 0.3,
              b"glutes", ("psoas_major",), "hip_flexors ", "left", "psoas_major=0.3"]
 BAD_VALUES = [1.0001, -1e-9, 7, -1, float("nan"), float("inf"), -float("inf"), "0.3", "", None, [0.3], {"v": 0.3},
@@ -357,15 +352,15 @@ def test_mechanics_rules(tmp_path, edit, field, words):
 
 
 def test_measure_landmarks_match_what_metrics_reads():
-    """validate.MEASURE_LANDMARKS lists exactly the (segment, landmark) pairs metrics.py reads."""
-    import re
-
+    """validate.MEASURE_LANDMARKS lists exactly the (segment, landmark) pairs the sagittal measures
+    read: those the registry names (musclesim.MEASURES) and the compiled kernel takes."""
+    from musclesim.measure_kernels import LANDMARKS
+    from musclesim.metrics import MEASURES
     from musclesim.validate import MEASURE_LANDMARKS
 
-    source = (ROOT / "musclesim" / "metrics.py").read_text(encoding="utf-8")
-    read = set(re.findall(r'\bL\("(\w+)", "(\w+)"\)', source))
+    read = {lm for m in MEASURES.values() if m.plane == "sagittal" for lm in m.landmarks}
     listed = {(seg, name) for seg, names in MEASURE_LANDMARKS.items() for name in names}
-    assert read and read == listed
+    assert read and read == listed == set(LANDMARKS)
 
 
 def _relation_on_instance(d):

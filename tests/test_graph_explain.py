@@ -11,11 +11,6 @@ import musclesim as ms
 
 
 @pytest.fixture(scope="module")
-def model():
-    return ms.load_model()
-
-
-@pytest.fixture(scope="module")
 def graph(model):
     return ms.interaction_graph(model)
 

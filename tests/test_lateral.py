@@ -15,11 +15,6 @@ from musclesim import lateral as L
 from musclesim.lateral import LATERAL_MEASURES
 
 
-@pytest.fixture(scope="module")
-def model():
-    return ms.load_model()
-
-
 def _setup(res):
     st = res._state
     mech = st["mech"]

@@ -9,11 +9,6 @@ import musclesim as ms
 from musclesim.positions import POSITIONS, residual
 
 
-@pytest.fixture(scope="module")
-def model():
-    return ms.load_model()
-
-
 def test_positions_offered(model):
     assert set(ms.POSITIONS) == {"standing", "supine", "supine_knees_bent"}
     assert set(POSITIONS) >= set(ms.POSITIONS)

@@ -16,11 +16,6 @@ POS = POSITIONS["supine_knees_bent"]
 
 
 @pytest.fixture(scope="module")
-def model():
-    return ms.load_model()
-
-
-@pytest.fixture(scope="module")
 def base(model):
     b = ms.baseline(model, "supine_knees_bent")
     assert b.ok, b.message

@@ -26,11 +26,6 @@ FUTURE_FILES = sorted((EXAMPLES / "future").glob("*.toml"))
 
 
 @pytest.fixture(scope="module")
-def model():
-    return ms.load_model()
-
-
-@pytest.fixture(scope="module")
 def example_table():
     return run_scenarios(EXAMPLE_FILES)
 

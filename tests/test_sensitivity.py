@@ -16,11 +16,6 @@ from musclesim.tables import MissingExtraError
 
 
 @pytest.fixture(scope="module")
-def model():
-    return ms.load_model()
-
-
-@pytest.fixture(scope="module")
 def tilt(model):
     return ms.sensitivity(model, "pelvic_tilt_deg")
 

@@ -23,11 +23,6 @@ METRICS = ["pelvic_tilt_deg", "lumbar_lordosis_deg"]
 
 
 @pytest.fixture(scope="module")
-def model():
-    return ms.load_model()
-
-
-@pytest.fixture(scope="module")
 def psoas(model):
     return ms.sweep(model, "psoas_major", np.linspace(0.0, 0.6, 13), metrics=METRICS)
 

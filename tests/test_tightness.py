@@ -10,11 +10,6 @@ from musclesim.errors import TightnessRangeError, UnknownMuscleError
 from musclesim.simulation import tendon_lengths, tightness_joints
 
 
-@pytest.fixture(scope="module")
-def model():
-    return ms.load_model()
-
-
 def test_main_joints_follow_the_clinical_tests(model):
     j = tightness_joints(model)
     assert j["psoas_major_left"][0] == "hip"  # Thomas test

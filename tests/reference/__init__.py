@@ -1,0 +1,1 @@
+"""Test oracles: plain numpy implementations the compiled package code is compared with."""
