@@ -265,6 +265,9 @@ def test_frontal_view_follows_the_one_sided_psoas(msd_app):
     page = msd_app
     navigate(page, "")
     page.locator("#draw-options input[value=front]").check()  # front and top views on demand
+    # the change re-renders the options: wait for its round trip before the next click
+    page.wait_for_function("() => location.search.includes('front=1')")
+    settle(page)
     page.locator("#draw-options input[value=top]").check()
     page.wait_for_function("() => location.search.includes('front=1') && location.search.includes('top=1')")
     settle(page)
