@@ -20,11 +20,9 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
 from .._backend import njit
 from . import forces
-from .kinematics import muscle_paths, place
+from .residual import empty_equations, muscle_state
 
 
 @njit
@@ -46,16 +44,9 @@ def lying_residual_jacobian(cm, st, ws, fl, z, act, ltendon, want_jac):
     q = z[:n]
     phi, d = z[n], z[n + 1]
     s = z[n + 2] if fl.has_shear else 0.0
-    place(cm, st, q, ws, fl.pts)
-    ok = muscle_paths(cm, st, ws, st.pair_c0, st.pair_c1, want_jac)
-    if ok:
-        ok = forces.muscle_forces(cm, st, ws, act, ltendon, want_jac)
-    R = np.zeros(N)
-    J = np.zeros((N, N)) if want_jac else ws.no_jac
+    ok = muscle_state(cm, st, ws, fl.pts, q, act, ltendon, want_jac)
+    R, J = empty_equations(ws, N, want_jac, ok)
     if not ok:
-        R[:] = np.nan
-        if want_jac:
-            J[:] = np.nan
         return R, J
     forces.add_muscles(cm, st, ws, R, J, want_jac)
     forces.add_passive_joints(cm, q, R, J, want_jac)

@@ -263,20 +263,21 @@ def _pose_into(cm, st, q, ws, all_pts, pts, joints, length, arm):
             arm[m, j] = -ws.g[m, j]
 
 
+@njit
+def _pose_outputs(cm, B):
+    n = cm.anc.shape[1]
+    return (np.zeros((B, cm.pt_seg.shape[0], 2)), np.zeros((B, cm.anc.shape[0], 2)), np.zeros((B, cm.F0.shape[0])),
+            np.zeros((B, cm.F0.shape[0], n)))
+
+
 @njit_parallel
 def pose_geometry_parallel(cm, st, Q):
     """Geometry of many solved poses ``Q`` (B, n), in parallel threads: points (B, Np, 2), each
     segment's proximal joint (B, S, 2), musculotendon lengths (B, M), m, and moment arms -dl/dq
     (B, M, n), m/rad. :func:`pose_geometry_serial` gives the same numbers in one thread."""
-    B, n = Q.shape
-    S = cm.anc.shape[0]
-    Np = cm.pt_seg.shape[0]
-    M = cm.F0.shape[0]
-    pts = np.zeros((B, Np, 2))
-    joints = np.zeros((B, S, 2))
-    length = np.zeros((B, M))
-    arm = np.zeros((B, M, n))
-    all_pts = np.arange(Np)
+    B = Q.shape[0]
+    pts, joints, length, arm = _pose_outputs(cm, B)
+    all_pts = np.arange(cm.pt_seg.shape[0])
     for b in prange(B):
         ws = workspace(cm)
         _pose_into(cm, st, Q[b], ws, all_pts, pts[b], joints[b], length[b], arm[b])
@@ -287,15 +288,9 @@ def pose_geometry_parallel(cm, st, Q):
 def pose_geometry_serial(cm, st, Q):
     """:func:`pose_geometry_parallel` in the calling thread, for a few poses (a parallel kernel
     starts the thread pool even when it has one pose)."""
-    B, n = Q.shape
-    S = cm.anc.shape[0]
-    Np = cm.pt_seg.shape[0]
-    M = cm.F0.shape[0]
-    pts = np.zeros((B, Np, 2))
-    joints = np.zeros((B, S, 2))
-    length = np.zeros((B, M))
-    arm = np.zeros((B, M, n))
-    all_pts = np.arange(Np)
+    B = Q.shape[0]
+    pts, joints, length, arm = _pose_outputs(cm, B)
+    all_pts = np.arange(cm.pt_seg.shape[0])
     ws = workspace(cm)
     for b in range(B):
         _pose_into(cm, st, Q[b], ws, all_pts, pts[b], joints[b], length[b], arm[b])

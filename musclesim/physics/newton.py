@@ -30,8 +30,8 @@ import math
 import numpy as np
 
 from .._backend import njit, njit_parallel, prange
-from .kinematics import workspace
 from .contact import lying_residual_jacobian
+from .kinematics import workspace
 from .residual import residual_jacobian
 
 #: Step lengths the line search tries, longest first.
@@ -307,6 +307,14 @@ def _follow_row(cm, st, fl, t0, lt0, act, lt1, z0, J0, s, i, ok, reached, Zout, 
     eig[i] = me
 
 
+@njit
+def _batch_outputs(N, nz):
+    """Per-scenario outputs of a batch: ok, reached fraction, final z (N, nz), iterations, max
+    moment residual (N·m), smallest stiffness eigenvalue (N·m/rad), started from a neighbour."""
+    return (np.zeros(N, dtype=np.bool_), np.zeros(N), np.zeros((N, nz)), np.zeros(N, dtype=np.int64), np.zeros(N),
+            np.zeros(N), np.zeros(N, dtype=np.bool_))
+
+
 @njit_parallel
 def follow_many(cm, st, fl, t0, lt0, acts, lt1s, z0, J0, s):
     """:func:`follow` for every row of ``acts`` (N, M) and ``lt1s`` (N, M), in parallel threads.
@@ -315,13 +323,7 @@ def follow_many(cm, st, fl, t0, lt0, acts, lt1s, z0, J0, s):
     max |moment residual| (N,), N·m, smallest reduced-stiffness eigenvalue (N,), N·m/rad.
     """
     N = acts.shape[0]
-    cm.anc.shape[1]
-    ok = np.zeros(N, dtype=np.bool_)
-    reached = np.zeros(N)
-    Zout = np.zeros((N, z0.shape[0]))
-    its = np.zeros(N, dtype=np.int64)
-    res = np.zeros(N)
-    eig = np.zeros(N)
+    ok, reached, Zout, its, res, eig, _ = _batch_outputs(N, z0.shape[0])
     for i in prange(N):
         _follow_row(cm, st, fl, t0, lt0, acts[i], lt1s[i], z0, J0, s, i, ok, reached, Zout, its, res, eig)
     return ok, reached, Zout, its, res, eig
@@ -332,13 +334,7 @@ def follow_many_serial(cm, st, fl, t0, lt0, acts, lt1s, z0, J0, s):
     """:func:`follow_many` in the calling thread, for a few scenarios (waking the thread pool costs
     more than it saves there): the same numbers."""
     N = acts.shape[0]
-    cm.anc.shape[1]
-    ok = np.zeros(N, dtype=np.bool_)
-    reached = np.zeros(N)
-    Zout = np.zeros((N, z0.shape[0]))
-    its = np.zeros(N, dtype=np.int64)
-    res = np.zeros(N)
-    eig = np.zeros(N)
+    ok, reached, Zout, its, res, eig, _ = _batch_outputs(N, z0.shape[0])
     for i in range(N):
         _follow_row(cm, st, fl, t0, lt0, acts[i], lt1s[i], z0, J0, s, i, ok, reached, Zout, its, res, eig)
     return ok, reached, Zout, its, res, eig
@@ -458,14 +454,7 @@ def follow_many_warm(cm, st, fl, t0, lt0, acts, lt1s, z0, J0, s, order, run):
     :func:`_solve_run`. Returns :func:`follow_many`'s arrays and ``warm`` (N,), True where the
     neighbour's answer was the start."""
     N = acts.shape[0]
-    cm.anc.shape[1]
-    ok = np.zeros(N, dtype=np.bool_)
-    reached = np.zeros(N)
-    Zout = np.zeros((N, z0.shape[0]))
-    its = np.zeros(N, dtype=np.int64)
-    res = np.zeros(N)
-    eig = np.zeros(N)
-    warm = np.zeros(N, dtype=np.bool_)
+    ok, reached, Zout, its, res, eig, warm = _batch_outputs(N, z0.shape[0])
     runs = (N + run - 1) // run
     for r in prange(runs):
         _solve_run(cm, st, fl, t0, lt0, acts, lt1s, z0, J0, s, order, r * run, min(N, (r + 1) * run), ok, reached,
@@ -477,13 +466,6 @@ def follow_many_warm(cm, st, fl, t0, lt0, acts, lt1s, z0, J0, s, order, run):
 def follow_many_warm_serial(cm, st, fl, t0, lt0, acts, lt1s, z0, J0, s, order):
     """:func:`follow_many_warm` in the calling thread, one run over the whole ``order``."""
     N = acts.shape[0]
-    cm.anc.shape[1]
-    ok = np.zeros(N, dtype=np.bool_)
-    reached = np.zeros(N)
-    Zout = np.zeros((N, z0.shape[0]))
-    its = np.zeros(N, dtype=np.int64)
-    res = np.zeros(N)
-    eig = np.zeros(N)
-    warm = np.zeros(N, dtype=np.bool_)
+    ok, reached, Zout, its, res, eig, warm = _batch_outputs(N, z0.shape[0])
     _solve_run(cm, st, fl, t0, lt0, acts, lt1s, z0, J0, s, order, 0, N, ok, reached, Zout, its, res, eig, warm)
     return ok, reached, Zout, its, res, eig, warm

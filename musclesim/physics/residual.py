@@ -16,6 +16,30 @@ from .kinematics import muscle_paths, place, workspace
 
 
 @njit
+def muscle_state(cm, st, ws, pts, q, act, ltendon, want_jac):
+    """Place the points ``pts`` at pose ``q`` and compute the muscle paths and forces into ``ws``
+    (with their derivatives if ``want_jac``). False for a degenerate pose (see
+    :func:`musclesim.physics.kinematics.muscle_paths`, :func:`musclesim.physics.forces.muscle_forces`)."""
+    place(cm, st, q, ws, pts)
+    ok = muscle_paths(cm, st, ws, st.pair_c0, st.pair_c1, want_jac)
+    if ok:
+        ok = forces.muscle_forces(cm, st, ws, act, ltendon, want_jac)
+    return ok
+
+
+@njit
+def empty_equations(ws, N, want_jac, ok):
+    """Zero residual (N,) and Jacobian (or ``ws.no_jac``) to add the terms to; NaN if not ``ok``."""
+    R = np.zeros(N)
+    J = np.zeros((N, N)) if want_jac else ws.no_jac
+    if not ok:
+        R[:] = np.nan
+        if want_jac:
+            J[:] = np.nan
+    return R, J
+
+
+@njit
 def residual_jacobian(cm, st, ws, z, act, ltendon, want_jac):
     """Residual (n+k,) and, if ``want_jac``, Jacobian (n+k, n+k) at ``z`` for activation ``act``
     (M,) and tendon rest lengths ``ltendon`` (M,) m. A pose with a degenerate muscle path or a
@@ -25,16 +49,9 @@ def residual_jacobian(cm, st, ws, z, act, ltendon, want_jac):
     N = n + cm.k
     q = z[:n]
     lam = z[n:]
-    place(cm, st, q, ws, st.pts)
-    ok = muscle_paths(cm, st, ws, st.pair_c0, st.pair_c1, want_jac)
-    if ok:
-        ok = forces.muscle_forces(cm, st, ws, act, ltendon, want_jac)
-    R = np.zeros(N)
-    J = np.zeros((N, N)) if want_jac else ws.no_jac
+    ok = muscle_state(cm, st, ws, st.pts, q, act, ltendon, want_jac)
+    R, J = empty_equations(ws, N, want_jac, ok)
     if not ok:
-        R[:] = np.nan
-        if want_jac:
-            J[:] = np.nan
         return R, J
     forces.add_muscles(cm, st, ws, R, J, want_jac)
     forces.add_gravity(cm, st, ws, R, J, want_jac)
@@ -55,9 +72,7 @@ def contributions(cm, st, z, act, ltendon):
     ws = workspace(cm)
     q = z[:n]
     lam = z[n:]
-    place(cm, st, q, ws, st.pts)
-    muscle_paths(cm, st, ws, st.pair_c0, st.pair_c1, False)
-    forces.muscle_forces(cm, st, ws, act, ltendon, False)
+    muscle_state(cm, st, ws, st.pts, q, act, ltendon, False)
     out = np.zeros((M + len(forces.TERMS), n))
     for j in range(n):
         for m in range(M):
