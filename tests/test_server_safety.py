@@ -142,7 +142,7 @@ def test_the_gunicorn_setup():
 
     opts = dash_app.gunicorn_options()
     assert opts["bind"] == ["127.0.0.1:8050"]  # this computer only, unless told otherwise
-    assert opts["workers"] == max(os.cpu_count() or 1, 2) and opts["worker_class"] == "gthread"
+    assert opts["workers"] == max(2 * (os.cpu_count() or 1), 2) and opts["worker_class"] == "gthread"
     assert opts["preload_app"] is True  # built and warmed once in the master; workers fork warm
     assert opts["control_socket_disable"] is True and opts["accesslog"] is None
     assert opts["worker_connections"] >= 30 * 6 and opts["limit_request_line"] <= 8190
