@@ -71,6 +71,9 @@ def side_by_side(model, count: int) -> dict:
     """
     import numpy as np
 
+    sys.path.insert(0, str(HERE.parent / "tests"))  # the numpy reference is a test oracle, not part of the package
+    from reference.numpy_mechanics import follow_numpy
+
     from musclesim.mechanics import follow, prepare
     from musclesim.simulation import _coupling, baseline
     from musclesim.tone import couple, tone_vector
@@ -85,13 +88,13 @@ def side_by_side(model, count: int) -> dict:
     fast, slow, stepped, diff, diff_stepped, agree, direct = [], [], [], 0.0, 0.0, 0, 0
     for a in acts:
         t = time.perf_counter()
-        p1 = follow(mech, t0, a, base.q, base.lam, base.jacobian, compiled=True)
+        p1 = follow(mech, t0, a, base.q, base.lam, base.jacobian)
         fast.append(time.perf_counter() - t)
         t = time.perf_counter()
-        p2 = follow(mech, t0, a, base.q, base.lam, base.jacobian, compiled=False)
+        p2 = follow_numpy(mech, t0, a, base.q, base.lam, base.jacobian)
         slow.append(time.perf_counter() - t)
         t = time.perf_counter()
-        p3 = follow(mech, t0, a, base.q, base.lam, base.jacobian, compiled=True, direct=False)
+        p3 = follow(mech, t0, a, base.q, base.lam, base.jacobian, direct=False)
         stepped.append(time.perf_counter() - t)
         direct += len(p1.fractions) == 2
         if p1.ok and p2.ok:

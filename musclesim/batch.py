@@ -504,44 +504,35 @@ def _solve_chunk(model: Model, acts: np.ndarray, tendons: np.ndarray, position: 
     """Solve one chunk of activation rows (with their tendon rest lengths, i.e. tightness); the
     unit of work sent to an executor."""
     from . import _backend
-    from .mechanics import follow, muscle_force_N, pose_geometry, prepare, total_force, with_tendons
+    from .mechanics import muscle_force_N, pose_geometry, prepare, total_force, with_tendons
+    from .physics import compiled_model, floor_of, newton
+    from .physics.compiled import settings
     from .simulation import baseline, hip_extension_limit_deg
 
     mech = prepare(model)
     base = baseline(model, position)._state["eq"]
     t0 = np.array([model.default_tone[m] for m in model.muscle_ids])
     n, N = mech.n, len(acts)
-    if _backend.compiled():
-        from .physics import compiled_model, floor_of, newton
-        from .physics.compiled import settings
-
-        cm, st = compiled_model(mech)
-        args = (cm, st, floor_of(mech), t0, mech.chain.l_tendon_m, np.ascontiguousarray(acts), np.ascontiguousarray(tendons),
-                np.concatenate((base.q, base.lam)), np.ascontiguousarray(base.jacobian), settings())
-        serial = N < PARALLEL_FROM  # a few scenarios run in this thread: waking the thread pool costs more
-        # threads take a few scenarios (or runs of neighbours) at a time rather than an equal share up
-        # front: a thread that the machine delays, or that draws the slow (failing) scenarios, does not
-        # hold up the others
-        warm = neighbours_close(acts, tendons, mech)
-        previous = _backend.set_parallel_chunksize(1 if warm else BATCH_GRAIN)
-        try:
-            if warm:  # a sweep or a grid: start each scenario from the one before
-                order = np.arange(N)
-                if serial:
-                    ok, reached, Z, its, res, _, _ = newton.follow_many_warm_serial(*args, order)
-                else:
-                    ok, reached, Z, its, res, _, _ = newton.follow_many_warm(*args, order, NEIGHBOUR_RUN)
+    cm, st = compiled_model(mech)
+    args = (cm, st, floor_of(mech), t0, mech.chain.l_tendon_m, np.ascontiguousarray(acts), np.ascontiguousarray(tendons),
+            np.concatenate((base.q, base.lam)), np.ascontiguousarray(base.jacobian), settings())
+    serial = N < PARALLEL_FROM  # a few scenarios run in this thread: waking the thread pool costs more
+    # threads take a few scenarios (or runs of neighbours) at a time rather than an equal share up
+    # front: a thread that the machine delays, or that draws the slow (failing) scenarios, does not
+    # hold up the others
+    warm = neighbours_close(acts, tendons, mech)
+    previous = _backend.set_parallel_chunksize(1 if warm else BATCH_GRAIN)
+    try:
+        if warm:  # a sweep or a grid: start each scenario from the one before
+            order = np.arange(N)
+            if serial:
+                ok, reached, Z, its, res, _, _ = newton.follow_many_warm_serial(*args, order)
             else:
-                ok, reached, Z, its, res, _ = (newton.follow_many_serial if serial else newton.follow_many)(*args)
-        finally:
-            _backend.set_parallel_chunksize(previous)
-    else:
-        ok, reached = np.zeros(N, bool), np.zeros(N)
-        Z, its, res = np.zeros((N, n + mech.k)), np.zeros(N, int), np.zeros(N)
-        for i in range(N):
-            p = follow(mech, t0, acts[i], base.q, base.lam, base.jacobian, compiled=False, tendon_m=tendons[i])
-            ok[i], reached[i], its[i], res[i] = p.ok, p.reached, p.iterations, p.final.residual_Nm
-            Z[i] = np.concatenate((p.final.q, p.final.lam))
+                ok, reached, Z, its, res, _, _ = newton.follow_many_warm(*args, order, NEIGHBOUR_RUN)
+        else:
+            ok, reached, Z, its, res, _ = (newton.follow_many_serial if serial else newton.follow_many)(*args)
+    finally:
+        _backend.set_parallel_chunksize(previous)
     q, lam = Z[:, :n], Z[:, n:]
     metrics = {k: np.full(N, np.nan) for k in MEASURES}
     good = np.flatnonzero(ok)

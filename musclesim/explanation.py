@@ -29,7 +29,6 @@ from dataclasses import dataclass
 import networkx as nx
 import numpy as np
 
-from .mechanics import _jacobian_analytic as _jacobian
 from .mechanics import _lengths, muscle_force_N, pose_geometry, prepare, with_tendons
 from .metrics import MEASURES
 from .simulation import Result
@@ -348,17 +347,12 @@ def _step_response(mech, J, points, moment_arm_m, a0, lt0, a1, lt1, changed) -> 
 
 def _linear_state(mech, act, q, lam, names) -> dict:
     """What the linear response needs at one equilibrium: Jacobian, loads, measure gradients."""
-    from . import _backend
+    from .physics import compiled_model, residual
+    from .physics.kinematics import workspace
 
-    if _backend.compiled():
-        from .physics import compiled_model, residual
-        from .physics.kinematics import workspace
-
-        cm, st = compiled_model(mech)
-        _, J = residual.residual_jacobian(cm, st, workspace(cm), np.concatenate((q, lam)),
-                                          np.ascontiguousarray(act, dtype=float), mech.chain.l_tendon_m, True)
-    else:
-        _, J, _ = _jacobian(mech, q, act, lam)
+    cm, st = compiled_model(mech)
+    _, J = residual.residual_jacobian(cm, st, workspace(cm), np.concatenate((q, lam)),
+                                      np.ascontiguousarray(act, dtype=float), mech.chain.l_tendon_m, True)
     points, _, _, arm, _ = pose_geometry(mech, q[None])
     return {"act": act, "q": q, "lam": lam, "J": J, "points": points[0], "arm": arm[0],
             "grads": _measure_gradients(mech, q, lam, act, names)}

@@ -1,14 +1,15 @@
 """The compiled physics core (musclesim.physics) against its two oracles: the dense formula of
-tests/reference/dense_residual.py and the numpy mechanics of musclesim.mechanics."""
+tests/reference/dense_residual.py and the numpy mechanics of tests/reference/numpy_mechanics.py."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 from reference.dense_residual import dense_args, residual_jacobian_dense
+from reference.numpy_mechanics import _jacobian_analytic, solve_numpy
 
 import musclesim as ms
-from musclesim.mechanics import _jacobian_analytic, prepare, solve, solve_numpy
+from musclesim.mechanics import prepare, solve
 from musclesim.physics import compiled_model, floor_of, forces, newton, residual
 from musclesim.physics.compiled import settings
 from musclesim.physics.kinematics import workspace
@@ -82,7 +83,7 @@ def test_contributions_sum_to_the_residual(mech):
 def test_compiled_and_numpy_solvers_agree(mech, tone):
     act = tone_vector(mech.model, tone)
     base = ms.baseline(mech.model)._state["eq"]
-    a = solve(mech, act, base.q, base.lam, compiled=True)
+    a = solve(mech, act, base.q, base.lam)
     b = solve_numpy(mech, act, base.q, base.lam)
     assert a.ok == b.ok
     if a.ok:

@@ -1,7 +1,7 @@
 """Numerical constants of the sagittal equations and of the Newton driver: their one source.
 
-Both the compiled core (:mod:`musclesim.physics`) and the numpy reference mechanics
-(:mod:`musclesim.mechanics`) read them from here.
+Both the compiled core (:mod:`musclesim.physics`) and the numpy reference mechanics (the test
+oracle ``tests/reference/numpy_mechanics.py``) read them from here.
 """
 
 from __future__ import annotations
