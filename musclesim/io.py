@@ -152,6 +152,7 @@ def build_model(d: dict, path: Path | None = None) -> Model:
                                  mm["passive_shape"], {k: v for k, v in mm.items() if k.endswith("_source")}),
         coupling=Coupling(cp["synergist_gain"], cp["antagonist_gain"], cp["min_moment_arm_m"], cp["source"]),
         regulation=Regulation(reg["com_anterior_of_ankle_m"], reg["upright_segment"], reg["gaze_segment"], reg["ankle_joint"],
-                              reg["neck_joint"], reg["trunk_extensor"], reg["trunk_flexor"], reg["com_source"], reg["source"]),
+                              reg["neck_joint"], reg["trunk_extensor"], reg["trunk_flexor"], reg["com_source"], reg["source"],
+                              reg.get("upright_gain_N_per_deg"), reg.get("upright_gain_source", "")),
         abdominal_pressure=pressure,
     )

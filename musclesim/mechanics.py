@@ -37,7 +37,9 @@ force-length plateau leaves the posture a saddle (DESIGN section 5 pitfalls).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+
+import math
 
 import numpy as np
 
@@ -82,6 +84,12 @@ class Mechanics:
     pe_strain: float
     pe_shape: float
     regulated: bool = True  # False: no postural goals (a hand-checkable passive system, for tests)
+    #: rad per N: the rib cage's goal is ``pitch - c lam[2] = 0`` (a spring of stiffness 1/c on the
+    #: upright segment's pitch, realised by trunk-muscle force); 0 holds the pitch at exactly 0.
+    upright_compliance_rad_per_N: float = 0.0
+    #: N: the trunk effort of the habitual posture (the hard-goal baseline at resting tone), the
+    #: regulator's set point: ``pitch - c (lam[2] - ref) = 0`` keeps the baseline where it was.
+    upright_effort_ref_N: float = 0.0
     passive_arrays: tuple = ()  # the passive laws as padded arrays (constant, linear, s, a, b)
     _local: dict = field(default_factory=dict, repr=False)  # per-instance cache (the compiled model)
 
@@ -136,8 +144,21 @@ def prepare(model: Model, regulated: bool = True) -> Mechanics:
         gamma=mm.short_range_stiffness_gamma, fl_width=mm.force_length_width,
         pe_strain=mm.passive_strain_at_F0, pe_shape=mm.passive_shape, regulated=regulated,
     )
+    if regulated and reg.upright_gain_N_per_deg is not None:
+        mech = _soft_upright(mech, reg.upright_gain_N_per_deg)
     model._cache[key] = mech
     return mech
+
+
+def _soft_upright(mech: Mechanics, gain_N_per_deg: float) -> Mechanics:
+    """``mech`` with the rib cage regulated by a spring of ``gain_N_per_deg`` about its habitual
+    posture: the set point is the trunk effort of the hard-goal baseline at resting tone (so the
+    baseline is the same posture either way; only the responses differ)."""
+    act = np.array([mech.model.default_tone[m] for m in mech.model.muscle_ids], dtype=float)
+    eq = solve(mech, act)
+    ref = float(eq.lam[2]) if eq.converged else 0.0
+    return replace(mech, upright_compliance_rad_per_N=math.pi / 180.0 / gain_N_per_deg,
+                   upright_effort_ref_N=ref, _local={})
 
 
 # ----------------------------------------------------------------------------- forces
@@ -262,11 +283,32 @@ def _lengths(mech: Mechanics, p: np.ndarray) -> np.ndarray:
     return np.linalg.norm(p[c.pair_i1] - p[c.pair_i0], axis=1) @ c.pair_onehot
 
 
+def eliminate_soft_goals(J: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(dQdq, dgoals)`` of the hard goals, from the Jacobian ``J`` of [Q; goals] by [q; lam].
+
+    A soft goal (a row ``n + r`` with ``J[n + r, n + r] != 0``, like the rib cage's spring
+    ``pitch - c lam = 0``) fixes its effort as a function of the pose, ``dlam = -J[n+r, :n] dq / c'``;
+    substituting it (a Schur complement) adds the regulator's stiffness to ``dQ/dq``. The hard goals
+    (zero diagonal) stay constraints. Same algebra as :func:`musclesim.physics.newton.min_reduced_eig`.
+    """
+    dQdq = np.array(J[:n, :n], dtype=float)
+    hard = []
+    for r in range(n, J.shape[0]):
+        d = J[r, r]
+        if d != 0.0:
+            dQdq -= np.outer(J[:n, r], J[r, :n]) / d
+        else:
+            hard.append(r)
+    return dQdq, (J[hard, :n] if hard else np.zeros((0, n)))
+
+
 def reduced_stiffness(dQdq: np.ndarray, dgoals: np.ndarray) -> np.ndarray:
-    """Eigenvalues (ascending) of the stiffness restricted to motions that keep the goals.
+    """Real parts (ascending) of the eigenvalues of the stiffness restricted to motions that keep
+    the goals: the static (divergence) stability test of :func:`musclesim.physics.newton.min_reduced_eig`.
 
     ``dQdq`` (n, n) is the derivative of the net joint moments; ``dgoals`` (k, n) the goals'
-    gradients. The stiffness is ``K = -sym(dQdq)``; ``Z`` spans ``null(dgoals)``.
+    gradients. The stiffness is ``K = -dQdq`` (not symmetric where a force follows the pose other
+    than as a potential's gradient); ``Z`` spans ``null(dgoals)``.
     """
     n = dQdq.shape[0]
     if dgoals.shape[0]:
@@ -275,8 +317,8 @@ def reduced_stiffness(dQdq: np.ndarray, dgoals: np.ndarray) -> np.ndarray:
         Z = vt[rank:].T
     else:
         Z = np.eye(n)
-    K = -0.5 * (dQdq + dQdq.T)
-    return np.linalg.eigvalsh(Z.T @ K @ Z)
+    K = -np.asarray(dQdq, dtype=float)
+    return np.sort(np.linalg.eigvals(Z.T @ K @ Z).real)
 
 
 def solve(mech: Mechanics, act: np.ndarray, q0: np.ndarray | None = None, lam0: np.ndarray | None = None,
@@ -325,7 +367,7 @@ def _finish(mech: Mechanics, act: np.ndarray, q: np.ndarray, lam: np.ndarray, it
                            "converged (stability not checked)" if converged else
                            f"not converged after {it} iterations (moment residual {res:.2e} N·m)", None)
     if min_eig is None or not np.isfinite(min_eig):
-        eig = reduced_stiffness(J[:n, :n], J[n:, :n] if k else np.zeros((0, n)))
+        eig = reduced_stiffness(*eliminate_soft_goals(J, n))
         min_eig = float(eig[0]) if eig.size else float("inf")
     min_eig = float(min_eig)
     stable = bool(converged and min_eig > 0)

@@ -188,6 +188,11 @@ class Regulation:
     trunk_flexor: str
     com_source: str
     source: str
+    #: Stiffness of the rib cage's regulation, N of extra trunk-muscle force per degree of the
+    #: upright segment's pitch in space (a proportional postural feedback, ``lam = K pitch``).
+    #: ``None``: a hard goal (the rib cage pitch is held at exactly zero, the first versions' pin).
+    upright_gain_N_per_deg: float | None = None
+    upright_gain_source: str = ""
 
 
 @dataclass(frozen=True)

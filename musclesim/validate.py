@@ -32,7 +32,7 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args, get_origin
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
 
 from .errors import ModelFileError
@@ -217,6 +217,16 @@ class RegulationTable(_Table):
     trunk_extensor: Ref
     trunk_flexor: Ref
     source: Source
+    upright_gain_N_per_deg: Annotated[Positive | None, Field(description=(
+        "extra trunk-muscle force (N, both sides) per degree of the upright segment's pitch: the rib "
+        "cage's regulation is a spring of this stiffness; leave it out for a hard goal (pitch held at 0)"))] = None
+    upright_gain_source: Source | None = None
+
+    @model_validator(mode="after")
+    def _gain_has_source(self):
+        if self.upright_gain_N_per_deg is not None and not self.upright_gain_source:
+            raise ValueError("upright_gain_N_per_deg needs an upright_gain_source saying where it comes from")
+        return self
 
 
 class LandmarkRefTable(_Table):

@@ -283,6 +283,27 @@ def lin_exp(k, lo, hi, kexp=2.0, bexp=0.25):
             "exp_terms": f"[[{t1[0]}, {t1[1]:.3f}, {t1[2]}], [{t2[0]}, {t2[1]:.3f}, {t2[2]}]]"}
 
 
+# End-range stops of the spine (issue 16): the range of motion is where the bony and ligamentous limits
+# stop the motion whatever the muscles do, so each spinal joint gets a steep exponential stop at its range:
+# STOP_NM at the limit, falling e-fold every 1 / STOP_PER_DEG deg inside it (5.5 N·m 2 deg inside, 0.7 N·m 3 deg inside, so the
+# neutral zone keeps its sourced linear stiffness). STOP_NM exceeds the strongest pull of the model about a
+# lumbar level (erector spinae at full activation: 2 x 2500 N x 0.05 m = 250 N·m) [M]. In vitro, segments
+# reach their physiological range at 7.5-10 N·m and stiffen steeply beyond it (Panjabi et al. 1994).
+STOP_NM, STOP_PER_DEG = 300.0, 2.0
+STOP_SOURCE = ("; end-range stops: 300 N·m at each end of the range, e-fold per 0.5 deg (the range of motion is "
+               "the limit no muscle of the model can pass: erector at full activation pulls 250 N·m about a lumbar level) [M]")
+
+
+def with_stops(law, lo, hi):
+    """``law`` plus the end-range stops at ``lo``/``hi`` deg; the constant keeps the reference moment."""
+    b = STOP_PER_DEG
+    t1 = (1.0, math.log(STOP_NM) + b * lo, -b)   # resists extension below lo: +300 N·m at lo
+    t2 = (-1.0, math.log(STOP_NM) - b * hi, b)   # resists flexion above hi: -300 N·m at hi
+    terms = law["exp_terms"].rstrip("]") + f"], [{t1[0]}, {t1[1]:.4f}, {t1[2]}], [{t2[0]}, {t2[1]:.4f}, {t2[2]}]]"
+    const = law["constant_Nm"] - (t1[0] * math.exp(t1[1]) + t2[0] * math.exp(t2[1]))
+    return dict(law, constant_Nm=round(const, 6), exp_terms=terms)
+
+
 joint("ankle", "foot", "shank", ANKLE, (-50, 20),
       {"constant_Nm": 0.013450, "linear_Nm_per_deg": -1.0, "exp_terms": "[[2.0, -11.25, -0.25], [-2.0, -5.0, 0.25]]"},
       "estimate: ~57 N·m/rad passive (non-muscular) ankle stiffness per side; muscle short-range stiffness adds the rest (Loram & Lakie 2002 total intrinsic ~0.9 mgh); exponential stops beyond 45 deg plantarflexion and 20 deg dorsiflexion (ROM 50/20 deg, AAOS) [M]",
@@ -306,23 +327,25 @@ LUMBAR_OOP = (1.5, 4.0, "lateral bending as stiff as flexion-extension (similar 
                         "et al. 1989) [M]")
 prev = "pelvis"
 for name, jn in [("L5", "L5S1"), ("L4", "L4L5"), ("L3", "L3L4"), ("L2", "L2L3"), ("L1", "L1L2")]:
-    joint(jn, prev, name, lumbar[name]["joint"], (-4, 8) if jn != "L5S1" else (-5, 10),
-          lin_exp(LUMBAR_K, -6, 10),
-          "1.5 N·m/deg (~86 N·m/rad) per level in flexion-extension: in-vitro segments give 5-7 deg for 7.5 N·m (Panjabi et al. 1994, Yamamoto et al. 1989) and compressive preload stiffens them in vivo (Gardner-Morse & Stokes 2003) [M]; exponential end range",
+    rng = (-4, 8) if jn != "L5S1" else (-5, 10)
+    joint(jn, prev, name, lumbar[name]["joint"], rng,
+          with_stops(lin_exp(LUMBAR_K, -6, 10), *rng),
+          "1.5 N·m/deg (~86 N·m/rad) per level in flexion-extension: in-vitro segments give 5-7 deg for 7.5 N·m (Panjabi et al. 1994, Yamamoto et al. 1989) and compressive preload stiffens them in vivo (Gardner-Morse & Stokes 2003) [M]; exponential end range" + STOP_SOURCE,
           sign=1, oop=LUMBAR_OOP)
     prev = name
-joint("T12L1", "L1", "thorax_lower", T12L1, (-4, 8), lin_exp(LUMBAR_K, -6, 10),
-      "as the lumbar levels (thoracolumbar junction) [M]", sign=1, oop=LUMBAR_OOP)
+joint("T12L1", "L1", "thorax_lower", T12L1, (-4, 8), with_stops(lin_exp(LUMBAR_K, -6, 10), -4, 8),
+      "as the lumbar levels (thoracolumbar junction) [M]" + STOP_SOURCE, sign=1, oop=LUMBAR_OOP)
 T7T8_LAW = lin_exp(0.8, -12, 20)
 T7T8_LAW["constant_Nm"] = round(T7T8_LAW["constant_Nm"] - 0.8 * 10.0, 5)
+T7T8_LAW = with_stops(T7T8_LAW, -10, 20)
 joint("T7T8", "thorax_lower", "thorax_upper", T7T8, (-10, 20), T7T8_LAW,
       "estimate: thoracic levels T4-T12 lumped in one joint, 0.8 N·m/deg; rib cage stiffens the thoracic spine "
       "(Watkins 2005) [M]. Passive neutral 10 deg more extended than the standing reference (kyphosis is smaller lying "
-      "than standing [M]), i.e. pre-loaded by -8 N·m in the reference", sign=1,
+      "than standing [M]), i.e. pre-loaded by -8 N·m in the reference" + STOP_SOURCE, sign=1,
       oop=(0.8, 1.0, "estimate: thoracic levels T4-T12 lumped; side-bend as stiff as flexion (0.8 N·m/deg), twist a little "
                      "stiffer (the thoracic spine rotates more freely than the lumbar, but the rib cage stiffens it) [M]"))
-joint("neck", "thorax_upper", "head_neck", NECK, (-60, 50), lin_exp(0.3, -50, 40),
-      "estimate: cervical passive stiffness ~0.3 N·m/deg over the whole neck [M]", sign=1)
+joint("neck", "thorax_upper", "head_neck", NECK, (-60, 50), with_stops(lin_exp(0.3, -50, 40), -60, 50),
+      "estimate: cervical passive stiffness ~0.3 N·m/deg over the whole neck [M]" + STOP_SOURCE, sign=1)
 
 # --------------------------------------------------- muscles
 def P(seg, p, z=0.0):
@@ -371,9 +394,11 @@ muscle("psoas_minor", ["iliopsoas"], P("L1", vbody("L1", 0.8, 0.012), 0.025), P(
 muscle("iliacus", ["hip_flexors", "iliopsoas"], P("pelvis", add(HIP, (0.015, 0.100)), 0.090),
        P("thigh", LT, LEG_Z - 0.015), [P("pelvis", add(BRIM, (0.002, -0.004)), 0.080)], 1073, 0.100, G2392 + ": iliacus 1073 N, 0.100 m",
        0.05, QUIET, "iliac fossa over the pelvic brim to the lesser trochanter [M]")
-muscle("rectus_abdominis", ["abdominals"], P("pelvis", PUBIS, 0.015), P("thorax_lower", XIPHOID, 0.030), [],
+muscle("rectus_abdominis", ["abdominals"], P("pelvis", PUBIS, 0.015), P("thorax_upper", XIPHOID, 0.030), [],
        297, 0.300, "Christophy 2012 lumbar model via MyoTorso: 297 N (REFERENCE.md B)",
-       0.02, QUIET, "pubic crest to xiphoid / 5th-7th costal cartilages; straight line [M]")
+       0.02, QUIET, "pubic crest to the xiphoid and the 5th-7th costal cartilages; straight line [M]. The cartilages belong to ribs 5-7, "
+       "which articulate with T5-T7, so the insertion moves with the model's upper thoracic segment (T1-T7): the muscle crosses "
+       "T7-T8 and can round the upper back (Gray's Anatomy: rectus abdominis insertion)")
 muscle("external_oblique", ["abdominals", "obliques"], P("pelvis", add(ASIS, (-0.010, 0.005)), 0.120),
        P("thorax_lower", add(T12L1, (0.120, 0.060)), 0.120), [], 900, 0.120, G2392 + ": extobl 900 N, 0.120 m",
        0.02, QUIET, "lower ribs (outer surface, ribs 5-12) to the anterior iliac crest; sagittal projection [M]")
@@ -479,7 +504,14 @@ w('ankle_joint = "ankle"')
 w('neck_joint = "neck"')
 w('trunk_extensor = "erector_spinae"')
 w('trunk_flexor = "rectus_abdominis"')
-w('source = "DESIGN.md section 5: centre of mass over the feet by an ankle torque, level gaze by a neck torque, an upright rib cage by extra trunk-muscle force"')
+w('source = "DESIGN.md section 5: centre of mass over the feet by an ankle torque, level gaze by a neck torque, the rib cage\'s pitch in space kept by extra trunk-muscle force (kept exactly: within-person lordosis changes about as much as pelvic tilt, Levine & Whittle 1996, so the upper trunk keeps its orientation; upright_gain_N_per_deg would make it a spring)"')
+# The rib cage's pitch in space is a hard goal (no upright_gain_N_per_deg): within-person data give a lumbar
+# lordosis change about equal to the pelvic tilt change (Levine & Whittle 1996), i.e. the upper trunk keeps its
+# orientation when the pelvis tilts. A proportional regulator is available (upright_gain_N_per_deg, N of trunk
+# effort per degree of rib-cage pitch): the gain of a minimal stabilising controller, 1.3 m g h of the body above
+# L5-S1 (Peterka 2002's ratio at the ankle; 34.4 kg, 0.394 m, over the erector's 0.05 m arm: 60 N/deg), lets the
+# rib cage follow the pelvis and gives dLL/dPT 0.0-0.2 for the hip muscles, against ~1 measured; at 1000 N/deg and
+# above the answers approach the hard goal (docs/validation.md, "Rib-cage regulation").
 w("")
 
 # intra-abdominal pressure (DESIGN.md section 5; REFERENCE.md section A): P = rest + T_wall / (h R), the force P A a strut

@@ -65,7 +65,9 @@ class CompiledModel(NamedTuple):
     ankle_dof: int  # joint of the ankle torque lam[0] (N·m) that keeps the centre of mass
     neck_dof: int  # joint of the neck torque lam[1] (N·m) that keeps gaze level
     gaze_seg: int  # segment whose pitch is held at zero (gaze)
-    upright_seg: int  # segment whose pitch is held at zero by the trunk muscles' effort lam[2] (N)
+    upright_seg: int  # segment whose pitch the trunk muscles' effort lam[2] (N) regulates
+    upright_compliance: float  # rad/N: goal ``pitch - c (lam[2] - upright_ref) = 0`` (c = 0: pitch held at 0)
+    upright_ref: float  # N, the habitual posture's trunk effort (the regulator's set point)
     com_target: float  # m, x of the centre of mass the ankle torque holds
     ext_idx: np.ndarray  # (E,) int64, muscles carrying a positive trunk effort
     flx_idx: np.ndarray  # (F,) int64, muscles carrying a negative trunk effort
@@ -161,7 +163,9 @@ def compile_model(mech) -> CompiledModel:
         pe_shape=float(mech.pe_shape), smooth_force=float(C.SMOOTH_FORCE_N), passive_onset=float(C.PASSIVE_ONSET),
         pc0=f64(c0), pkl=f64(kl), ps=f64(s), pa=f64(a), pb=f64(b),
         k=int(mech.k), ankle_dof=int(mech.ankle_dof), neck_dof=int(mech.neck_dof), gaze_seg=int(mech.gaze_seg),
-        upright_seg=int(mech.upright_seg), com_target=float(mech.com_target_x_m), ext_idx=i64(mech.extensor_idx),
+        upright_seg=int(mech.upright_seg), upright_compliance=float(mech.upright_compliance_rad_per_N),
+        upright_ref=float(mech.upright_effort_ref_N),
+        com_target=float(mech.com_target_x_m), ext_idx=i64(mech.extensor_idx),
         flx_idx=i64(mech.flexor_idx), trunk_blend=float(C.TRUNK_BLEND_N),
         strut_i0=int(strut[0]), strut_i1=int(strut[1]), iap_rest=float(c.iap_rest_N), iap_gain=float(c.iap_gain),
         iap_weight=f64(c.iap_weight if c.has_pressure else np.zeros(len(c.F0_N))),

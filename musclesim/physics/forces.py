@@ -165,8 +165,9 @@ def add_regulation(cm, ws, lam, R, J, want_jac):
 
     ``lam[0]`` is an ankle torque (N·m) holding the centre of mass at ``com_target``; ``lam[1]`` a
     neck torque holding the gaze segment level; ``lam[2]`` extra trunk-muscle force (N, both sides)
-    along the extensor's paths when positive, the flexor's when negative, holding the rib cage
-    upright. Nothing for an unregulated model (``k = 0``).
+    along the extensor's paths when positive, the flexor's when negative, regulating the rib cage's
+    pitch: ``pitch - c (lam[2] - ref) = 0``, a spring of stiffness ``1/c`` (N/rad) on the pitch in space, or
+    the pitch held at 0 when ``c = upright_compliance = 0``. Nothing for an unregulated model (``k = 0``).
     """
     if cm.k == 0:
         return
@@ -203,8 +204,9 @@ def add_regulation(cm, ws, lam, R, J, want_jac):
         comx += cm.seg_mass[s] * p[s, 0]
     R[n] = comx / total - cm.com_target
     R[n + 1] = alpha[cm.gaze_seg]
-    R[n + 2] = alpha[cm.upright_seg]
+    R[n + 2] = alpha[cm.upright_seg] - cm.upright_compliance * (lam[2] - cm.upright_ref)
     if want_jac:
+        J[n + 2, n + 2] = -cm.upright_compliance
         J[ankle, n] = 1.0
         J[neck, n + 1] = 1.0
         for j in range(n):

@@ -168,21 +168,55 @@ def newton_contracting(cm, st, fl, ws, z0, act, lt, theta, max_iter, tol_m, tol_
 
 @njit
 def min_reduced_eig(J, n, k):
-    """Smallest eigenvalue (N·m/rad) of ``-sym(dQ/dq)`` restricted to ``null(dgoals/dq)``."""
+    """Smallest real part of the eigenvalues (N·m/rad) of the stiffness ``-dQ/dq`` restricted to
+    ``null(dgoals/dq)``: the static (divergence) stability test; for a symmetric stiffness these
+    are its eigenvalues. The stiffness is not symmetric where a force follows the pose other than
+    as a potential's gradient (the rib cage's regulator, the pressure's strut).
+
+    A soft goal (row ``n + r`` with a non-zero diagonal, the rib cage's spring) is first solved for
+    its effort and substituted (Schur complement: its regulator's stiffness joins ``dQ/dq``); the
+    hard goals constrain. :func:`musclesim.mechanics.eliminate_soft_goals` is the same in numpy.
+    """
+    A = np.empty((n, n))
+    for i in range(n):
+        for j in range(n):
+            A[i, j] = J[i, j]
+    nh = 0
+    hard = np.empty(k, dtype=np.int64)
+    for r in range(n, n + k):
+        d = J[r, r]
+        if d != 0.0:
+            for i in range(n):
+                for j in range(n):
+                    A[i, j] -= J[i, r] * J[r, j] / d
+        else:
+            hard[nh] = r
+            nh += 1
     Kq = np.empty((n, n))
     for i in range(n):
         for j in range(n):
-            Kq[i, j] = -0.5 * (J[i, j] + J[j, i])
-    if k == 0:
-        return np.linalg.eigvalsh(Kq)[0]
-    G = np.ascontiguousarray(J[n:n + k, :n])
+            Kq[i, j] = -A[i, j]
+    if nh == 0:
+        return _min_real_eig(Kq)
+    G = np.empty((nh, n))
+    for t in range(nh):
+        for j in range(n):
+            G[t, j] = J[hard[t], j]
     u, sv, vt = np.linalg.svd(G)
     rank = 0
     for v in sv:
         if v > 1e-12 * max(sv.max(), 1.0):
             rank += 1
     Z = np.ascontiguousarray(vt[rank:].T)
-    return np.linalg.eigvalsh(Z.T @ Kq @ Z)[0]
+    return _min_real_eig(Z.T @ Kq @ Z)
+
+
+@njit
+def _min_real_eig(K):
+    """Smallest real part of the eigenvalues of a square real matrix (symmetric or not)."""
+    if K.shape[0] == 0:
+        return np.inf
+    return np.linalg.eigvals(K.astype(np.complex128)).real.min()
 
 
 @njit

@@ -125,7 +125,8 @@ def evaluate(mech: Mechanics, q: np.ndarray, act: np.ndarray, lam: np.ndarray) -
     Q = Q + reg.sum(axis=1)
     mass = c.seg_mass_kg / c.seg_mass_kg.sum()
     com_x = p[:, :S, 0] @ mass
-    goals = np.stack((com_x - mech.com_target_x_m, alpha[:, mech.gaze_seg], alpha[:, mech.upright_seg]), axis=1)
+    goals = np.stack((com_x - mech.com_target_x_m, alpha[:, mech.gaze_seg],
+                      alpha[:, mech.upright_seg] - mech.upright_compliance_rad_per_N * (lam[:, 2] - mech.upright_effort_ref_N)), axis=1)
     dgoals = np.stack((np.einsum("s,bsn->bn", mass, dp[:, :S, :, 0]),
                        np.broadcast_to(c.anc[mech.gaze_seg], q.shape),
                        np.broadcast_to(c.anc[mech.upright_seg], q.shape)), axis=1)
@@ -154,6 +155,7 @@ def _jacobian(mech: Mechanics, q: np.ndarray, act: np.ndarray, lam: np.ndarray):
     J[:n, :n] = dQdq
     if k:
         J[n:, :n] = L.dgoals[0]
+        J[n + 2, n + 2] = -mech.upright_compliance_rad_per_N
         J[:n, n] = np.eye(n)[mech.ankle_dof]
         J[:n, n + 1] = np.eye(n)[mech.neck_dof]
         J[:n, n + 2] = (L.Q[-2] - L.Q[-1]) / (2 * FD_STEP_LAM)
@@ -192,6 +194,7 @@ def _jacobian_analytic(mech: Mechanics, q: np.ndarray, act: np.ndarray, lam: np.
         f_ext, f_flx = trunk_forces_N(lam[2:3])
         K -= f_ext[0] * H[mech.extensor_idx].mean(axis=0) + f_flx[0] * H[mech.flexor_idx].mean(axis=0)
         J[n:, :n] = L.dgoals[0]
+        J[n + 2, n + 2] = -mech.upright_compliance_rad_per_N
         J[mech.ankle_dof, n] = 1.0
         J[mech.neck_dof, n + 1] = 1.0
         s_ext = 0.5 * (1.0 + np.tanh(lam[2] / TRUNK_BLEND_N / 2))
