@@ -412,6 +412,74 @@ def validation_rows(model) -> list[dict]:
     return rows
 
 
+#: The hip muscles whose tone sweeps test that lordosis follows pelvic tilt (issue 16).
+TILT_MUSCLES = ("psoas_major", "iliacus", "gluteus_maximus", "hamstrings")
+#: Tones (both sides) of those sweeps.
+TILT_TONES = tuple(np.round(np.linspace(0.0, 0.5, 11), 3))
+
+
+def lordosis_tilt_ratio(model, muscle: str, coupling: bool = True, tones=TILT_TONES) -> dict:
+    """dLL/dPT over a tone sweep of ``muscle`` (both sides) in standing: the least-squares slope of the
+    lumbar lordosis change on the pelvic tilt change over the sweep's standing postures (deg/deg),
+    with the tilt range it spans and the number of postures found. Within-person voluntary tilts
+    give about 1 in both directions (Levine & Whittle 1996)."""
+    from .simulation import simulate
+
+    pt, ll = [], []
+    for t in tones:
+        r = simulate(model, {muscle: float(t)}, coupling=coupling)
+        if r.ok:
+            pt.append(r.change["pelvic_tilt_deg"])
+            ll.append(r.change["lumbar_lordosis_deg"])
+    pt, ll = np.array(pt), np.array(ll)
+    ratio = float(np.polyfit(pt, ll, 1)[0]) if pt.size >= 3 and np.ptp(pt) > 0.2 else float("nan")
+    return {"muscle": muscle, "coupling": coupling, "ratio": ratio, "n": int(pt.size),
+            "tilt_min": float(pt.min()) if pt.size else float("nan"),
+            "tilt_max": float(pt.max()) if pt.size else float("nan")}
+
+
+def range_of_motion_rows(model, tones=(0.0, 0.5, 1.0)) -> list[dict]:
+    """Per joint: the smallest and largest angle (deg from the reference) over every muscle's tone
+    at ``tones`` (one muscle at a time, standing, coupling on), the joint's range, and how many of
+    those postures put it outside the range."""
+    from .simulation import simulate
+
+    names = [j.id for j in model.joints]
+    lo = {n: math.inf for n in names}
+    hi = {n: -math.inf for n in names}
+    out = dict.fromkeys(names, 0)
+    solved = 0
+    for mid in dict.fromkeys(i.muscle.id for i in model.instances):
+        for t in tones:
+            r = simulate(model, {mid: float(t)})
+            if not r.converged:
+                continue
+            solved += 1
+            for n, a in r.pose_deg.items():
+                lo[n], hi[n] = min(lo[n], a), max(hi[n], a)
+                rng = model.joint(n).range_deg
+                out[n] += not (rng[0] <= a <= rng[1])
+    return [{"joint": n, "min_deg": lo[n], "max_deg": hi[n], "range_deg": model.joint(n).range_deg,
+             "outside": out[n], "postures": solved} for n in names if n in hi and hi[n] > -math.inf]
+
+
+def _mechanism(res, base, measure: str | None) -> str:
+    """The largest contributor to ``measure``'s change and the joint that carries it, in words
+    (``musclesim.explain``); empty where explain declines (a failed solve, a lying position)."""
+    if measure is None or not (res.ok and base.ok):
+        return ""
+    from .explanation import explain
+
+    try:
+        e = explain(res, base, measures=[measure]).get(measure)
+    except ValueError:
+        return ""
+    if e is None or not e.drivers:
+        return ""
+    name, share = e.drivers[0]
+    return f"{name} {share:+.2f} {e.unit} (at {e.joint})"
+
+
 def _describe(spec) -> str:
     parts = [f"{k} {v:g}" for k, v in dict(spec.get("tone", {})).items()]
     parts += [f"{k} tight {v:g} deg" for k, v in dict(spec.get("tightness", {})).items()]
@@ -464,7 +532,8 @@ def claim_rows(model) -> list[dict]:
                 mech, coup = _exact_parts(total, get(res.split.mechanics_result) - get(ref.split.mechanics_result))
             else:
                 mech = coup = float("nan")
-            rows.append({"id": c.id, "scenario": _describe(c.scenario),
+            mechanism = _mechanism(res, ref, e.get("measure")) if c.compare == "baseline" else ""
+            rows.append({"id": c.id, "scenario": _describe(c.scenario), "mechanism": mechanism,
                          "compare": "baseline" if c.compare == "baseline" else _describe(
                              {"position": position, **c.compare}),
                          "quantity": name, "direction": e["direction"], "total": total, "mechanics": mech,
