@@ -283,8 +283,9 @@ def _lengths(mech: Mechanics, p: np.ndarray) -> np.ndarray:
     return np.linalg.norm(p[c.pair_i1] - p[c.pair_i0], axis=1) @ c.pair_onehot
 
 
-def eliminate_soft_goals(J: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """``(dQdq, dgoals)`` of the hard goals, from the Jacobian ``J`` of [Q; goals] by [q; lam].
+def eliminate_soft_goals(J: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, bool]:
+    """``(dQdq, dgoals, soft)`` of the hard goals, from the Jacobian ``J`` of [Q; goals] by [q; lam]
+    (``soft``: a soft goal was eliminated).
 
     A soft goal (a row ``n + r`` with ``J[n + r, n + r] != 0``, like the rib cage's spring
     ``pitch - c lam = 0``) fixes its effort as a function of the pose, ``dlam = -J[n+r, :n] dq / c'``;
@@ -299,16 +300,16 @@ def eliminate_soft_goals(J: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]
             dQdq -= np.outer(J[:n, r], J[r, :n]) / d
         else:
             hard.append(r)
-    return dQdq, (J[hard, :n] if hard else np.zeros((0, n)))
+    return dQdq, (J[hard, :n] if hard else np.zeros((0, n))), len(hard) < J.shape[0] - n
 
 
-def reduced_stiffness(dQdq: np.ndarray, dgoals: np.ndarray) -> np.ndarray:
-    """Real parts (ascending) of the eigenvalues of the stiffness restricted to motions that keep
-    the goals: the static (divergence) stability test of :func:`musclesim.physics.newton.min_reduced_eig`.
+def reduced_stiffness(dQdq: np.ndarray, dgoals: np.ndarray, symmetric: bool = True) -> np.ndarray:
+    """Eigenvalues (ascending) of the stiffness restricted to motions that keep the goals, as
+    :func:`musclesim.physics.newton.min_reduced_eig` tests it.
 
     ``dQdq`` (n, n) is the derivative of the net joint moments; ``dgoals`` (k, n) the goals'
-    gradients. The stiffness is ``K = -dQdq`` (not symmetric where a force follows the pose other
-    than as a potential's gradient); ``Z`` spans ``null(dgoals)``.
+    gradients; ``Z`` spans ``null(dgoals)``. The stiffness is ``K = -sym(dQdq)``, or with
+    ``symmetric=False`` (a soft goal eliminated) ``-dQdq`` and the real parts of its eigenvalues.
     """
     n = dQdq.shape[0]
     if dgoals.shape[0]:
@@ -317,6 +318,9 @@ def reduced_stiffness(dQdq: np.ndarray, dgoals: np.ndarray) -> np.ndarray:
         Z = vt[rank:].T
     else:
         Z = np.eye(n)
+    if symmetric:
+        K = -0.5 * (dQdq + dQdq.T)
+        return np.linalg.eigvalsh(Z.T @ K @ Z)
     K = -np.asarray(dQdq, dtype=float)
     return np.sort(np.linalg.eigvals(Z.T @ K @ Z).real)
 
@@ -367,7 +371,8 @@ def _finish(mech: Mechanics, act: np.ndarray, q: np.ndarray, lam: np.ndarray, it
                            "converged (stability not checked)" if converged else
                            f"not converged after {it} iterations (moment residual {res:.2e} N·m)", None)
     if min_eig is None or not np.isfinite(min_eig):
-        eig = reduced_stiffness(*eliminate_soft_goals(J, n))
+        dQdq, dgoals, soft = eliminate_soft_goals(J, n)
+        eig = reduced_stiffness(dQdq, dgoals, symmetric=not soft)
         min_eig = float(eig[0]) if eig.size else float("inf")
     min_eig = float(min_eig)
     stable = bool(converged and min_eig > 0)

@@ -8,7 +8,7 @@ from pathlib import Path
 OUT = Path(__file__).resolve().parents[1] / "docs" / "validation.md"
 
 
-def render_coupling(claims: list[dict], evidence) -> list[str]:
+def render_coupling(claims: list[dict], evidence, trunk: list[dict] | None = None) -> list[str]:
     """The claims' changes split into mechanics and the assumed tone coupling (musclesim.attribution)."""
     f = lambda v: "n/a" if isinstance(v, float) and math.isnan(v) else f"{v:+.2f}"  # noqa: E731
     depends = sorted({r["id"] for r in claims if r["depends_on_coupling"]})
@@ -27,33 +27,25 @@ def render_coupling(claims: list[dict], evidence) -> list[str]:
              "Reproduced only with the coupling on: " + (", ".join(only_on) or "none")
              + "; reproduced only with it off (the coupling reverses the mechanics): " + (", ".join(only_off) or "none")
              + ".", "",
-             "The **before** columns are the model before issue 16 (rib cage on a hard pin with rectus abdominis on",
-             "the lower rib cage and no end-range stops; `tools/verdicts_before_issue16.json`); **mechanism** names",
-             "the contributor with the largest share of the change (`musclesim.explain`).", "",
-             "| claim | scenario | compared with | quantity | claimed | before: change | before: verdict | change | mechanics | "
-             "coupling | verdict | coupling off | mechanism |",
-             "|---|---|---|---|---|---:|---|---:|---:|---:|---|---|---|"]
-    before = _before()
+             f"The **trunk** columns are the same claims on `{TRUNK_MODEL}` (issue 16: end-range stops on the spine,",
+             "rectus abdominis on the upper rib cage); **mechanism** names the contributor with the largest share",
+             "of the change and the joint that carries it (`musclesim.explain`).", "",
+             "| claim | scenario | compared with | quantity | claimed | change | mechanics | coupling | verdict | "
+             "coupling off | mechanism | trunk: change | trunk: verdict | trunk: mechanism |",
+             "|---|---|---|---|---|---:|---:|---:|---|---|---|---:|---|---|"]
+    after = {(r["id"], r["quantity"]): r for r in (trunk or [])}
     for r in claims:
         mark = " **(depends)**" if r["depends_on_coupling"] else ""
-        b = before.get((r["id"], r["quantity"]), {})
+        t = after.get((r["id"], r["quantity"]), {})
         lines.append(f"| {r['id']} | {r['scenario']} | {r['compare']} | {r['quantity']} | {r['direction']} | "
-                     f"{f(b.get('total', float('nan')))} | {b.get('verdict', 'n/a')} | "
                      f"{f(r['total'])} | {f(r['mechanics'])} | {f(r['coupling'])} | {r['verdict']} | "
-                     f"{r['verdict_coupling_off']}{mark} | {r.get('mechanism', '')} |")
+                     f"{r['verdict_coupling_off']}{mark} | {r.get('mechanism', '')} | "
+                     f"{f(t.get('total', float('nan')))} | {t.get('verdict', 'n/a')} | {t.get('mechanism', '')} |")
     return lines + [""]
 
 
-def _before() -> dict:
-    """The claims' changes and verdicts before issue 16, by (claim, quantity)."""
-    import json
-
-    if not BEFORE.exists():
-        return {}
-    return {(r["id"], r["quantity"]): r for r in json.loads(BEFORE.read_text())["rows"]}
-
-
-BEFORE = Path(__file__).resolve().parent / "verdicts_before_issue16.json"
+#: The model with issue 16's trunk physics (tools/build_adult_standing.py --trunk), shown beside the default.
+TRUNK_MODEL = "adult_standing_trunk"
 #: Rib-cage regulator gains (N of trunk effort per degree of rib-cage pitch) compared with the hard goal:
 #: the minimal stabilising gain (1.3 m g h, Peterka 2002's ratio; tools/build_adult_standing.py) and stiffer ones.
 REGULATOR_GAINS = (60.0, 300.0, 1000.0)
@@ -72,11 +64,11 @@ def with_upright_gain(model, gain):
     return replace(model, regulation=reg, _cache={})
 
 
-def render_tilt(model) -> list[str]:
+def render_tilt(model, label: str) -> list[str]:
     """dLL/dPT over tone sweeps of the hip muscles, coupling on and off (issue 16 requirement 4)."""
     from musclesim.claims import TILT_MUSCLES, TILT_TONES, lordosis_tilt_ratio
 
-    lines = ["## Lordosis follows pelvic tilt", "",
+    lines = [f"## Lordosis follows pelvic tilt: {label}", "",
              f"Each hip muscle's tone (both sides) swept over {TILT_TONES[0]:g}-{TILT_TONES[-1]:g} in standing; the ratio is the",
              "least-squares slope of the lordosis change on the pelvic-tilt change (deg/deg,",
              "`musclesim.claims.lordosis_tilt_ratio`). Within-person voluntary tilts give about 1 both ways",
@@ -86,10 +78,7 @@ def render_tilt(model) -> list[str]:
         on, off = lordosis_tilt_ratio(model, mus, True), lordosis_tilt_ratio(model, mus, False)
         lines.append(f"| {mus} | {_f(on['ratio'])} | {_f(on['tilt_min'], '+.1f')} to {_f(on['tilt_max'], '+.1f')} | "
                      f"{_f(off['ratio'])} | {_f(off['tilt_min'], '+.1f')} to {_f(off['tilt_max'], '+.1f')} |")
-    lines += ["", "With the coupling off, psoas barely tilts the pelvis (it pulls the lumbar bodies forward and down",
-              "as much as it flexes the hip), so its mechanical ratio is the slope of small changes and is not",
-              "meaningful; the other three follow about 1:1 or a little less.", ""]
-    return lines
+    return lines + [""]
 
 
 def render_regulation(model) -> list[str]:
@@ -97,7 +86,7 @@ def render_regulation(model) -> list[str]:
     from musclesim import simulate
     from musclesim.claims import TILT_MUSCLES, lordosis_tilt_ratio
 
-    lines = ["## Rib-cage regulation", "",
+    lines = [f"## Rib-cage regulation: {TRUNK_MODEL}", "",
              "The standing model keeps the gaze level (neck torque), the centre of mass over the feet (ankle",
              "torque) and the rib cage's pitch in space (extra erector or rectus abdominis force). The rib cage is",
              "kept exactly by default; `[regulation] upright_gain_N_per_deg` makes it a spring about the habitual",
@@ -121,15 +110,14 @@ def render_regulation(model) -> list[str]:
     return lines + [""]
 
 
-def render_range(model) -> list[str]:
+def render_range(model, label: str) -> list[str]:
     """Every joint's extreme angles over one-muscle tones 0, 0.5 and 1 against its range."""
     from musclesim.claims import range_of_motion_rows
 
     rows = range_of_motion_rows(model)
-    lines = ["## Range of motion", "",
+    lines = [f"## Range of motion: {label}", "",
              f"Every muscle's tone set to 0, 0.5 and 1 in turn (standing, coupling on; {rows[0]['postures']} postures",
-             "found): each joint's extreme angles from the reference posture against its range. The spinal joints",
-             "have end-range stops (300 N·m at the limit, model file), so no tone takes them past it.", "",
+             "found): each joint's extreme angles from the reference posture against its range.", "",
              "| joint | smallest (deg) | largest (deg) | range (deg) | postures outside |", "|---|---:|---:|---|---:|"]
     for r in rows:
         lines.append(f"| {r['joint']} | {r['min_deg']:+.1f} | {r['max_deg']:+.1f} | "
@@ -157,8 +145,16 @@ def render(rows: list[dict], claims: list[dict] | None = None, evidence=None) ->
 
         claims = claim_rows(model) if claims is None else claims
         evidence = coupling_evidence(model) if evidence is None else evidence
-    lines += render_tilt(model) + render_regulation(model) + render_range(model)
-    lines += render_coupling(claims, evidence)
+    from musclesim.claims import claim_rows as _claim_rows
+
+    trunk = ms.load_model(TRUNK_MODEL)
+    lines += ["# The trunk model of issue 16", "",
+              f"`{TRUNK_MODEL}` is the default body with end-range stops on every spinal joint and rectus",
+              "abdominis inserting on the upper rib cage (ribs 5-7), generated by `tools/build_adult_standing.py",
+              "--trunk`. The tables below compare the two.", ""]
+    lines += (render_tilt(model, "default model") + render_tilt(trunk, TRUNK_MODEL) + render_regulation(trunk)
+              + render_range(model, "default model") + render_range(trunk, TRUNK_MODEL))
+    lines += render_coupling(claims, evidence, _claim_rows(trunk))
     return "\n".join(lines)
 
 

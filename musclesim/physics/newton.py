@@ -168,10 +168,12 @@ def newton_contracting(cm, st, fl, ws, z0, act, lt, theta, max_iter, tol_m, tol_
 
 @njit
 def min_reduced_eig(J, n, k):
-    """Smallest real part of the eigenvalues (N·m/rad) of the stiffness ``-dQ/dq`` restricted to
-    ``null(dgoals/dq)``: the static (divergence) stability test; for a symmetric stiffness these
-    are its eigenvalues. The stiffness is not symmetric where a force follows the pose other than
-    as a potential's gradient (the rib cage's regulator, the pressure's strut).
+    """Smallest eigenvalue (N·m/rad) of the stiffness ``-dQ/dq`` restricted to ``null(dgoals/dq)``.
+
+    With hard goals only, the eigenvalues of its symmetric part (the stiffness is symmetric but for
+    the pressure strut's small share). A soft goal's feedback is not a potential's gradient, so its
+    Schur term is far from symmetric and its symmetric part can be indefinite for a stable posture:
+    then the smallest real part of the eigenvalues is used (the static, divergence test).
 
     A soft goal (row ``n + r`` with a non-zero diagonal, the rib cage's spring) is first solved for
     its effort and substituted (Schur complement: its regulator's stiffness joins ``dQ/dq``); the
@@ -192,10 +194,11 @@ def min_reduced_eig(J, n, k):
         else:
             hard[nh] = r
             nh += 1
+    soft = nh < k
     Kq = np.empty((n, n))
     for i in range(n):
         for j in range(n):
-            Kq[i, j] = -A[i, j]
+            Kq[i, j] = -A[i, j] if soft else -0.5 * (A[i, j] + A[j, i])
     if nh == 0:
         return _min_real_eig(Kq)
     G = np.empty((nh, n))
