@@ -408,11 +408,16 @@ def _fd_jacobian(F, z, r0) -> np.ndarray:
     return J
 
 
-def solve_with_lift_off(mech: Mechanics, pos: Position, act: np.ndarray, tendon_m: np.ndarray, z0: np.ndarray):
+def solve_with_lift_off(mech: Mechanics, pos: Position, act: np.ndarray, tendon_m: np.ndarray, z0: np.ndarray,
+                        start: tuple[Position, np.ndarray] | None = None):
     """:func:`solve_lying` with unilateral contacts: a contact whose force would pull is released
     and the posture solved again (its point then rests above the floor); a released point that
     would sink into the floor makes the answer invalid. Returns (z, ok, stable, iterations,
-    message, position actually in contact)."""
+    message, position actually in contact).
+
+    ``start`` = (contact subset, its state): where a continuation step ended; if the solve with
+    every contact does not converge from ``z0``, it is tried again from there (the released points
+    stay released unless they would sink)."""
     import dataclasses
 
     n = mech.n
@@ -420,9 +425,13 @@ def solve_with_lift_off(mech: Mechanics, pos: Position, act: np.ndarray, tendon_
         z, ok, stable, it, msg = solve_lying(mech, pos, act, tendon_m, z0)
         return z, ok, stable, it, msg, pos
     current, z, total = pos, np.array(z0, dtype=float), 0
-    for _ in range(len(pos.contacts)):
+    for k in range(len(pos.contacts)):
         z, ok, stable, it, msg = solve_lying(mech, current, act, tendon_m, z)
         total += it
+        if not ok and k == 0 and start is not None and start[0].contacts != pos.contacts:
+            current, z = start[0], np.array(start[1], dtype=float)
+            z, ok, stable, it, msg = solve_lying(mech, current, act, tendon_m, z)
+            total += it
         if not ok:
             return z, ok, stable, total, msg, current
         forces = z[n + 2:n + 2 + len(current.contacts)]

@@ -601,7 +601,8 @@ def _simulate_lying(model: Model, tone, tightness, position: str, coupling: bool
         lt = lt0 + frac * (lt1 - lt0)
         # start each step from all contacts: a point that lifted may touch down again
         z_full = _with_all_contacts(z, contact, pos, mech.n)
-        z, ok, stable, it, message, contact = solve_with_lift_off(with_tendons(mech, lt), pos, a, lt, z_full)
+        z, ok, stable, it, message, contact = solve_with_lift_off(with_tendons(mech, lt), pos, a, lt, z_full,
+                                                                  start=(contact, z))
         iterations += it
         if not (ok and stable):
             break

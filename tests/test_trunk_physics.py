@@ -67,7 +67,7 @@ def test_the_stop_holds_the_spine_where_it_used_to_pass(model, trunk):
 
 @pytest.mark.parametrize("muscle", [
     pytest.param(m, marks=pytest.mark.xfail(strict=True, reason=(
-        "gluteus maximus gives dLL/dPT 0.69 over tones 0-0.5: the posterior tilt flattens the lumbar curve a "
+        "gluteus maximus gives dLL/dPT just under 0.70 over tones 0-0.5: the posterior tilt flattens the lumbar curve a "
         "little less than the within-person data (~1); issue 16 target 0.7-1.3 not met (docs/validation.md)")))
     if m == "gluteus_maximus" else m for m in TILT_MUSCLES])
 def test_lordosis_follows_pelvic_tilt(trunk, muscle):
@@ -158,3 +158,15 @@ def test_upright_gain_needs_a_source():
     d["regulation"]["upright_gain_N_per_deg"] = -1.0
     with pytest.raises(ModelFileError, match="upright_gain_N_per_deg"):
         validate_model_data(d, find_model("adult_standing"))
+
+
+@pytest.mark.parametrize("position", ["supine", "supine_knees_bent"])
+def test_the_trunk_model_lies_down(trunk, position):
+    """Lying, the trunk model's thoracic joint extends about 17 deg (inside its range of 20 deg); the
+    supine continuation goes on from the last step's contact set when the full set does not converge."""
+    base = ms.simulate(trunk, position=position)
+    assert base.ok, base.message
+    r = ms.simulate(trunk, {"psoas_major": 0.3}, position)
+    assert r.ok, r.message
+    lo, hi = trunk.joint("T7T8").range_deg
+    assert lo <= base.pose_deg["T7T8"] <= hi

@@ -350,15 +350,18 @@ joint("T12L1", "L1", "thorax_lower", T12L1, (-4, 8), with_stops(lin_exp(LUMBAR_K
       "as the lumbar levels (thoracolumbar junction) [M]" + (STOP_SOURCE if TRUNK else ""), sign=1, oop=LUMBAR_OOP)
 T7T8_LAW = lin_exp(0.8, -12, 20)
 T7T8_LAW["constant_Nm"] = round(T7T8_LAW["constant_Nm"] - 0.8 * 10.0, 5)
-T7T8_LAW = with_stops(T7T8_LAW, -10, 20)
-joint("T7T8", "thorax_lower", "thorax_upper", T7T8, (-10, 20), T7T8_LAW,
+T7T8_RANGE = (-20, 20) if TRUNK else (-10, 20)  # trunk: lying supine the lumped joint extends ~17 deg
+T7T8_LAW = with_stops(T7T8_LAW, *T7T8_RANGE)
+joint("T7T8", "thorax_lower", "thorax_upper", T7T8, T7T8_RANGE, T7T8_LAW,
       "estimate: thoracic levels T4-T12 lumped in one joint, 0.8 N·m/deg; rib cage stiffens the thoracic spine "
       "(Watkins 2005) [M]. Passive neutral 10 deg more extended than the standing reference (kyphosis is smaller lying "
-      "than standing [M]), i.e. pre-loaded by -8 N·m in the reference" + (STOP_SOURCE if TRUNK else ""), sign=1,
+      "than standing [M]), i.e. pre-loaded by -8 N·m in the reference" + (
+          ". Range 20 deg either way from standing (lying supine the lumped thoracic joint extends about 17 deg) [M]"
+          + STOP_SOURCE if TRUNK else ""), sign=1,
       oop=(0.8, 1.0, "estimate: thoracic levels T4-T12 lumped; side-bend as stiff as flexion (0.8 N·m/deg), twist a little "
                      "stiffer (the thoracic spine rotates more freely than the lumbar, but the rib cage stiffens it) [M]"))
-joint("neck", "thorax_upper", "head_neck", NECK, (-60, 50), with_stops(lin_exp(0.3, -50, 40), -60, 50),
-      "estimate: cervical passive stiffness ~0.3 N·m/deg over the whole neck [M]" + (STOP_SOURCE if TRUNK else ""), sign=1)
+joint("neck", "thorax_upper", "head_neck", NECK, (-60, 50), lin_exp(0.3, -50, 40),
+      "estimate: cervical passive stiffness ~0.3 N·m/deg over the whole neck [M]", sign=1)
 
 # --------------------------------------------------- muscles
 def P(seg, p, z=0.0):
