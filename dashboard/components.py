@@ -127,6 +127,7 @@ def split_text(split: Any, measure: str, unit: str, *, hidden: bool = False) -> 
     zero = _num(0.0, unit, signed=True)
     if total == zero and mech == zero and coup == zero:
         out["message"] = f"{label}: no change from the baseline, so nothing to split."
+        out["evidence"] = ""  # nothing to grade
         return out
     sign, mag = ("−", coup[1:]) if coup.startswith("-") else ("+", coup.lstrip("+"))
     out["headline"] = f"{label} {total} = {mech} mechanics {sign} {mag} assumed coupling"

@@ -174,7 +174,7 @@ def test_split_text_off_no_effect_no_change_and_hidden():
     none = split_text(_split("no effect", {"pelvic_tilt_deg": _row(2.0, 2.0, 0.0)}), "pelvic_tilt_deg", "deg")
     assert none["headline"].endswith("+ 0.0° assumed coupling") and "changed no muscle's tone" in none["evidence"]
     same = split_text(_split("no effect", {"pelvic_tilt_deg": _row(0.0, 0.0, 0.0)}), "pelvic_tilt_deg", "deg")
-    assert same["headline"] is None and "no change" in same["message"]
+    assert same["headline"] is None and "no change" in same["message"] and not same["evidence"]
     hidden = split_text(_split(rows={"pelvic_tilt_deg": _row(3.9, 0.8)}), "pelvic_tilt_deg", "deg", hidden=True)
     assert hidden["headline"] is None and "hidden" in hidden["message"] and "3.9" not in hidden["message"]
     ungraded = split_text(_split(rows={"x": _row(1.0, 0.5)}, grade="not graded", label="source: Smith 2020"), "x", "deg")
