@@ -83,13 +83,15 @@ def next_state(trigger: Any, *, search: str | None, values: Sequence[Any], slide
                position: str | None, measure: str | None, view: str | None, link: Sequence[str] | None,
                state: Mapping | None, tight_muscle: str | None = None, tight_deg: Any = None,
                lesson_values: Sequence[Any] = (), lesson_ids: Sequence[Mapping] = (), lesson: str | None = None,
-               draw: Sequence[str] | None = None) -> dict:
+               draw: Sequence[str] | None = None, coupling: Sequence[str] | None = None) -> dict:
     """The new view state after ``trigger`` (a component id, or None on page load).
 
     Returns ``{"state", "search", "values", "lesson_values", "lesson_rows", "position",
-    "measure", "view", "draw", "lesson", "tight_deg", "messages"}``: ``values`` are the tone
+    "measure", "view", "draw", "lesson", "tight_deg", "coupling", "messages"}``: ``values`` are the tone
     sliders' values in ``slider_ids`` order, ``lesson_values`` and ``lesson_rows`` (class names)
     the lesson controls' in ``lesson_ids`` order, ``draw`` the drawing options' checked values,
+    ``coupling`` the neural-coupling toggle's (``["on"]`` or ``[]``; the trigger ``ids.COUPLING``
+    reads it),
     ``tight_deg`` the tightness slider's (for the muscle chosen in the tightness list). Bad input (from the URL,
     or a typed number out of range) never raises: it becomes a message, and the baseline (URL) or
     the previous value (a slider) is kept.
@@ -130,8 +132,12 @@ def next_state(trigger: Any, *, search: str | None, values: Sequence[Any], slide
         chosen = set(draw or ())
         st.update(exaggerate="exaggerate" in chosen, front="front" in chosen, top="top" in chosen,
                   ab="ab" in chosen and bool(st.get("a")))
+    elif trigger == ids.COUPLING:
+        st["coupling"] = bool(coupling and "on" in coupling)
+        st["reveal"] = False
     elif trigger == ids.STORE_A:
-        st["a"] = {"tone": dict(st["tone"]), "tight": dict(st["tight"]), "position": st["position"]}
+        st["a"] = {"tone": dict(st["tone"]), "tight": dict(st["tight"]), "position": st["position"],
+                   "coupling": bool(st.get("coupling", True))}
         st["ab"] = True
     elif trigger == ids.CLEAR_A:
         st.update(a=None, ab=False)
@@ -207,7 +213,7 @@ def next_state(trigger: Any, *, search: str | None, values: Sequence[Any], slide
             "lesson_values": [lesson_value(model, st, lid["name"]) for lid in lesson_ids],
             "lesson_rows": ["lesson-row" + (" in-lesson" if lid["name"] in shown else "") for lid in lesson_ids],
             "position": st["position"], "measure": st["measure"], "view": st.get("view", "trunk"),
-            "draw": draw_out, "lesson": st.get("lesson"),
+            "draw": draw_out, "lesson": st.get("lesson"), "coupling": ["on"] if st.get("coupling", True) else [],
             "tight_deg": tight_of(model, st, tight_muscle), "messages": messages}
 
 
@@ -222,18 +228,26 @@ def tight_of(model, state: Mapping, name: str | None) -> float:
 # --------------------------------------------------------------------------- the update
 
 
-def _summary(res, state: Mapping, units: Mapping[str, str]) -> dict:
-    """The compact result kept in the browser (for export and A/B compare)."""
+def _summary(res, state: Mapping, units: Mapping[str, str], split: Mapping | None = None) -> dict:
+    """The compact result kept in the browser (for export and A/B compare); with ``split``
+    (:func:`dashboard.compute.split`) each measure's change as ``mechanics`` and ``coupling``
+    parts, and the split's state, message and the coupling's evidence."""
     def num(v):
         return None if v is None or not math.isfinite(v) else round(float(v), 4)
 
-    return {"tone": dict(state.get("tone", {})), "tightness_deg": dict(state.get("tight", {})),
-            "position": state["position"], "ok": bool(res.ok),
+    out = {"tone": dict(state.get("tone", {})), "tightness_deg": dict(state.get("tight", {})),
+            "position": state["position"], "neural_coupling": bool(state.get("coupling", True)), "ok": bool(res.ok),
             "message": res.message, "metrics": {k: num(v) for k, v in res.metrics.items()},
             "baseline": {k: num(v) for k, v in res.baseline_metrics.items()},
             "units": {k: units.get(k, "") for k in res.metrics},
             "activation": {k: round(float(v), 4) for k, v in res.activation.items()},
             "force_N": {k: round(float(v), 1) for k, v in res.muscle_force_N.items()}}
+    if split is not None:
+        parts = split["measures"]
+        out["mechanics"] = {k: num(parts[k]["mechanics"]) if k in parts else None for k in res.metrics}
+        out["coupling"] = {k: num(parts[k]["coupling"]) if k in parts else None for k in res.metrics}
+        out["split"] = {"state": split["state"], "message": split["message"], "evidence": dict(split["evidence"])}
+    return out
 
 
 def preset_verdict(preset_id: str) -> dict | None:
@@ -273,11 +287,13 @@ def update_views(state: Mapping, prediction: str | None = None) -> dict:
     measure = st.get("measure") if st.get("measure") in measures else measures[0]
     tone = st.get("tone") or {}
     tight = st.get("tight") or {}
+    coupling = bool(st.get("coupling", True))
     base = compute.baseline(position)
-    res = compute.solve(tone, position, tight)
+    res = compute.solve(tone, position, tight, coupling)
+    split = compute.split(tone, position, tight, coupling)  # memoised: one coupling-off solve per scenario
     hidden = bool(st.get("predict")) and not st.get("reveal")
     failed = "" if res.ok else res.message
-    expl, declined = (None, "") if hidden or failed else compute.explain(tone, position, measure, tight)
+    expl, declined = (None, "") if hidden or failed else compute.explain(tone, position, measure, tight, coupling)
     info = compute.measure_info()
     units = {k: v.unit for k, v in info.items()}
     present = bool(st.get("present"))
@@ -291,9 +307,10 @@ def update_views(state: Mapping, prediction: str | None = None) -> dict:
     a_summary = None
     if a is not None:
         a_pos = a.get("position") if a.get("position") in positions else positions[0]
-        res_a = compute.solve(a.get("tone") or {}, a_pos, a.get("tight") or {})
-        a_summary = _summary(res_a, {"tone": a.get("tone") or {}, "tight": a.get("tight") or {}, "position": a_pos},
-                             units)
+        a_coupling = bool(a.get("coupling", True))
+        res_a = compute.solve(a.get("tone") or {}, a_pos, a.get("tight") or {}, a_coupling)
+        a_summary = _summary(res_a, {"tone": a.get("tone") or {}, "tight": a.get("tight") or {}, "position": a_pos,
+                                     "coupling": a_coupling}, units)
     if pair:
         sag_a = figures.side_figure(res_a, compute.baseline(a_pos), view=view, hidden=hidden, large=present,
                                     highlight=highlight_notes(a), exaggerate=bool(st.get("exaggerate")), pair=True,
@@ -319,7 +336,8 @@ def update_views(state: Mapping, prediction: str | None = None) -> dict:
     if preset is not None:
         v = preset_verdict(preset.id)
         modified = (clean_tone(model, validate_tone(model, preset.tone)) != tone or preset.position != position
-                    or (clean_tight(validate_tight(model, preset.tightness)) if preset.tightness else {}) != tight)
+                    or (clean_tight(validate_tight(model, preset.tightness)) if preset.tightness else {}) != tight
+                    or not coupling)
         catalogue = [c for c in (compute.claim_verdict(i) for i in preset.claims) if c]
         active = [components.preset_card(preset, v, hidden=hidden, modified=modified, button=False,
                                          catalogue=catalogue)]
@@ -333,19 +351,24 @@ def update_views(state: Mapping, prediction: str | None = None) -> dict:
     ms_server = (time.perf_counter() - t0) * 1000
     status = (f"Baseline (resting tone), {position}." if not (tone or tight) else
               f"{'Solved' if res.ok else 'Failed'}: {res.message} ({ms_server:.0f} ms).")
+    if not coupling:
+        status = "Neural coupling off (mechanics only). " + status
     if hidden:
         status = "Predict first: the result is hidden until you press Reveal."
-    summary = _summary(res, st, units)
+    summary = _summary(res, {**st, "position": position}, units, split)
+    unit = units.get(measure, "")
     return {
         f"{ids.SAGITTAL}.figure": sag,
         f"{ids.SAGITTAL_A}.figure": sag_a,
         f"{ids.FRONTAL}.figure": front,
         f"{ids.TOP}.figure": top,
-        f"{ids.MEASURES_TABLE}.children": components.measures_table(rows, hidden=hidden, failed=bool(failed)),
+        f"{ids.MEASURES_TABLE}.children": components.measures_table(rows, hidden=hidden, failed=bool(failed),
+                                                                    split=split),
+        f"{ids.SPLIT}.children": components.split_summary(split, measure, unit, hidden=hidden),
         f"{ids.PI_LL}.children": components.pi_ll_flag(res.metrics, hidden=hidden),
         f"{ids.KEY_MEASURES}.children": components.key_measures(rows, hidden=hidden, focus=measure if le else None),
         f"{ids.WHY_TEXT}.children": components.why_text(expl, measure, hidden=hidden, failed=failed,
-                                                        declined=declined),
+                                                        declined=declined, split=split),
         f"{ids.WATERFALL}.figure": wf,
         f"{ids.DRIVERS}.figure": drv,
         f"{ids.GRAPH}.figure": patch,
@@ -369,7 +392,7 @@ def update_views(state: Mapping, prediction: str | None = None) -> dict:
 #: Outputs of :func:`update_views`, in callback order.
 UPDATE_OUTPUTS = (
     (ids.SAGITTAL, "figure"), (ids.SAGITTAL_A, "figure"), (ids.FRONTAL, "figure"), (ids.TOP, "figure"),
-    (ids.MEASURES_TABLE, "children"), (ids.PI_LL, "children"), (ids.KEY_MEASURES, "children"),
+    (ids.MEASURES_TABLE, "children"), (ids.SPLIT, "children"), (ids.PI_LL, "children"), (ids.KEY_MEASURES, "children"),
     (ids.WHY_TEXT, "children"), (ids.WATERFALL, "figure"), (ids.DRIVERS, "figure"), (ids.GRAPH, "figure"),
     (ids.GRAPH_STEP, "max"), (ids.GRAPH_STEP, "value"), (ids.GRAPH_FRAME, "children"), (ids.RESULT, "data"),
     (ids.ACTIVE_PRESET, "children"), (ids.ROOT, "className"), (ids.STATUS, "children"), (ids.PREDICT, "children"),
@@ -412,7 +435,8 @@ def prediction_feedback(choice: str | None, state: Mapping | None, result: Mappi
                                                       "Choose, then press Reveal."))
     if result is None:  # the choice changed alone: the (memoised) result of the state
         position = state.get("position") or compute.positions()[0]
-        res = compute.solve(state.get("tone") or {}, position, state.get("tight") or {})
+        res = compute.solve(state.get("tone") or {}, position, state.get("tight") or {},
+                            bool(state.get("coupling", True)))
         units = {k: v.unit for k, v in compute.measure_info().items()}
         result = _summary(res, {**state, "position": position}, units)
     if not result or result.get("metrics", {}).get(measure) is None:
@@ -427,23 +451,32 @@ def prediction_feedback(choice: str | None, state: Mapping | None, result: Mappi
 
 
 def export_csv(summary: Mapping) -> str:
-    """Measures (value, baseline, change, unit) then tones, as CSV text."""
+    """Measures (value, baseline, change, unit, and the change's mechanics and assumed-coupling
+    parts) then tones, activations, tightness, position, the neural coupling and its evidence, as
+    CSV text."""
     buf = io.StringIO()
     w = csv.writer(buf)
-    w.writerow(["kind", "name", "value", "baseline", "change", "unit"])
+    w.writerow(["kind", "name", "value", "baseline", "change", "unit", "mechanics", "coupling"])
+    mech, coup = summary.get("mechanics") or {}, summary.get("coupling") or {}
     for k, v in summary["metrics"].items():
         b = summary["baseline"].get(k)
         ch = None if v is None or b is None else round(v - b, 4)
-        w.writerow(["measure", k, v, b, ch, summary.get("units", {}).get(k, "")])
+        w.writerow(["measure", k, v, b, ch, summary.get("units", {}).get(k, ""), mech.get(k), coup.get(k)])
     model = compute.get_model()
     for mid in model.muscle_ids:
         w.writerow(["tone", mid, summary["tone"].get(mid, model.default_tone[mid]), model.default_tone[mid],
-                    round(summary["tone"].get(mid, model.default_tone[mid]) - model.default_tone[mid], 4), ""])
+                    round(summary["tone"].get(mid, model.default_tone[mid]) - model.default_tone[mid], 4), "", "", ""])
     for mid, a in summary.get("activation", {}).items():
-        w.writerow(["activation", mid, a, "", "", ""])
+        w.writerow(["activation", mid, a, "", "", "", "", ""])
     for mid, deg in summary.get("tightness_deg", {}).items():
-        w.writerow(["tightness", mid, deg, 0, deg, "deg"])
-    w.writerow(["position", summary.get("position", ""), "", "", "", ""])
+        w.writerow(["tightness", mid, deg, 0, deg, "deg", "", ""])
+    w.writerow(["position", summary.get("position", ""), "", "", "", "", "", ""])
+    w.writerow(["neural_coupling", "on" if summary.get("neural_coupling", True) else "off", "", "", "", "", "", ""])
+    split = summary.get("split")
+    if split:
+        ev = split.get("evidence") or {}
+        w.writerow(["coupling_evidence", ev.get("grade", ""), ev.get("label", ""), "", "", "", "", ""])
+        w.writerow(["split", split.get("state", ""), split.get("message", ""), "", "", "", "", ""])
     return buf.getvalue()
 
 
@@ -466,7 +499,7 @@ def register(app) -> None:
         Output({"type": ids.LESSON_TONE, "name": ALL}, "value"), Output({"type": ids.LESSON_ROW, "name": ALL}, "className"),
         Output(ids.POSITION, "value"), Output(ids.MEASURE, "value"), Output(ids.VIEW, "value"), Output(ids.DRAW, "value"),
         Output(ids.LESSON, "value"), Output(ids.STATE, "data"), Output(ids.BANNER, "children"),
-        Output(ids.TIGHT_DEG, "value"),
+        Output(ids.TIGHT_DEG, "value"), Output(ids.COUPLING, "value"),
     ]
     view_outputs = [Output(i, p, allow_duplicate=(i == ids.GRAPH)) for i, p in UPDATE_OUTPUTS]
 
@@ -479,24 +512,24 @@ def register(app) -> None:
         Input(ids.PRESENT, "n_clicks"), Input(ids.PREDICT, "n_clicks"), Input(ids.REVEAL, "n_clicks"),
         Input(ids.STORE_A, "n_clicks"), Input(ids.CLEAR_A, "n_clicks"), Input(ids.PREDICTION, "value"),
         Input(ids.TIGHT_MUSCLE, "value"), Input(ids.TIGHT_DEG, "value"), Input(ids.TIGHT_CLEAR, "n_clicks"),
-        State(ids.LINK, "value"), State({"type": ids.TONE, "muscle": ALL}, "id"),
+        Input(ids.COUPLING, "value"), State(ids.LINK, "value"), State({"type": ids.TONE, "muscle": ALL}, "id"),
         State({"type": ids.LESSON_TONE, "name": ALL}, "id"), State(ids.STATE, "data"),
         prevent_initial_call="initial_duplicate",
     )
     def _apply(search, values, lesson_values, _reset, preset_clicks, position, measure, view, draw, lesson,
                _present, _predict, _reveal, _store, _clear, prediction, tight_muscle, tight_deg, _tclear,
-               link, slider_ids, lesson_ids, state):
+               coupling, link, slider_ids, lesson_ids, state):
         trigger = ctx.triggered_id
         if isinstance(trigger, Mapping) and trigger.get("type") == ids.PRESET_LOAD and not any(preset_clicks or []):
             trigger = "ignored"  # buttons re-rendered, not clicked
         out = apply(trigger, prediction=prediction, search=search, values=values, slider_ids=slider_ids,
                     position=position, measure=measure, view=view, link=link, state=state,
                     tight_muscle=tight_muscle, tight_deg=tight_deg, lesson_values=lesson_values,
-                    lesson_ids=lesson_ids, lesson=lesson, draw=draw)
+                    lesson_ids=lesson_ids, lesson=lesson, draw=draw, coupling=coupling)
         n = out["next"]
         sync = (n["search"] if n["search"] != (search or "") else no_update, n["values"], n["lesson_values"],
                 n["lesson_rows"], n["position"], n["measure"], n["view"], n["draw"], n["lesson"], n["state"],
-                components.banner(n["messages"]), n["tight_deg"])
+                components.banner(n["messages"]), n["tight_deg"], n["coupling"])
         if out["views"] is None:
             return sync + tuple(out["feedback"] if f"{i}.{p}" in _PREDICTION_ONLY else no_update
                                 for i, p in UPDATE_OUTPUTS)

@@ -39,6 +39,118 @@ def _num(v: float | None, unit: str, signed: bool = False) -> str:
     return f"{s}{u}" if u == "°" else f"{s} {u}".rstrip()
 
 
+# --------------------------------------------------------------------------- mechanics / coupling split
+
+#: Plain words for the two parts of a change (the split's definition: musclesim.attribution).
+MECHANICS_WORDS = ("mechanics: what the muscles, bones and gravity do with the tones as set "
+                   "(the same scenario solved with the neural coupling switched off)")
+COUPLING_WORDS = ("assumed coupling: the model assumes a tone change spreads to the opposing muscles "
+                  "(reciprocal inhibition, less tone) and the helping ones (synergist co-activation, more "
+                  "tone); its size is a guess, not a measurement")
+
+
+def _split_data(split: Any) -> Mapping | None:
+    """``split`` as plain data (:func:`dashboard.compute.split`'s form): a mapping with ``state``,
+    ``message``, ``evidence`` and ``measures``, or anything with ``as_dict()`` (a
+    :class:`musclesim.attribution.Split`)."""
+    if split is None:
+        return None
+    if hasattr(split, "as_dict"):
+        split = split.as_dict()
+    return split
+
+
+def _finite(v: Any) -> bool:
+    return isinstance(v, (int, float)) and math.isfinite(v)
+
+
+def split_parts(row: Mapping, unit: str, short: bool = False) -> tuple[str, str, str] | None:
+    """``(total, mechanics, coupling)`` as the page prints them (signed, with the unit; ``short``:
+    only a degree sign, for the measures table's narrow columns), rounded so that the printed
+    parts add up to the printed total exactly: the total and the mechanics are rounded to the
+    page's precision, the coupling is the printed total minus the printed mechanics (so it is
+    within one last digit of its own rounding). None when a part is unknown."""
+    total, mech = row.get("total"), row.get("mechanics")
+    if not (_finite(total) and _finite(mech)):
+        return None
+    d = _digits(unit)
+    scale = 10 ** d
+    t = round(float(f"{total:.{d}f}") * scale)  # as printed (the measures table's change column)
+    m = round(float(f"{mech:.{d}f}") * scale)
+    c = t - m
+
+    def fmt(k: int) -> str:
+        if short and plot.unit_symbol(unit) != "°":
+            return f"{k / scale:+.{d}f}"
+        return _num(k / scale, unit, signed=True)
+
+    return fmt(t), fmt(m), fmt(c)
+
+
+def split_text(split: Any, measure: str, unit: str, *, hidden: bool = False) -> dict:
+    """What the page says about one measure's split, as plain text:
+    ``{"headline", "evidence", "message", "parts"}``.
+
+    ``headline`` reads "Pelvic tilt +3.9° = +0.8° mechanics + 3.1° assumed coupling" (None when
+    the parts are unknown or there is no change); ``evidence`` the coupling's evidence in plain
+    words ("assumed coupling — estimate, unsourced; evidence: none"), or that it is switched off;
+    ``message`` replaces the numbers when the split could not be computed (the API's reason), or
+    says there is nothing to split; ``parts`` the printed ``(total, mechanics, coupling)``.
+    """
+    label = plot.measure_label(measure)
+    label = label[:1].upper() + label[1:]
+    out = {"headline": None, "evidence": "", "message": "", "parts": None}
+    if hidden:
+        out["message"] = "How much is mechanics and how much assumed coupling: hidden until the reveal."
+        return out
+    sp = _split_data(split)
+    if not sp or measure not in (sp.get("measures") or {}):
+        out["message"] = f"{label}: no split into mechanics and assumed coupling for this scenario."
+        return out
+    state = sp.get("state", "")
+    ev = sp.get("evidence") or {}
+    if state == "off":
+        out["evidence"] = "neural coupling switched off: all of the change is mechanics"
+    else:
+        out["evidence"] = (f"assumed coupling — {ev.get('label', 'not graded')}; "
+                           f"evidence: {ev.get('grade', 'not graded')}")
+        if state == "no effect":
+            out["evidence"] += " (here it changed no muscle's tone: all of the change is mechanics)"
+    row = sp["measures"][measure]
+    parts = split_parts(row, unit) if state != "failed" else None
+    if parts is None:
+        msg = sp.get("message") or "the split could not be computed"
+        out["message"] = f"{label}: how much is mechanics and how much assumed coupling is unknown — {msg}"
+        return out
+    total, mech, coup = parts
+    out["parts"] = parts
+    zero = _num(0.0, unit, signed=True)
+    if total == zero and mech == zero and coup == zero:
+        out["message"] = f"{label}: no change from the baseline, so nothing to split."
+        out["evidence"] = ""  # nothing to grade
+        return out
+    sign, mag = ("−", coup[1:]) if coup.startswith("-") else ("+", coup.lstrip("+"))
+    out["headline"] = f"{label} {total} = {mech} mechanics {sign} {mag} assumed coupling"
+    return out
+
+
+def split_summary(split: Any, measure: str, unit: str, *, hidden: bool = False, explain: bool = False) -> list:
+    """The split of one measure's change for the page: the headline (or the message), the
+    coupling's evidence, and with ``explain`` what the two parts mean in plain words."""
+    t = split_text(split, measure, unit, hidden=hidden)
+    if t["headline"] is None:
+        return [html.P(t["message"], className="split-message")] + \
+            ([html.P(t["evidence"], className="split-evidence")] if t["evidence"] and not hidden else [])
+    total, mech, coup = t["parts"]
+    items = [html.P(t["headline"], className="split-headline",
+                    **{"data-total": total, "data-mechanics": mech, "data-coupling": coup, "data-measure": measure}),
+             html.P(t["evidence"], className="split-evidence")]
+    if explain:
+        items.append(html.P([MECHANICS_WORDS[:1].upper() + MECHANICS_WORDS[1:], ". ",
+                             COUPLING_WORDS[:1].upper() + COUPLING_WORDS[1:], "."], className="note split-words"))
+    return items
+
+
 def banner(messages: Sequence[str]) -> list:
     """The message banner's children (empty when there is nothing to say)."""
     if not messages:
@@ -51,12 +163,22 @@ MEASURE_GROUPS = (("Side view (sagittal)", ("sagittal",)),
                   ("Left-right (frontal and transverse; standing only)", ("frontal", "transverse")))
 
 
-def measures_table(rows: Sequence[Mapping], *, hidden: bool = False, failed: bool = False) -> html.Table:
-    """Every measure: value, change from baseline, normal band (source on hover), flag; grouped
-    into the side-view measures and the left-right ones (:data:`MEASURE_GROUPS`)."""
+def measures_table(rows: Sequence[Mapping], *, hidden: bool = False, failed: bool = False,
+                   split: Any = None) -> html.Table:
+    """Every measure: value, change from baseline, the change's mechanics and assumed-coupling
+    parts (``split``: :func:`dashboard.compute.split`), normal band (source on hover), flag;
+    grouped into the side-view measures and the left-right ones (:data:`MEASURE_GROUPS`)."""
+    sp = _split_data(split) or {}
+    parts_of = sp.get("measures") or {}
     head = html.Thead(html.Tr([html.Th("measure", scope="col"), html.Th("value", scope="col"),
-                               html.Th("change", scope="col"), html.Th("normal band", scope="col"),
-                               html.Th("flag", scope="col")]))
+                               html.Th("change", scope="col"),
+                               html.Th("mechanics", scope="col", className="split-col",
+                                       title=MECHANICS_WORDS + " (in the change's unit)"),
+                               html.Th("assumed coupling", scope="col", className="split-col",
+                                       title=COUPLING_WORDS + "; evidence: " + str((sp.get("evidence") or {})
+                                                                                    .get("grade", "not graded"))
+                                       + " (in the change's unit)"),
+                               html.Th("normal band", scope="col"), html.Th("flag", scope="col")]))
     groups: dict[str, list] = {title: [] for title, _ in MEASURE_GROUPS}
     other: list = []
     for r in rows:
@@ -65,6 +187,7 @@ def measures_table(rows: Sequence[Mapping], *, hidden: bool = False, failed: boo
         band_txt = f"{band[0]:g} – {band[1]:g}" if band else "—"
         if hidden:
             value, change, flag, cls = "?", "?", "", ""
+            mech_txt = coup_txt = "?"
         else:
             value = _num(r["value"], r["unit"])
             changed = _changed(r["change"], r["unit"])
@@ -76,20 +199,26 @@ def measures_table(rows: Sequence[Mapping], *, hidden: bool = False, failed: boo
             cls = ("out-of-band " if r["flag"] in ("high", "low") else "") + ("changed" if changed else "")
             if r["flag"] == "n/a" and lateral and not failed:
                 cls += " not-modelled"
+            mech_txt = coup_txt = ""
+            part = parts_of.get(r["name"])
+            if changed and part is not None:
+                shown = split_parts(part, r["unit"], short=True) if sp.get("state") != "failed" else None
+                mech_txt, coup_txt = shown[1:] if shown else ("—", "—")
         tr = html.Tr([
             html.Th(r["label"], scope="row", title=r["meaning"]),
             html.Td(value, className="num"), html.Td(change, className="num"),
-            html.Td(band_txt, title=r["normal_source"] or "no normal band", className="num"),
+            html.Td(mech_txt, className="num split-mech"), html.Td(coup_txt, className="num split-coup"),
+            html.Td(band_txt, title=r["normal_source"] or "no normal band", className="num band"),
             html.Td(flag, className="flag"),
         ], className=cls.strip(), **{"data-measure": r["name"]})
         (groups[title] if title else other).append(tr)
     bodies = []
     for title, _ in MEASURE_GROUPS:
         if groups[title]:
-            bodies.append(html.Tbody([html.Tr(html.Th(title, colSpan=5, scope="colgroup"), className="group")]
+            bodies.append(html.Tbody([html.Tr(html.Th(title, colSpan=7, scope="colgroup"), className="group")]
                                      + groups[title], className="measure-group"))
     if other:
-        bodies.append(html.Tbody([html.Tr(html.Th("Other", colSpan=5, scope="colgroup"), className="group")] + other,
+        bodies.append(html.Tbody([html.Tr(html.Th("Other", colSpan=7, scope="colgroup"), className="group")] + other,
                                  className="measure-group"))
     return html.Table([head, *bodies], className="measures")
 
@@ -138,7 +267,10 @@ def key_measures(rows: Sequence[Mapping], *, hidden: bool = False, focus: str | 
     return tiles
 
 
-def why_text(expl: Any, measure: str, *, hidden: bool = False, failed: str = "", declined: str = "") -> list:
+def why_text(expl: Any, measure: str, *, hidden: bool = False, failed: str = "", declined: str = "",
+             split: Any = None) -> list:
+    """The *Why?* panel's text: the API's sentence, the graph path, and the change split into
+    mechanics and assumed coupling (``split``: :func:`dashboard.compute.split`)."""
     label = plot.measure_label(measure)
     if hidden:
         return [html.P(f"The explanation of {label} appears after the reveal.")]
@@ -159,6 +291,8 @@ def why_text(expl: Any, measure: str, *, hidden: bool = False, failed: str = "",
         items.append(html.P(f"The drivers add up to a linear estimate of {expl.linear_estimate:+.2f}; the full solve "
                             f"differs by {expl.nonlinear_remainder:+.2f} (the response is not linear at this size).",
                             className="note"))
+    if split is not None:
+        items.append(html.Div(split_summary(split, measure, expl.unit, explain=True), className="why-split"))
     return items
 
 
@@ -180,8 +314,8 @@ def preset_card(preset: Preset, verdict: Mapping | None, *, hidden: bool = False
                                 className="verdict " + VERDICT_CLASS.get(verdict["verdict"], "")))
             parts.append(html.Ul([html.Li(describe_row(r)) for r in verdict["rows"]], className="verdict-rows"))
             if modified:
-                parts.append(html.P("You changed the tones since loading this preset: the verdict is for the preset "
-                                    "as loaded.", className="note"))
+                parts.append(html.P("You changed the scenario (tones, position or neural coupling) since loading "
+                                    "this preset: the verdict is for the preset as loaded.", className="note"))
             if catalogue:
                 parts.append(html.Details([
                     html.Summary(f"Claims catalogue ({len(catalogue)} related claims)"),
@@ -249,7 +383,8 @@ def tone_summary(summary: Mapping) -> str:
     tight = summary.get("tightness_deg") or {}
     if tight:
         txt += "; tight: " + ", ".join(f"{k} {v:g}°" for k, v in tight.items())
-    return f"{txt}; {summary.get('position', '')}"
+    off = "" if summary.get("neural_coupling", True) else "; neural coupling off"
+    return f"{txt}; {summary.get('position', '')}{off}"
 
 
 def tightness_list(tight: Mapping[str, float], joints: Mapping[str, str]) -> list:
@@ -283,6 +418,12 @@ colour and width show force. *Exaggerate changes ×3* draws a small change large
 *Front view* and *Top view* add the left-right pictures. The measures table gives every measure with its
 normal band (hover the band for its source); values outside it are flagged. The *Why* panel explains one
 measure: which muscles drove it, how the moments at the key joint changed, and the path through the graph.
+
+**Mechanics and assumed coupling.** Each change is split in two: "Pelvic tilt +3.9° = +0.8° mechanics + 3.1°
+assumed coupling". *Mechanics* is what muscles, bones and gravity do with the tones as set; *assumed coupling* is
+what the model adds by assuming a tone change spreads to the opposing muscles (less tone) and the helping ones
+(more tone). How large that spread is has not been measured (evidence: none), so read that part as a question.
+Untick *Neural coupling (assumed)* above the sliders to solve with mechanics only.
 
 **The graph.** Bones and joints in the middle, muscles on both sides, measures on the right; press *Play*
 to watch a change spread from the muscle you moved to the bones and measures. Click a node (or pick it from

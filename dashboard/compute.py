@@ -1,13 +1,14 @@
 """The dashboard's calls into the musclesim API, memoised.
 
-No physics here: every number comes from :func:`musclesim.simulate` and
-:func:`musclesim.explain`. The caches hold pure functions of their arguments (a tone, a
+No physics here: every number comes from :func:`musclesim.simulate` (its ``Result.split``
+too) and :func:`musclesim.explain`. The caches hold pure functions of their arguments (a tone, a
 position), never a user's state, so any number of users share them safely; each is bounded.
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
+from types import MappingProxyType
 
 import musclesim as ms
 
@@ -41,25 +42,28 @@ def measure_info():
 
 
 @lru_cache(maxsize=SOLVE_CACHE)
-def _solve(tone_items: tuple[tuple[str, float], ...], position: str, tight_items: tuple = ()):
+def _solve(tone_items: tuple[tuple[str, float], ...], position: str, tight_items: tuple = (), coupling: bool = True):
     return ms.simulate(get_model(), tone=dict(tone_items) or None, position=position,
-                       **({"tightness": dict(tight_items)} if tight_items else {}))
+                       **({"tightness": dict(tight_items)} if tight_items else {}),
+                       **({} if coupling else {"coupling": False}))
 
 
-def solve(tone: dict, position: str, tight: dict | None = None):
-    """``ms.simulate`` for ``{muscle id: value}`` tone and ``{muscle id: degrees}`` tightness
-    (memoised)."""
-    return _solve(tone_key(tone), position, tone_key(tight or {}))
+def solve(tone: dict, position: str, tight: dict | None = None, coupling: bool = True):
+    """``ms.simulate`` for ``{muscle id: value}`` tone and ``{muscle id: degrees}`` tightness, with
+    the neural tone coupling on or off (memoised)."""
+    return _solve(tone_key(tone), position, tone_key(tight or {}), bool(coupling))
 
 
 def baseline(position: str):
-    """The resting-tone result in ``position``."""
-    return _solve((), position, ())
+    """The resting-tone result in ``position`` (the same with the coupling on or off: at the
+    resting tone it has nothing to propagate; :mod:`musclesim.attribution`)."""
+    return _solve((), position, (), True)
 
 
 @lru_cache(maxsize=SOLVE_CACHE)
-def _explain(tone_items: tuple[tuple[str, float], ...], position: str, measure: str, tight_items: tuple = ()):
-    res, base = _solve(tone_items, position, tight_items), _solve((), position, ())
+def _explain(tone_items: tuple[tuple[str, float], ...], position: str, measure: str, tight_items: tuple = (),
+             coupling: bool = True):
+    res, base = _solve(tone_items, position, tight_items, coupling), _solve((), position, (), True)
     if not (res.ok and base.ok) or not (tone_items or tight_items):
         return None, ""
     try:
@@ -68,9 +72,34 @@ def _explain(tone_items: tuple[tuple[str, float], ...], position: str, measure: 
         return None, str(exc)
 
 
-def explain(tone: dict, position: str, measure: str, tight: dict | None = None):
+def explain(tone: dict, position: str, measure: str, tight: dict | None = None, coupling: bool = True):
     """``(Explanation or None, the API's reason when it declined)`` for one measure's change."""
-    return _explain(tone_key(tone), position, measure, tone_key(tight or {}))
+    return _explain(tone_key(tone), position, measure, tone_key(tight or {}), bool(coupling))
+
+
+#: Splits kept per process (plain data, a few kB each: more than the solves they come from).
+SPLIT_CACHE = 512
+
+
+@lru_cache(maxsize=SPLIT_CACHE)
+def _split(tone_items: tuple[tuple[str, float], ...], position: str, tight_items: tuple = (), coupling: bool = True):
+    res = _solve(tone_items, position, tight_items, coupling)
+    sp = res.split  # lazy: one coupling-off solve on first read (none when the coupling changed nothing)
+    d = sp.as_dict()
+    return MappingProxyType({
+        "state": d["state"], "message": d["message"], "ok": bool(sp.ok), "coupling": bool(coupling),
+        "evidence": MappingProxyType({k: d["evidence"][k] for k in ("grade", "label", "source")}),
+        "measures": MappingProxyType({k: MappingProxyType(dict(row)) for k, row in d["measures"].items()}),
+    })
+
+
+def split(tone: dict, position: str, tight: dict | None = None, coupling: bool = True):
+    """How much of each measure's change is mechanics and how much the assumed tone coupling
+    (:attr:`musclesim.Result.split` of :func:`solve`'s result), as read-only plain data:
+    ``{"state", "message", "ok", "coupling", "evidence": {"grade", "label", "source"},
+    "measures": {measure: {"total", "mechanics", "coupling"}}}`` (unknown parts are None).
+    Memoised: the coupling-off solve runs once per scenario, however often the page redraws."""
+    return _split(tone_key(tone), position, tone_key(tight or {}), bool(coupling))
 
 
 @lru_cache(maxsize=1)
@@ -126,3 +155,4 @@ def clear_caches() -> None:
     """Forget memoised solves (benchmarks use it to time cold updates)."""
     _solve.cache_clear()
     _explain.cache_clear()
+    _split.cache_clear()

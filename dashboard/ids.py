@@ -31,6 +31,7 @@ HELP = "help-section"
 
 # tone controls
 CONTROLS = "tone-controls"
+COUPLING = "coupling-toggle"
 TIGHTNESS = "tightness-section"
 TIGHT_MUSCLE = "tightness-muscle"
 TIGHT_DEG = "tightness-degrees"
@@ -54,6 +55,7 @@ LESSON_QUESTION = "lesson-question"
 MEASURES_TABLE = "measures-table"
 PI_LL = "pi-ll-flag"
 KEY_MEASURES = "key-measures"
+SPLIT = "split-summary"
 
 # why panel
 MEASURE = "why-measure-select"

@@ -66,8 +66,18 @@ def tone_controls(model) -> html.Div:
                            html.Div([_slider(i) for i in insts], className="muscle-sliders")],
                           className="tone-row", **{"data-base": base}) for base, insts in rows]
         sections.append(html.Details([html.Summary(label)] + items, open=is_open, className="region"))
-    return html.Div([html.H2("Resting tone"), *sections, tightness_controls(model)], id=ids.CONTROLS,
-                    className="panel controls")
+    return html.Div([html.H2("Resting tone"), coupling_control(), *sections, tightness_controls(model)],
+                    id=ids.CONTROLS, className="panel controls")
+
+
+def coupling_control() -> html.Div:
+    """The neural tone coupling on/off (``simulate(..., coupling=...)``), with what it means."""
+    return html.Div([
+        dcc.Checklist(id=ids.COUPLING, options=[{"label": "Neural coupling (assumed)", "value": "on"}],
+                      value=["on"], className="check coupling-toggle"),
+        html.P("On: a tone change also spreads to opposing and helping muscles (assumed: the gains are an "
+               "unsourced estimate). Off: mechanics only.", className="note", id="coupling-note"),
+    ], className="coupling-control", role="group", **{"aria-label": "Neural tone coupling"})
 
 
 def tightness_controls(model) -> html.Details:
@@ -210,6 +220,8 @@ def measures_panel() -> html.Section:
         html.H2("Measures"),
         html.Div(id=ids.KEY_MEASURES, className="tiles"),
         html.Div(id=ids.PI_LL, className="pi-ll"),
+        html.Div(id=ids.SPLIT, className="split", title="total change = mechanics + assumed coupling",
+                 **{"aria-live": "polite"}),
         html.Div(id=ids.MEASURES_TABLE, className="table-wrap"),
         html.Div([html.H3("Your prediction"),
                   dcc.RadioItems(id=ids.PREDICTION, options=[{"label": "goes up", "value": "up"},

@@ -6,7 +6,7 @@ a copied link reproduces it::
     {"tone": {muscle id: value}, "tight": {muscle id: degrees}, "position": str, "measure": str,
      "present": bool, "predict": bool, "reveal": bool, "preset": str | None, "view": "trunk" | "body",
      "lesson": str | None, "exaggerate": bool, "front": bool, "top": bool, "ab": bool,
-     "a": {"tone": {...}, "tight": {...}, "position": str} | None}
+     "coupling": bool, "a": {"tone": {...}, "tight": {...}, "position": str, "coupling": bool} | None}
 
 ``tone`` holds only the muscles whose tone differs from the model's default, ``tight`` only the
 muscles with a contracture (degrees of motion lost, the API's ``tightness=``). In the URL each
@@ -14,9 +14,11 @@ tone is a plain ``name=value`` pair (``?psoas_major_left=0.6``) and each tightne
 ``tight.name=degrees`` pair (``?tight.psoas_major=10``); any name the API accepts works
 (``psoas_major=0.6`` sets both sides), checked by the API's own rules. The stored scenario A of
 an A/B comparison is written the same way behind ``a.`` (``a.psoas_major=0.4``,
-``a.tight.iliacus=10``, ``a.position=supine``; ``a=1`` alone: A is the baseline). The other keys
-are reserved: ``position``, ``measure``, ``present``, ``predict``, ``reveal``, ``preset``,
-``view``, ``lesson``, ``exaggerate``, ``front``, ``top``, ``ab``.
+``a.tight.iliacus=10``, ``a.position=supine``, ``a.coupling=0``; ``a=1`` alone: A is the baseline).
+``coupling`` is the neural tone coupling (``simulate(..., coupling=...)``): on by default, so only
+``coupling=0`` appears in a URL. The other keys are reserved: ``position``, ``measure``,
+``present``, ``predict``, ``reveal``, ``preset``, ``view``, ``lesson``, ``exaggerate``, ``front``,
+``top``, ``ab``, ``coupling``.
 Bad input never raises: :func:`parse_query` returns the state it could read with tone and
 tightness reset to the baseline, and the messages to show.
 """
@@ -29,7 +31,9 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 FLAGS = ("present", "predict", "reveal", "exaggerate", "front", "top", "ab")
-RESERVED = ("position", "measure", "preset", "view", "lesson", *FLAGS)
+#: Flags that are on unless the URL turns them off (``coupling=0``).
+ON_FLAGS = ("coupling",)
+RESERVED = ("position", "measure", "preset", "view", "lesson", *FLAGS, *ON_FLAGS)
 TIGHT_PREFIX = "tight."
 A_PREFIX = "a."
 VIEWS = ("trunk", "body")
@@ -45,7 +49,8 @@ def default_state(positions: Sequence[str], measures: Sequence[str]) -> dict:
     return {"tone": {}, "tight": {}, "position": positions[0],
             "measure": DEFAULT_MEASURE if DEFAULT_MEASURE in measures else measures[0],
             "present": False, "predict": False, "reveal": False, "preset": None, "view": VIEWS[0],
-            "lesson": None, "exaggerate": False, "front": False, "top": False, "ab": False, "a": None}
+            "lesson": None, "exaggerate": False, "front": False, "top": False, "ab": False, "coupling": True,
+            "a": None}
 
 
 def clean_tone(model, tone: Mapping[str, float]) -> dict[str, float]:
@@ -95,13 +100,23 @@ def validate_tone(model, tone: Mapping[str, Any]) -> dict[str, float]:
     return resolve(model, _numbers(tone))
 
 
-def _flag(key: str, value: str, errors: list[str]) -> bool:
+def _flag(key: str, value: str, errors: list[str], default: bool = False) -> bool:
+    """A 1/0 (true/false, yes/no, on/off) URL value; anything else is a message and ``default``."""
     v = value.strip().lower()
     if v in _TRUE:
         return True
-    if v not in _FALSE:
-        errors.append(f"'{key}={value}' is not understood (use 1 or 0); using 0.")
-    return False
+    if v in _FALSE and (v or not default):  # an empty value of an on-by-default flag is not "off"
+        return False
+    if key in ON_FLAG_WORDS:
+        errors.append(f"'{key}={value}' is not understood ({ON_FLAG_WORDS[key]}: use 1 for on or 0 for off); "
+                      f"using {int(default)} ({'on' if default else 'off'}).")
+    else:
+        errors.append(f"'{key}={value}' is not understood (use 1 or 0); using {int(default)}.")
+    return default
+
+
+#: What the on-by-default flags mean, for the messages about bad values.
+ON_FLAG_WORDS = {"coupling": "the neural tone coupling", "a.coupling": "scenario A's neural tone coupling"}
 
 
 def parse_query(search: str | None, model, positions: Sequence[str], measures: Sequence[str],
@@ -124,7 +139,7 @@ def parse_query(search: str | None, model, positions: Sequence[str], measures: S
     tight: dict[str, str] = {}
     a_tone: dict[str, str] = {}
     a_tight: dict[str, str] = {}
-    a_position, has_a = None, False
+    a_position, a_coupling, has_a = None, True, False
     for key, value in pairs:
         key = key.strip()
         if key == "a" or key.startswith(A_PREFIX):
@@ -137,6 +152,8 @@ def parse_query(search: str | None, model, positions: Sequence[str], measures: S
                     a_position = value
                 else:
                     errors.append(f"Unknown position {value!r} for scenario A; using {positions[0]}.")
+            elif sub in ON_FLAGS:
+                a_coupling = _flag(key, value, errors, default=True)
             elif sub.startswith(TIGHT_PREFIX):
                 a_tight[sub[len(TIGHT_PREFIX):]] = value
             else:
@@ -170,6 +187,8 @@ def parse_query(search: str | None, model, positions: Sequence[str], measures: S
                 errors.append(f"Unknown lesson {value!r}" + (f" (lessons: {', '.join(lessons)})." if lessons else "."))
         elif key in FLAGS:
             state[key] = _flag(key, value, errors)
+        elif key in ON_FLAGS:
+            state[key] = _flag(key, value, errors, default=True)
         else:
             tone[key] = value
     bad = []
@@ -191,7 +210,7 @@ def parse_query(search: str | None, model, positions: Sequence[str], measures: S
         if has_a:
             state["a"] = {"tone": clean_tone(model, validate_tone(model, a_tone)) if a_tone else {},
                           "tight": clean_tight(validate_tight(model, a_tight)) if a_tight else {},
-                          "position": a_position or positions[0]}
+                          "position": a_position or positions[0], "coupling": a_coupling}
     if state["ab"] and not state["a"]:
         state["ab"] = False
     if state["lesson"] and not state["present"]:
@@ -244,12 +263,18 @@ def format_query(state: Mapping, model, positions: Sequence[str]) -> str:
     for flag in FLAGS:
         if state.get(flag):
             items.append((flag, "1"))
+    for flag in ON_FLAGS:
+        if not state.get(flag, True):
+            items.append((flag, "0"))
     a = state.get("a")
     if a:
         a_items = [(A_PREFIX + name, f"{v:g}") for name, v in _compact(model, a.get("tone", {})).items()]
         a_items += [(A_PREFIX + TIGHT_PREFIX + name, f"{v:g}") for name, v in _compact(model, a.get("tight", {})).items()]
         if a.get("position") and a["position"] != positions[0]:
             a_items.append((A_PREFIX + "position", a["position"]))
+        for flag in ON_FLAGS:
+            if not a.get(flag, True):
+                a_items.append((A_PREFIX + flag, "0"))
         items += a_items or [("a", "1")]
     return "?" + urlencode(items) if items else ""
 

@@ -509,6 +509,12 @@ def test_projector_lesson_at_1280x720(msd_app):
         settle(page)
         assert measure_value(page, "pelvic_tilt_deg") != "?"
         assert "your prediction matches" in page.locator("#prediction-feedback").inner_text()
+        # the lesson's measure split into mechanics and assumed coupling, compactly, in view
+        split = page.locator("#split-summary .split-headline")
+        assert split.inner_text().startswith("Pelvic tilt +") and "assumed coupling" in split.inner_text()
+        assert "evidence: none" in page.locator("#split-summary").inner_text()
+        assert _in_view(page, "#split-summary")
+        assert page.evaluate("document.documentElement.scrollHeight") <= 720
 
         # play / pause / step the propagation by keyboard
         label = page.locator("#graph-frame-label")
@@ -656,3 +662,100 @@ def test_compare_and_export(msd_app):
     page.locator("#compare-table").scroll_into_view_if_needed()
     shot(page, "compare")
     page.locator("#clear-a-button").click()
+    page.wait_for_function("() => !document.getElementById('app-root').classList.contains('has-a')")
+    settle(page)
+
+
+SPLIT_RE = re.compile(r"^(?P<label>.+?) (?P<total>[+-]\d+\.\d)° = (?P<mech>[+-]\d+\.\d)° mechanics (?P<op>[+−]) "
+                      r"(?P<coup>\d+\.\d)° assumed coupling$")
+
+
+def shown_split(page, selector: str = "#split-summary") -> tuple[float, float, float]:
+    """(total, mechanics, coupling) as a split headline prints them."""
+    text = page.locator(f"{selector} .split-headline").inner_text().strip()
+    m = SPLIT_RE.match(text)
+    assert m, text
+    coup = float(m["coup"]) * (-1.0 if m["op"] == "−" else 1.0)
+    return float(m["total"]), float(m["mech"]), coup
+
+
+def test_split_of_raised_psoas_and_the_coupling_toggle(msd_app):
+    """Raise psoas major (both sides) to 0.3 with its number box: the measures panel, the table
+    and the why panel show pelvic tilt's change as mechanics + assumed coupling, the parts adding
+    to the total and matching ms.simulate(...).split; the neural-coupling toggle (keyboard, one
+    round trip, in the URL) switches the coupling off: its part shows 0 and the mechanics is
+    what it was. Saves docs/screenshots/split.png at 1280x720."""
+    import musclesim as ms
+    from dashboard import compute
+
+    page = msd_app
+    settle(page)  # an earlier test's last click may still be in flight: let it land first
+    navigate(page, "")
+    page.wait_for_function("() => location.search === '' && !document.querySelector('#split-summary .split-headline')")
+    assert page.locator("#coupling-toggle input").is_checked()
+    assert "Neural coupling" in page.locator("#coupling-toggle label").inner_text()
+    box = page.locator('[data-muscle="psoas_major_left"] input[type="number"]')
+    box.fill("0.3")
+    box.press("Tab")  # commits the typed value (linked: both sides)
+    page.wait_for_function("() => location.search.includes('psoas_major=0.3')")
+    settle(page)
+    page.wait_for_function("() => document.querySelector('#split-summary .split-headline')")
+    total, mech, coup = shown_split(page)
+    assert page.locator("#split-summary .split-headline").inner_text().startswith("Pelvic tilt +")
+    assert mech + coup == pytest.approx(total, abs=1e-9)  # the shown parts add up to the shown total
+    want = ms.simulate(compute.get_model(), tone={"psoas_major": 0.3}).split["pelvic_tilt_deg"]
+    assert total == pytest.approx(want["total"], abs=0.05 + 1e-9)
+    assert mech == pytest.approx(want["mechanics"], abs=0.05 + 1e-9)
+    assert coup == pytest.approx(want["coupling"], abs=0.1 + 1e-9)  # rounded so the parts add: one step
+    assert coup > 1.0  # with the coupling on it carries a real share of the tilt
+    evidence = page.locator("#split-summary .split-evidence").inner_text()
+    assert evidence == "assumed coupling — estimate, unsourced; evidence: none"
+    row = page.locator('#measures-table tr[data-measure="pelvic_tilt_deg"] td')
+    assert [row.nth(i).inner_text().strip() for i in (1, 2, 3)] == [f"{total:+.1f}°", f"{mech:+.1f}°", f"{coup:+.1f}°"]
+    assert shown_split(page, "#why-text") == (total, mech, coup)  # the why panel says the same
+    assert "guess, not a measurement" in page.locator("#why-text .split-words").inner_text()
+    page.set_viewport_size({"width": 1280, "height": 720})
+    try:
+        page.evaluate("() => { window.scrollTo(0, 0); document.getElementById('tone-controls').scrollTop = 0; }")
+        page.mouse.move(4, 84)  # no button hovered in the picture
+        page.wait_for_timeout(400)
+        assert _in_view(page, "#split-summary") and _in_view(page, "#coupling-toggle")
+        shot(page, "split")
+    finally:
+        page.set_viewport_size({"width": 1440, "height": 900})
+
+    # the toggle, by keyboard: one round trip; the coupling's part is 0, the mechanics unchanged
+    toggle = page.locator("#coupling-toggle input")
+    toggle.focus()
+    with CallbackRequests(page) as sent:
+        page.keyboard.press("Space")
+        page.wait_for_function("() => location.search.includes('coupling=0')")
+        settle(page)
+        assert len(sent) == 1, f"the toggle cost {len(sent)} server round trips"
+    assert not toggle.is_checked()
+    total_off, mech_off, coup_off = shown_split(page)
+    assert coup_off == 0.0 and mech_off == total_off
+    assert page.locator("#split-summary .split-headline").inner_text().endswith("+ 0.0° assumed coupling")
+    want_off = ms.simulate(compute.get_model(), tone={"psoas_major": 0.3}, coupling=False).change["pelvic_tilt_deg"]
+    assert total_off == pytest.approx(want_off, abs=0.05 + 1e-9)
+    assert total_off == mech  # the mechanics is the coupling-off change
+    assert "switched off" in page.locator("#split-summary .split-evidence").inner_text()
+    assert measure_value(page, "pelvic_tilt_deg") == f"{ms.simulate(compute.get_model(), tone={'psoas_major': 0.3}, coupling=False).metrics['pelvic_tilt_deg']:.1f}°"
+    assert "psoas_major=0.3" in page.url and "coupling=0" in page.url
+
+    # the link reproduces it; a bad value is a message, with the coupling left on
+    navigate(page, "?psoas_major=0.3&coupling=0")
+    assert not page.locator("#coupling-toggle input").is_checked() and shown_split(page)[2] == 0.0
+    navigate(page, "?psoas_major=0.3&coupling=maybe")
+    banner = page.locator("#message-banner")
+    assert banner.is_visible() and "coupling=maybe" in banner.inner_text()
+    assert "neural tone coupling" in banner.inner_text()
+    assert page.locator("#coupling-toggle input").is_checked() and shown_split(page) == (total, mech, coup)
+    toggle.focus()
+    page.keyboard.press("Space")  # and off, then on again, by keyboard
+    page.wait_for_function("() => location.search.includes('coupling=0')")
+    settle(page)
+    page.keyboard.press("Space")
+    page.wait_for_function("() => !location.search.includes('coupling')")
+    settle(page)
+    assert toggle.is_checked() and shown_split(page) == (total, mech, coup)
