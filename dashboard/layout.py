@@ -27,7 +27,7 @@ REGIONS = (
     ("Other", (), False),
 )
 POSITION_LABELS = {"standing": "Standing", "supine": "Lying (supine)", "supine_knees_bent": "Lying, knees bent",
-                   "sitting": "Sitting"}
+                   "supine_pillow": "Lying, pillow under the knees", "sitting": "Sitting"}
 TEACHING = Path(__file__).resolve().parents[1] / "docs" / "teaching.md"
 
 

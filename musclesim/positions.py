@@ -17,6 +17,9 @@ Positions (names are the API; :data:`POSITIONS`):
 
 * ``supine`` -- lying on the back with the legs straight: heels, sacrum, upper back and back of
   the head on the floor (rigid contacts, forces as unknowns, lift-off by :func:`solve_with_lift_off`).
+* ``supine_pillow`` -- lying on the back with a pillow under the knees (``001_881622d7f40ce67f.txt``):
+  heels, the back of the thighs just above the knees (on a support :data:`PILLOW_HEIGHT_M` high),
+  sacrum, upper back and back of the head on compliant contacts as below, nothing anchored.
 * ``supine_knees_bent`` -- hook lying, the "pillow under the knees" of ``001_881622d7f40ce67f.txt``:
   feet flat (heel and toe), sacrum, upper back and back of the head on **compliant contacts**
   (:func:`compliant_residual`). The soft tissue under each contact is a spring that only pushes,
@@ -107,6 +110,10 @@ class Position:
         )
 
 
+#: Height (m) of the pillow under the back of the knees in ``supine_pillow``: a bed pillow pressed
+#: under the legs' weight (estimate: 12-15 cm thick, about a third less under load).
+PILLOW_HEIGHT_M = 0.10
+
 POSITIONS: dict[str, Position] = {p.name: p for p in (
     Position("standing", "standing quietly: centre of mass over the feet, level gaze, upright rib cage"),
     Position("supine", "lying on the back, legs straight", tone_scale=LYING_TONE_SCALE, contacts=
@@ -118,6 +125,10 @@ POSITIONS: dict[str, Position] = {p.name: p for p in (
               ("thorax_upper", "upper_back", 0.0), ("head_neck", "occiput", 0.0)),
              anchored=("foot.heel", "foot.toe", "pelvis.sacrum_back"),
              placement_deg=(("knee", 90.0),), placement_free=("ankle", "hip")),
+    Position("supine_pillow", "lying on the back with a pillow under the knees (heels on the floor)",
+             tone_scale=LYING_TONE_SCALE, stiffness_N_per_m=30e3, contacts=
+             (("foot", "heel_back", 0.0), ("thigh", "knee_back", PILLOW_HEIGHT_M), ("pelvis", "sacrum_back", 0.0),
+              ("thorax_upper", "upper_back", 0.0), ("head_neck", "occiput", 0.0))),
 )}
 
 #: Width (m) of the smooth onset of a compliant contact's force: ``k w softplus(depth / w)`` is

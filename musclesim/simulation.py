@@ -36,11 +36,12 @@ from .metrics import measure
 from .model import Model
 from .path import Frame, StraightPath  # noqa: F401  (Frame is part of Result's API)
 from .path import frames as path_frames
+from .positions import POSITIONS as _POSITION_TABLE
 from .status import Status, classify
 from .tone import couple, coupled, coupling_matrix, coupling_solver, tone_vector
 
-#: Positions this model offers (see :mod:`musclesim.positions`).
-POSITIONS = ("standing", "supine", "supine_knees_bent")
+#: Positions this model offers (their one definition is :data:`musclesim.positions.POSITIONS`).
+POSITIONS = tuple(_POSITION_TABLE)
 
 
 @dataclass(frozen=True, eq=False)

@@ -10,8 +10,8 @@ from musclesim.positions import POSITIONS, residual
 
 
 def test_positions_offered(model):
-    assert set(ms.POSITIONS) == {"standing", "supine", "supine_knees_bent"}
-    assert set(POSITIONS) >= set(ms.POSITIONS)
+    assert set(ms.POSITIONS) == {"standing", "supine", "supine_knees_bent", "supine_pillow"}
+    assert tuple(POSITIONS) == tuple(ms.POSITIONS)  # one definition: musclesim.positions.POSITIONS
 
 
 def test_supine_rests_on_the_floor_in_equilibrium(model):
@@ -82,3 +82,24 @@ def test_lying_geometry_is_in_the_floor_frame(model):
     assert g["landmarks"]["pelvis.asis"][1] > 0.1
     assert g["landmarks"]["head_neck.occiput"][0] < g["landmarks"]["foot.heel_back"][0]
     assert "floor_y" not in ms.baseline(model).geometry
+
+
+def test_a_pillow_under_the_knees_flexes_hips_and_knees_and_flattens_the_back(model):
+    """``supine_pillow``: the thighs rest on a 10 cm support just above the knees (001's "pillow under
+    the knees"); hips and knees flex a little, the pelvis tilts back and the lumbar curve flattens
+    against lying flat, and the pillow carries the legs."""
+    from musclesim.positions import PILLOW_HEIGHT_M
+
+    flat, pillow = ms.simulate(model, position="supine"), ms.simulate(model, position="supine_pillow")
+    assert flat.ok and pillow.ok, pillow.message
+    assert PILLOW_HEIGHT_M == pytest.approx(0.10)
+    assert 5.0 < pillow.metrics["hip_flexion_deg"] < 25.0 and 5.0 < pillow.metrics["knee_flexion_deg"] < 25.0
+    assert pillow.metrics["hip_flexion_deg"] > flat.metrics["hip_flexion_deg"] + 2.0
+    assert pillow.metrics["lumbar_lordosis_deg"] < flat.metrics["lumbar_lordosis_deg"] - 3.0
+    assert pillow.metrics["pelvic_tilt_deg"] < flat.metrics["pelvic_tilt_deg"] - 3.0
+    assert pillow.regulation["contact:thigh.knee_back_N"] > 100.0
+    weight = model.subject.body_mass_kg * model.subject.gravity_m_per_s2
+    carried = sum(v for k, v in pillow.regulation.items() if k.startswith("contact:") and k.endswith("_N")
+                  and "shear" not in k)
+    assert carried == pytest.approx(weight, rel=0.02)  # the contacts carry the body's weight
+    assert ms.simulate(model, {"psoas_major": 0.3}, "supine_pillow").ok
