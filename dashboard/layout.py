@@ -26,8 +26,10 @@ REGIONS = (
     ("Calves and shin", ("calves", "shin"), False),
     ("Other", (), False),
 )
-POSITION_LABELS = {"standing": "Standing", "supine": "Lying (supine)", "supine_knees_bent": "Lying, knees bent",
-                   "supine_pillow": "Lying, pillow under the knees", "sitting": "Sitting"}
+#: Short clinical names (the header holds them on one line at 1280 px): supine = lying on the back,
+#: hook lying = supine with knees bent and feet flat, knee pillow = supine with a pillow under the knees.
+POSITION_LABELS = {"standing": "Standing", "supine": "Supine", "supine_knees_bent": "Hook lying",
+                   "supine_pillow": "Knee pillow", "sitting": "Sitting"}
 TEACHING = Path(__file__).resolve().parents[1] / "docs" / "teaching.md"
 
 
