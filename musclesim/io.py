@@ -123,7 +123,9 @@ def build_model(d: dict, path: Path | None = None) -> Model:
         Joint(j["id"], j["bilateral"], j["parent"], j["child"], _vec(j["centre_m"]), int(j["flexion_pitches_child"]),
               (float(j["range_deg"][0]), float(j["range_deg"][1])),
               PassiveLaw(j["passive"]["constant_Nm"], j["passive"]["linear_Nm_per_deg"],
-                         tuple(tuple(float(x) for x in t) for t in j["passive"]["exp_terms"]), j["passive"]["source"]),
+                         tuple(tuple(float(x) for x in t) for t in j["passive"]["exp_terms"]), j["passive"]["source"],
+                         tuple((k, tuple(float(x) for x in v))
+                               for k, v in j["passive"].get("exp_coupling", {}).items())),
               j["range_source"],
               OutOfPlaneStiffness(**j["out_of_plane"]) if j.get("out_of_plane") else None)
         for j in d["joints"])

@@ -403,8 +403,9 @@ def preload(mech: Mechanics, lay: Layout, q: np.ndarray, lam: np.ndarray) -> Pre
     for dof in (lay.dof_hip, lay.dof_ankle):
         law = model.joint(c.dof_names[dof]).passive
         deg = float(np.degrees(q[dof]))
-        m = law.moment_Nm(deg)
-        k = -(law.moment_Nm(deg + 1e-3) - law.moment_Nm(deg - 1e-3)) / 2e-3 * np.degrees(1.0)
+        others = dict(zip(c.dof_names, np.degrees(q).tolist()))  # laws coupled to the neighbouring joints
+        m = law.moment_Nm(deg, others)
+        k = -(law.moment_Nm(deg + 1e-3, others) - law.moment_Nm(deg - 1e-3, others)) / 2e-3 * np.degrees(1.0)
         out += [m, k]
     reg_ankle = float(lam[0]) / 2.0 if mech.regulated and lay.dof_ankle == mech.ankle_dof else 0.0
     return Preload(out[0], out[1], out[2] + reg_ankle, out[3])

@@ -90,7 +90,7 @@ class Mechanics:
     #: N: the trunk effort of the habitual posture (the hard-goal baseline at resting tone), the
     #: regulator's set point: ``pitch - c (lam[2] - ref) = 0`` keeps the baseline where it was.
     upright_effort_ref_N: float = 0.0
-    passive_arrays: tuple = ()  # the passive laws as padded arrays (constant, linear, s, a, b)
+    passive_arrays: tuple = ()  # the passive laws as padded arrays (constant, linear, s, a, b, coupling)
     _local: dict = field(default_factory=dict, repr=False)  # per-instance cache (the compiled model)
 
     @property
@@ -135,10 +135,13 @@ def prepare(model: Model, regulated: bool = True) -> Mechanics:
                      flexor_idx=np.zeros(0, int), com_target_x_m=0.0)
     T = max((len(t) for _, _, t in passive), default=0)
     terms = np.zeros((len(passive), max(T, 1), 3))
+    coupling = np.zeros((len(passive), max(T, 1), len(passive)))  # exponent per degree of another joint
     for j, (_, _, t) in enumerate(passive):
         terms[j, :len(t)] = t
+        for other, coef in joints[chain.dof_names[j]].passive.exp_coupling:
+            coupling[j, :len(coef), chain.dof_names.index(other)] = coef
     arrays = (np.array([p[0] for p in passive]), np.array([p[1] for p in passive]),
-              terms[..., 0], terms[..., 1], terms[..., 2])
+              terms[..., 0], terms[..., 1], terms[..., 2], coupling)
     mech = Mechanics(
         model=model, chain=chain, passive=passive, passive_arrays=arrays, **where,
         gamma=mm.short_range_stiffness_gamma, fl_width=mm.force_length_width,
@@ -218,8 +221,9 @@ def total_force(mech: Mechanics, force_N: np.ndarray, lam: np.ndarray) -> np.nda
 def passive_moment_Nm(mech: Mechanics, q: np.ndarray) -> np.ndarray:
     """Passive joint moments (B, n), N·m, both sides of bilateral joints together."""
     deg = np.degrees(q)
-    c0, k, s, a, b = mech.passive_arrays
-    return (c0 + k * deg + np.sum(s * np.exp(a + b * deg[..., None]), axis=-1)) * mech.chain.dof_bilateral
+    c0, k, s, a, b, cpl = mech.passive_arrays
+    expo = a + b * deg[..., None] + np.einsum("jtk,...k->...jt", cpl, deg)
+    return (c0 + k * deg + np.sum(s * np.exp(expo), axis=-1)) * mech.chain.dof_bilateral
 
 
 def strut_force_N(mech: Mechanics, force_N: np.ndarray, lam: np.ndarray | None = None) -> np.ndarray:

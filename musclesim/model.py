@@ -54,21 +54,30 @@ class Segment:
 
 @dataclass(frozen=True)
 class PassiveLaw:
-    """Passive joint moment ``M(θ) = c + k·θ + Σ s·exp(a + b·θ)``, θ in degrees, M in N·m.
+    """Passive joint moment ``M = c + k·θ + Σ_t s_t·exp(a_t + b_t·θ + Σ_j c_tj·θ_j)``, θ in degrees,
+    M in N·m.
 
-    Positive moments flex. The Riener & Edrich (1999) double-exponential laws and a linear
-    stiffness with exponential end-range stops are both of this form.
+    Positive moments flex. ``exp_coupling`` holds, per adjacent joint ``j``, one coefficient
+    ``c_tj`` (1/deg) per exponential term: the two-joint muscles make a joint's passive moment depend
+    on its neighbours' angles (Riener & Edrich 1999: the hip's on the knee, the knee's on hip and
+    ankle, the ankle's on the knee). The Riener & Edrich double-exponential laws and a linear
+    stiffness with exponential end-range stops are both of this form. The neighbours' angles are
+    their chain angles (hip and knee flexion, ankle dorsiflexion positive).
     """
 
     constant_Nm: float
     linear_Nm_per_deg: float
     exp_terms: tuple[tuple[float, float, float], ...]
     source: str
+    exp_coupling: tuple[tuple[str, tuple[float, ...]], ...] = ()
 
-    def moment_Nm(self, angle_deg: float) -> float:
-        """Passive moment at ``angle_deg`` (N·m, flexion positive)."""
+    def moment_Nm(self, angle_deg: float, others_deg: Mapping[str, float] | None = None) -> float:
+        """Passive moment at ``angle_deg`` (N·m, flexion positive), the coupled joints at
+        ``others_deg`` ({joint id: deg}; a joint not given is at 0)."""
+        others = others_deg or {}
+        shift = [sum(c[t] * others.get(j, 0.0) for j, c in self.exp_coupling) for t in range(len(self.exp_terms))]
         return self.constant_Nm + self.linear_Nm_per_deg * angle_deg + sum(
-            s * math.exp(a + b * angle_deg) for s, a, b in self.exp_terms
+            s * math.exp(a + b * angle_deg + x) for (s, a, b), x in zip(self.exp_terms, shift)
         )
 
 

@@ -140,6 +140,9 @@ class PassiveTable(_Table):
     constant_Nm: Number
     linear_Nm_per_deg: Number
     exp_terms: Annotated[list[ExpTerm], Field(description="a list of [sign, a, b] triples")]
+    exp_coupling: Annotated[dict[Id, list[Number]], Field(description=(
+        "per adjacent joint id, one coefficient (1/deg of that joint's angle) per exp term, added to the "
+        "term's exponent (two-joint muscles: Riener & Edrich 1999)"))] | None = None
     source: Source
 
 
@@ -504,10 +507,24 @@ class _Checker:
             if abs(v) > MAGNITUDE_LIMIT:
                 self.fail(loc, f"is implausibly large for a human model in SI units (|value| > {MAGNITUDE_LIMIT:g}); "
                           "a typo?", value=v, allowed=f"a number between {-MAGNITUDE_LIMIT:g} and {MAGNITUDE_LIMIT:g}")
+        ranges = {jt["id"]: jt["range_deg"] for jt in d["joints"]}
         for j, jt in enumerate(d["joints"]):
             lo, hi = jt["range_deg"]
+            coupling = jt["passive"].get("exp_coupling") or {}
+            for other, coef in coupling.items():
+                loc = ("joints", j, "passive", "exp_coupling", other)
+                if other not in ranges or other == jt["id"]:
+                    self.fail(loc, "couples the passive law to an unknown joint" if other != jt["id"]
+                              else "couples the passive law to its own joint (use exp_terms' b)", value=other,
+                              allowed=", ".join(sorted(set(ranges) - {jt["id"]})))
+                elif len(coef) != len(jt["passive"]["exp_terms"]):
+                    self.fail(loc, f"has {len(coef)} coefficients for {len(jt['passive']['exp_terms'])} exp_terms",
+                              value=coef, allowed="one coefficient (1/deg) per exp term, in the same order")
             for k, (c, a, b) in enumerate(jt["passive"]["exp_terms"]):
-                peak = max(a + b * lo, a + b * hi)  # the exponent is linear in the angle
+                # the exponent is linear in every angle: its largest value is at a corner of the ranges
+                spread = sum(max(cf[k] * ranges[o][0], cf[k] * ranges[o][1]) for o, cf in coupling.items()
+                             if o in ranges and o != jt["id"] and len(cf) > k)
+                peak = max(a + b * lo, a + b * hi) + spread
                 size = abs(c) * math.exp(min(peak, 700.0))
                 if size > PASSIVE_MOMENT_LIMIT_NM:
                     at = lo if a + b * lo >= a + b * hi else hi

@@ -60,6 +60,8 @@ class CompiledModel(NamedTuple):
     ps: np.ndarray  # (n, T) signs of the exponential terms
     pa: np.ndarray  # (n, T)
     pb: np.ndarray  # (n, T) 1/deg
+    pcpl: np.ndarray  # (n, T, n) 1/deg: term t of joint j's exponent per degree of joint k (two-joint muscles)
+    p_coupled: bool  # some passive law depends on another joint's angle
     # --- postural regulation (k goals and efforts; k = 0 for an unregulated model)
     k: int
     ankle_dof: int  # joint of the ankle torque lam[0] (N·m) that keeps the centre of mass
@@ -150,7 +152,7 @@ class Workspace(NamedTuple):
 def compile_model(mech) -> CompiledModel:
     """The :class:`CompiledModel` of a prepared :class:`musclesim.mechanics.Mechanics`."""
     c = mech.chain
-    c0, kl, s, a, b = mech.passive_arrays
+    c0, kl, s, a, b, cpl = mech.passive_arrays
     strut = c.iap_pts if c.has_pressure else np.array([-1, -1])
     i64 = lambda x: np.ascontiguousarray(x, dtype=np.int64)  # noqa: E731
     f64 = lambda x: np.ascontiguousarray(x, dtype=float)  # noqa: E731
@@ -162,6 +164,7 @@ def compile_model(mech) -> CompiledModel:
         gamma=float(mech.gamma), fl_width=float(mech.fl_width), pe_strain=float(mech.pe_strain),
         pe_shape=float(mech.pe_shape), smooth_force=float(C.SMOOTH_FORCE_N), passive_onset=float(C.PASSIVE_ONSET),
         pc0=f64(c0), pkl=f64(kl), ps=f64(s), pa=f64(a), pb=f64(b),
+        pcpl=f64(cpl), p_coupled=bool(np.any(cpl != 0.0)),
         k=int(mech.k), ankle_dof=int(mech.ankle_dof), neck_dof=int(mech.neck_dof), gaze_seg=int(mech.gaze_seg),
         upright_seg=int(mech.upright_seg), upright_compliance=float(mech.upright_compliance_rad_per_N),
         upright_ref=float(mech.upright_effort_ref_N),

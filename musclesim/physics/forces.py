@@ -127,14 +127,19 @@ def add_gravity(cm, st, ws, R, J, want_jac):
 
 
 @njit
-def passive_joint_moment(cm, j, angle_rad):
-    """Passive moment (N·m, both sides of a bilateral joint) of joint ``j`` at ``angle_rad`` and its
-    slope (N·m/rad)."""
-    deg = angle_rad * 180.0 / math.pi
+def passive_joint_moment(cm, j, q):
+    """Passive moment (N·m, both sides of a bilateral joint) of joint ``j`` at the pose ``q`` (rad)
+    and its slope with its own angle (N·m/rad). A law coupled to other joints' angles
+    (``cm.pcpl``) reads them from ``q``; :func:`add_passive_joints` adds the cross slopes."""
+    deg = q[j] * 180.0 / math.pi
     pm = cm.pc0[j] + cm.pkl[j] * deg
     slope = cm.pkl[j]
     for t in range(cm.ps.shape[1]):
-        ex = cm.ps[j, t] * math.exp(cm.pa[j, t] + cm.pb[j, t] * deg)
+        e = cm.pa[j, t] + cm.pb[j, t] * deg
+        if cm.p_coupled:
+            for k in range(cm.anc.shape[1]):
+                e += cm.pcpl[j, t, k] * q[k] * 180.0 / math.pi
+        ex = cm.ps[j, t] * math.exp(e)
         pm += ex
         slope += ex * cm.pb[j, t]
     return pm * cm.dof_bil[j], cm.dof_bil[j] * slope * 180.0 / math.pi
@@ -142,12 +147,24 @@ def passive_joint_moment(cm, j, angle_rad):
 
 @njit
 def add_passive_joints(cm, q, R, J, want_jac):
-    """Each joint's passive law at its own angle (diagonal Jacobian)."""
-    for j in range(cm.anc.shape[1]):
-        pm, slope = passive_joint_moment(cm, j, q[j])
+    """Each joint's passive law at its angle (diagonal Jacobian) and, for a law coupled to
+    neighbouring joints (two-joint muscles), the cross terms ``dM_j / dq_k``."""
+    n = cm.anc.shape[1]
+    for j in range(n):
+        pm, slope = passive_joint_moment(cm, j, q)
         R[j] += pm
         if want_jac:
             J[j, j] += slope
+            if cm.p_coupled:
+                deg = q[j] * 180.0 / math.pi
+                for t in range(cm.ps.shape[1]):
+                    e = cm.pa[j, t] + cm.pb[j, t] * deg
+                    for k in range(n):
+                        e += cm.pcpl[j, t, k] * q[k] * 180.0 / math.pi
+                    ex = cm.ps[j, t] * math.exp(e) * cm.dof_bil[j] * 180.0 / math.pi
+                    for k in range(n):
+                        if k != j and cm.pcpl[j, t, k] != 0.0:
+                            J[j, k] += ex * cm.pcpl[j, t, k]
 
 
 @njit

@@ -25,7 +25,7 @@ def dense_args(cm) -> tuple:
                                        cm.smooth_force, cm.passive_onset, cm.trunk_blend, 0.0, 0.0, 0.0, 0.0,
                                        cm.iap_rest, cm.iap_gain]), cm.iap_weight))
     return (cm.anc, cm.seg_parent, cm.seg_c0, cm.dof_seg, cm.pt_seg, cm.pt_r0, cm.pair_i0, cm.pair_i1, cm.pair_m,
-            cm.F0, cm.lopt, cm.lref, cm.slack, cm.seg_mass, cm.dof_bil, cm.pc0, cm.pkl, cm.ps, cm.pa, cm.pb,
+            cm.F0, cm.lopt, cm.lref, cm.slack, cm.seg_mass, cm.dof_bil, cm.pc0, cm.pkl, cm.ps, cm.pa, cm.pb, cm.pcpl,
             cm.ext_idx, cm.flx_idx, ints, floats)
 
 
@@ -118,7 +118,7 @@ def _add_pressure(R, J, want_jac, lam, F, dF, g, alpha, P, anc, seg_c0, dof_seg,
 
 @njit(cache=True)
 def residual_jacobian_dense(q, lam, act, ltendon, want_jac, anc, seg_parent, seg_c0, dof_seg, pt_seg, pt_r0, pair_i0,
-                            pair_i1, pair_m, F0, lopt, lref, slack, seg_mass, dof_bil, pc0, pkl, ps, pa, pb, ext_idx,
+                            pair_i1, pair_m, F0, lopt, lref, slack, seg_mass, dof_bil, pc0, pkl, ps, pa, pb, pcpl, ext_idx,
                             flx_idx, ints, floats):
     """Residual [Q; goals] (n+k) and, if ``want_jac``, its Jacobian (n+k, n+k) at one pose: every
     term of the equations written out in one function, zeros included (the formula of the first
@@ -222,9 +222,16 @@ def residual_jacobian_dense(q, lam, act, ltendon, want_jac, anc, seg_parent, seg
         pm = pc0[j] + pkl[j] * deg
         slope = pkl[j]
         for t in range(ps.shape[1]):
-            ex = ps[j, t] * math.exp(pa[j, t] + pb[j, t] * deg)
+            expo = pa[j, t] + pb[j, t] * deg
+            for kk in range(n):  # laws coupled to neighbouring joints (two-joint muscles)
+                expo += pcpl[j, t, kk] * q[kk] * 180.0 / math.pi
+            ex = ps[j, t] * math.exp(expo)
             pm += ex
             slope += ex * pb[j, t]
+            if want_jac:
+                for kk in range(n):
+                    if kk != j:
+                        J[j, kk] += dof_bil[j] * ex * pcpl[j, t, kk] * 180.0 / math.pi
         R[j] = acc + pm * dof_bil[j]
         if want_jac:
             J[j, j] += dof_bil[j] * slope * 180.0 / math.pi

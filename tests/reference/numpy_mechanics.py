@@ -186,9 +186,11 @@ def _jacobian_analytic(mech: Mechanics, q: np.ndarray, act: np.ndarray, lam: np.
     K = -np.einsum("m,mj,ml->jl", dF, g, g) - np.einsum("m,mjl->jl", F, H)
     K -= np.einsum("s,sjl->jl", c.seg_mass_kg * c.gravity, d2y_com)
     deg = np.degrees(q)
-    for j, (_, kl, terms) in enumerate(mech.passive):
-        slope = kl + sum(sgn * b * np.exp(a + b * deg[j]) for sgn, a, b in terms)
-        K[j, j] += c.dof_bilateral[j] * slope * 180.0 / np.pi
+    _, kl, ps, pa, pb, cpl = mech.passive_arrays
+    ex = ps * np.exp(pa + pb * deg[:, None] + cpl @ deg)  # (n, T): each exponential term's moment
+    dM = np.einsum("jt,jtk->jk", ex, cpl)  # coupled laws: d M_j / d deg_k of another joint
+    dM[np.arange(n), np.arange(n)] = kl + np.sum(ex * pb, axis=1)
+    K += c.dof_bilateral[:, None] * dM * 180.0 / np.pi
     J = np.zeros((n + k, n + k))
     if k:
         f_ext, f_flx = trunk_forces_N(lam[2:3])
