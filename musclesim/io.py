@@ -143,7 +143,8 @@ def build_model(d: dict, path: Path | None = None) -> Model:
         ap["rest_mmHg"], ap["area_m2"], ap["wall_hR_m2"], dict(ap["wall_weights"]),
         (ap["diaphragm"]["segment"], ap["diaphragm"]["landmark"]),
         (ap["pelvic_floor"]["segment"], ap["pelvic_floor"]["landmark"]),
-        ap["rest_source"], ap["geometry_source"], ap["weights_source"])
+        ap["rest_source"], ap["geometry_source"], ap["weights_source"],
+        ap.get("lying_rest_mmHg"), ap.get("lying_rest_source", ""))
     return Model(
         name=d["model"]["name"], description=d["model"]["description"], path=path,
         subject=Subject(sub["body_mass_kg"], sub["height_m"], sub["pelvic_incidence_deg"], sub["gravity_m_per_s2"], sub["source"]),
@@ -155,6 +156,7 @@ def build_model(d: dict, path: Path | None = None) -> Model:
         coupling=Coupling(cp["synergist_gain"], cp["antagonist_gain"], cp["min_moment_arm_m"], cp["source"]),
         regulation=Regulation(reg["com_anterior_of_ankle_m"], reg["upright_segment"], reg["gaze_segment"], reg["ankle_joint"],
                               reg["neck_joint"], reg["trunk_extensor"], reg["trunk_flexor"], reg["com_source"], reg["source"],
-                              reg.get("upright_gain_N_per_deg"), reg.get("upright_gain_source", "")),
+                              reg.get("upright_gain_N_per_deg"), reg.get("upright_gain_source", ""),
+                              reg.get("knee_joint"), reg.get("knee_stiffness_Nm_per_deg") or 0.0, reg.get("knee_source", "")),
         abdominal_pressure=pressure,
     )

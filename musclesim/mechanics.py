@@ -43,7 +43,7 @@ import math
 
 import numpy as np
 
-from .chain import Chain, compile_chain
+from .chain import MMHG_PA, Chain, compile_chain
 from .model import Model
 from .physics.constants import (  # noqa: F401  (re-exported: their one source is physics.constants)
     CHORD_CONTRACTION,
@@ -90,6 +90,10 @@ class Mechanics:
     #: N: the trunk effort of the habitual posture (the hard-goal baseline at resting tone), the
     #: regulator's set point: ``pitch - c (lam[2] - ref) = 0`` keeps the baseline where it was.
     upright_effort_ref_N: float = 0.0
+    #: the knees' postural spring in standing (``Regulation.knee_*``): joint index (-1: none) and
+    #: stiffness, N·m/rad for the joint as modelled (both sides of a bilateral knee)
+    knee_dof: int = -1
+    knee_stiffness_Nm_per_rad: float = 0.0
     passive_arrays: tuple = ()  # the passive laws as padded arrays (constant, linear, s, a, b, coupling)
     _local: dict = field(default_factory=dict, repr=False)  # per-instance cache (the compiled model)
 
@@ -130,6 +134,10 @@ def prepare(model: Model, regulated: bool = True) -> Mechanics:
             extensor_idx=np.array([idx[m] for m in names[reg.trunk_extensor]]),
             flexor_idx=np.array([idx[m] for m in names[reg.trunk_flexor]]),
             com_target_x_m=chain.ankle_x_m + reg.com_anterior_of_ankle_m)
+        if reg.knee_joint is not None and reg.knee_stiffness_Nm_per_deg > 0:
+            kd = chain.dof_names.index(reg.knee_joint)
+            where.update(knee_dof=kd, knee_stiffness_Nm_per_rad=float(
+                reg.knee_stiffness_Nm_per_deg * 180.0 / math.pi * chain.dof_bilateral[kd]))
     else:
         where = dict(ankle_dof=0, neck_dof=0, upright_seg=0, gaze_seg=0, extensor_idx=np.zeros(0, int),
                      flexor_idx=np.zeros(0, int), com_target_x_m=0.0)
@@ -411,6 +419,21 @@ def with_tendons(mech: Mechanics, tendon_m: np.ndarray) -> Mechanics:
     # the compiled model and floors do not hold tendon lengths (they are passed beside them): shared
     local = dict(mech._local)
     return replace(mech, chain=replace(mech.chain, l_tendon_m=np.asarray(tendon_m, dtype=float)), _local=local)
+
+
+def lying(mech: Mechanics) -> Mechanics:
+    """``mech`` for the lying positions: the abdominal pressure's rest part lying
+    (``AbdominalPressure.lying_rest_mmHg``; the standing one if the model gives none). Cached on
+    ``mech``."""
+    cached = mech._local.get("lying")
+    if cached is not None:
+        return cached
+    ap = mech.model.abdominal_pressure
+    out = mech
+    if ap is not None and ap.lying_rest_mmHg is not None and mech.chain.has_pressure:
+        out = replace(mech, chain=replace(mech.chain, iap_rest_N=ap.area_m2 * ap.lying_rest_mmHg * MMHG_PA), _local={})
+    mech._local["lying"] = out
+    return out
 
 
 def follow(mech: Mechanics, t0: np.ndarray, act: np.ndarray, q0: np.ndarray, lam0: np.ndarray,

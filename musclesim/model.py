@@ -202,6 +202,12 @@ class Regulation:
     #: ``None``: a hard goal (the rib cage pitch is held at exactly zero, the first versions' pin).
     upright_gain_N_per_deg: float | None = None
     upright_gain_source: str = ""
+    #: The knees kept near extension in standing: a spring of this stiffness (N·m/deg per knee) about
+    #: the reference angle, realised by the quadriceps. Lying has no such regulation (the relaxed knee
+    #: of the passive-moment measurements). ``None``: no knee regulation.
+    knee_joint: str | None = None
+    knee_stiffness_Nm_per_deg: float = 0.0
+    knee_source: str = ""
 
 
 @dataclass(frozen=True)
@@ -223,6 +229,10 @@ class AbdominalPressure:
     rest_source: str
     geometry_source: str
     weights_source: str
+    #: The rest part lying (mmHg): the contents' weight acts over the abdomen's depth instead of its
+    #: height. ``None``: the standing value.
+    lying_rest_mmHg: float | None = None
+    lying_rest_source: str = ""
 
 
 @dataclass(frozen=True)

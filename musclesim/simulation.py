@@ -25,6 +25,7 @@ from .mechanics import (
     Equilibrium,
     Mechanics,
     follow,
+    lying,
     muscle_force_N,
     pose_geometry,
     prepare,
@@ -583,7 +584,7 @@ def _simulate_lying(model: Model, tone, tightness, position: str, coupling: bool
     from .positions import initial_guess, residual, solve_with_lift_off
 
     pos = POS[position]
-    mech = prepare(model)
+    mech = lying(prepare(model))  # the pressure's rest part lying
     n = mech.n
     t, t0 = _lying_tone(model, tone, pos.tone_scale)
     act = couple(t, t0, _coupling(model))[0] if coupling else t

@@ -224,6 +224,19 @@ class RegulationTable(_Table):
         "extra trunk-muscle force (N, both sides) per degree of the upright segment's pitch: the rib "
         "cage's regulation is a spring of this stiffness; leave it out for a hard goal (pitch held at 0)"))] = None
     upright_gain_source: Source | None = None
+    knee_joint: Annotated[Ref | None, Field(description=(
+        "the joint kept near its reference angle in standing by a spring (the quadriceps holding the knees "
+        "extended); leave it out for no knee regulation"))] = None
+    knee_stiffness_Nm_per_deg: Annotated[Positive | None, Field(description=(
+        "stiffness of that spring, N·m per degree per side"))] = None
+    knee_source: Source | None = None
+
+    @model_validator(mode="after")
+    def _knee_is_complete(self):
+        given = [self.knee_joint is not None, self.knee_stiffness_Nm_per_deg is not None, self.knee_source is not None]
+        if any(given) and not all(given):
+            raise ValueError("knee_joint, knee_stiffness_Nm_per_deg and knee_source go together: give all three or none")
+        return self
 
     @model_validator(mode="after")
     def _gain_has_source(self):
@@ -248,6 +261,16 @@ class AbdominalPressureTable(_Table):
     weights_source: Source
     diaphragm: LandmarkRefTable
     pelvic_floor: LandmarkRefTable
+    lying_rest_mmHg: Annotated[NonNegative | None, Field(description=(
+        "the rest part lying on the floor (the contents' weight over the abdomen's depth); leave it out for "
+        "the standing value"))] = None
+    lying_rest_source: Source | None = None
+
+    @model_validator(mode="after")
+    def _lying_rest_has_source(self):
+        if (self.lying_rest_mmHg is None) != (self.lying_rest_source is None):
+            raise ValueError("lying_rest_mmHg and lying_rest_source go together: give both or neither")
+        return self
 
 
 class RelationTable(_Table):
@@ -497,6 +520,9 @@ class _Checker:
             if reg[key] not in known:
                 self.fail(("regulation", key), f"unknown {what}" + _suggest(reg[key], known), value=reg[key],
                           allowed=listing)
+        if reg.get("knee_joint") is not None and reg["knee_joint"] not in joint_by_id:
+            self.fail(("regulation", "knee_joint"), "unknown joint" + _suggest(reg["knee_joint"], joint_by_id),
+                      value=reg["knee_joint"], allowed=joint_ids)
 
 
     def mechanics(self, d: dict) -> None:

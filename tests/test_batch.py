@@ -87,7 +87,7 @@ def test_tightness_and_array_input(model):
 
 
 # ------------------------------------------------------------------------------ BatchResult as a sequence of rows
-ROW_TONES = [None, {"psoas_major": 0.3}, {"glutes": 1.0}, {"psoas_major_left": 0.45}, {"abdominals": 0.2}]
+ROW_TONES = [None, {"psoas_major": 0.3}, {"calves": 0.5}, {"psoas_major_left": 0.45}, {"abdominals": 0.2}]
 
 
 @pytest.fixture(scope="module")

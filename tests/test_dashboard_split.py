@@ -222,7 +222,7 @@ def test_views_show_the_split_and_the_toggle_switches_the_coupling_off(model):
     assert "evidence: none" in str(on[f"{ids.SPLIT}.children"])
     assert headline in str(on[f"{ids.WHY_TEXT}.children"])  # the why panel shows it too
     table = str(on[f"{ids.MEASURES_TABLE}.children"])
-    assert "mechanics" in table and "assumed coupling" in table and "+3.1°" in table
+    assert "mechanics" in table and "assumed coupling" in table and f"{round(want['total'], 1) - round(want['mechanics'], 1):+.1f}°" in table  # parts add up as shown
     assert on[f"{ids.RESULT}.data"]["coupling"]["pelvic_tilt_deg"] == pytest.approx(want["coupling"], abs=1e-4)
 
     off = callbacks.update_views({"tone": PSOAS, "coupling": False})

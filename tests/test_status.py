@@ -23,7 +23,7 @@ LATERAL_FAIL = {"erector_spinae_left": 0.811327759427094, "vasti_left": 0.394519
 STANDING = [
     (None, "converged"),
     ({"psoas_major": 0.3}, "out_of_range"),  # the lumbar levels end beyond their range of motion
-    ({"glutes": 1.0}, "path_lost"),
+    ({"hamstrings": 1.0}, "path_lost"),
     ({"calves": 0.5}, "path_lost"),
     (LATERAL_FAIL, "lateral_max_iterations"),
 ]
@@ -91,7 +91,9 @@ def test_result_and_batch_row_report_the_same_status(model, tone, expected):
 
 
 def test_lying_statuses(model):
-    res = ms.simulate(model, {"psoas_major": 0.3}, "supine_knees_bent", frames=False)
+    # hamstrings pull the pelvis toward the heels: the sacrum would need friction above the limit (psoas 0.3 did
+    # before the relaxed knee law, when the hook-lying knee could not bend)
+    res = ms.simulate(model, {"hamstrings": 0.5}, "supine_knees_bent", frames=False)
     assert res.ok and res.status == "would_slip" and "friction" in res.message
     flat = ms.simulate_many(model, [None, {"psoas_major": 0.3}], "supine")
     assert list(flat.status) == ["converged", "converged"]

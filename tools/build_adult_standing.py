@@ -317,6 +317,26 @@ def with_stops(law, lo, hi):
     return dict(law, constant_Nm=round(const, 6), exp_terms=terms)
 
 
+# Knee: Riener & Edrich (1999), the passive moment of relaxed subjects measured over hip, knee and ankle
+# angles (deg, knee flexion +, hip flexion +, ankle dorsiflexion +; moment flexion +):
+#   M = exp(1.800 + 0.0460 A - 0.0352 K + 0.0217 H) - exp(-3.971 + 0.0004 A + 0.0495 K - 0.0128 H) - 4.820
+#       + exp(2.220 - 0.150 K)
+# Coefficients as published (checked against the open implementation in gurchiek/nms-dyn). The model keeps its
+# two exponential terms with their hip and ankle coupling (two-joint muscles) but not their hyperextension stop:
+# the first versions' steeper stop 5 exp(-0.6 K) stays, with the constant (-6.03 instead of -4.82) that keeps the
+# moment at full extension at +5 N·m as before, so the standing knee (which sits on that stop) is unchanged. The
+# result is within 1.4 N·m of the published law from 35 to 110 deg of flexion (beyond, its own high-flexion
+# stop): -6.3 against -5.1 N·m at 90 deg with the hip at 45 deg; -3.1 against -1.4 N·m at 20 deg). It replaces the earlier -0.5 N·m/deg throughout, which gave -45 N·m per knee at
+# 90 deg: the knees could not bend in hook lying. That linear stiffness is kept where it acts, in standing, as
+# the knees' postural regulation ([regulation] knee_*).
+KNEE_LAW = {"constant_Nm": -6.030, "linear_Nm_per_deg": 0.0,
+            "exp_terms": "[[1.0, 1.800, -0.0352], [-1.0, -3.971, 0.0495], [5.0, 0.0, -0.6], [-2.0, -30.0, 0.25]]",
+            "exp_coupling": "{ hip = [0.0217, -0.0128, 0.0, 0.0], ankle = [0.0460, 0.0004, 0.0, 0.0] }"}
+KNEE_LAW_SRC = ("Riener & Edrich 1999 knee law (its two exponential terms with their hip and ankle coupling: two-joint "
+                "muscles); hyperextension stop 5 exp(-0.6 deg) and high-flexion stop beyond 120 deg kept from the first "
+                "versions [M], constant -6.03 N·m so the moment at full extension stays +5 N·m; -6.3 N·m at 90 deg with the "
+                "hip at 45 deg (published: -5.1)")
+
 joint("ankle", "foot", "shank", ANKLE, (-50, 20),
       {"constant_Nm": 0.013450, "linear_Nm_per_deg": -1.0, "exp_terms": "[[2.0, -11.25, -0.25], [-2.0, -5.0, 0.25]]"},
       "estimate: ~57 N·m/rad passive (non-muscular) ankle stiffness per side; muscle short-range stiffness adds the rest (Loram & Lakie 2002 total intrinsic ~0.9 mgh); exponential stops beyond 45 deg plantarflexion and 20 deg dorsiflexion (ROM 50/20 deg, AAOS) [M]",
@@ -325,12 +345,14 @@ joint("ankle", "foot", "shank", ANKLE, (-50, 20),
                      "near neutral (no peroneals or tibialis posterior in this model; frontal balance is regulated) [M]; "
                      "axial: the leg does not twist on the planted foot (knee and ankle locked in rotation)"))
 joint("knee", "shank", "thigh", KNEE, (-5, 140),
-      {"constant_Nm": 0.0, "linear_Nm_per_deg": -0.5, "exp_terms": "[[5.0, 0.0, -0.6], [-2.0, -30.0, 0.25]]"},
-      "estimate: capsule/ligament stop resisting hyperextension beyond ~0 deg (steep exponential), soft in mid range",
+      KNEE_LAW, KNEE_LAW_SRC,
       bilateral=True, z=LEG_Z, sign=-1)
 joint("hip", "thigh", "pelvis", HIP, (-20, 120),
-      {"constant_Nm": 8.072, "linear_Nm_per_deg": 0.0, "exp_terms": "[[1.0, 1.4655, -0.0750], [-1.0, 1.3403, 0.0305]]"},
-      "Riener & Edrich 1999 hip law with the knee straight (REFERENCE.md C): +8.6 N·m at 0, zero near 27 deg, -25 N·m/rad",
+      {"constant_Nm": 8.072, "linear_Nm_per_deg": 0.0, "exp_terms": "[[1.0, 1.4655, -0.0750], [-1.0, 1.3403, 0.0305]]",
+       "exp_coupling": "{ knee = [-0.0034, -0.0226] }"},
+      "Riener & Edrich 1999 hip law (REFERENCE.md C) with its knee terms: +8.6 N·m at 0 with the knee straight, zero "
+      "near 27 deg, -25 N·m/rad; bending the knee slackens the hamstrings (-0.0226/deg in the extension term) so "
+      "the hip flexes freely with the knee bent",
       bilateral=True, z=LEG_Z, sign=1,
       oop=(0.4, 0.2, "estimate: passive hip ab/adduction ~0.4 N·m/deg and rotation ~0.2 N·m/deg per side near neutral "
                      "(capsule and ligaments; the order of the passive moments reported by Yoon & Mansour 1982) [M]"))
@@ -529,10 +551,22 @@ w('source = "DESIGN.md section 5: centre of mass over the feet by an ankle torqu
 # L5-S1 (Peterka 2002's ratio at the ankle; 34.4 kg, 0.394 m, over the erector's 0.05 m arm: 60 N/deg), lets the
 # rib cage follow the pelvis and gives dLL/dPT 0.0-0.2 for the hip muscles, against ~1 measured; at 1000 N/deg and
 # above the answers approach the hard goal (docs/validation.md, "Rib-cage regulation").
+# The knees: the passive knee of Riener & Edrich 1999 (relaxed subjects) is soft beyond ~10 deg of flexion, and
+# standing on it the knees would fold under a little hamstring or calf tone. Standing people keep them extended
+# with the quadriceps; the model writes that as a spring about the reference angle (the knee's postural
+# regulation, like the ankle's and the neck's), in standing only. Its stiffness is the linear stiffness the
+# first versions gave the passive knee (0.5 N·m/deg per knee), which kept the standing answers of the claims
+# catalogue; it is an estimate of the regulation's strength, not a measurement.
+w('knee_joint = "knee"')
+w("knee_stiffness_Nm_per_deg = 0.5")
+w('knee_source = "estimate: in standing the quadriceps keep the knees near extension; a spring of 0.5 N·m/deg per knee '
+  'about the reference angle: the linear stiffness the first versions gave the passive knee, which the relaxed-knee '
+  'measurements do not show (Riener & Edrich 1999), kept where it acts [M]. Lying has no '
+  'knee regulation: the relaxed knee of Riener & Edrich 1999"')
 w("")
 
 # intra-abdominal pressure (DESIGN.md section 5; REFERENCE.md section A): P = rest + T_wall / (h R), the force P A a strut
-IAP_REST_MMHG = 9.41 if TRUNK else 12.95  # calibrated: the standing baseline reads 20 mmHg (see the source string)
+IAP_REST_MMHG = 9.51 if TRUNK else 13.01  # calibrated: the standing baseline reads 20 mmHg (see the source string)
 w("[abdominal_pressure]")
 w(f"rest_mmHg = {IAP_REST_MMHG}")
 w('rest_source = "calibrated so that the standing baseline (default tone) reads 20 mmHg, the standing bladder pressure of '
@@ -550,6 +584,21 @@ w('weights_source = "estimate: the share of each muscle\'s force that runs aroun
   'Scand 144:409). Each side of a muscle counts half (a hoop\'s two halves carry its tension in series)"')
 w('diaphragm = { segment = "thorax_lower", landmark = "diaphragm" }')
 w('pelvic_floor = { segment = "pelvis", landmark = "pelvic_floor" }')
+# Lying the abdominal contents press over the abdomen's depth, not its height: the hydrostatic part of the rest
+# pressure falls by rho g (H_standing - H_lying). H_standing is the vertical distance from the pelvic floor to the
+# diaphragm's strut end in the reference configuration; H_lying half the abdomen's depth lying (the sagittal
+# abdominal diameter of adults is about 0.2 m [M]), the column
+# above the mid-abdomen lying on the back. Measured: supine ~7 mmHg against 20 standing (Chionh 2006; Cobb 2005).
+H_STANDING_M = (T12L1[1]) - lumbar["L5"]["joint"][1]
+H_LYING_M = 0.10
+LYING_REST = max(0.0, IAP_REST_MMHG - 1000.0 * 9.81 * (H_STANDING_M - H_LYING_M) / 133.322)  # the rest cannot go below 0
+LYING_FLOOR_NOTE = ("; the drop exceeds this model's rest part, so it is 0 lying (the wall muscles' tone carries all of "
+                    "the pressure)") if LYING_REST == 0 else ""
+w(f"lying_rest_mmHg = {LYING_REST:.2f}")
+w(f'lying_rest_source = "hydrostatic: the rest part less rho g (H_standing - H_lying) = 1000 kg/m^3 x 9.81 x '
+  f'({H_STANDING_M:.3f} - {H_LYING_M:.2f}) m: the contents (density ~ water) press over the pelvic floor-diaphragm '
+  f'height standing ({H_STANDING_M:.3f} m in the reference configuration) but over about half the abdomen\'s depth lying '
+  f'on the back (~0.10 m, half a sagittal abdominal diameter of ~0.2 m) [M]{LYING_FLOOR_NOTE}. Not calibrated: measured supine ~7 mmHg (Chionh 2006) is the check"')
 w("")
 
 SRC0, SRC2, SRC4 = "000_30301ec732fd73a2.txt", "002_5c4430ba6b3a40b6.txt", "004_71c9766c3f76f194.txt"

@@ -88,7 +88,7 @@ def api_rows() -> list[tuple[str, str, str, str]]:
     model = ms.load_model()
     base = ms.simulate(model)
     res = ms.simulate(model, {"psoas_major": 0.3})
-    fallen = ms.simulate(model, {"glutes": 1.0})
+    fallen = ms.simulate(model, {"calves": 0.5})
     cases = [
         ("unknown muscle (a typo)", 'simulate(model, {"psoas_majr": 0.3})',
          lambda: ms.simulate(model, {"psoas_majr": 0.3})),
@@ -127,12 +127,12 @@ def api_rows() -> list[tuple[str, str, str, str]]:
         ("missing model (name)", 'load_model("nope")', lambda: ms.load_model("nope")),
         ("missing model (path)", 'load_model("models/nope/model.toml")',
          lambda: ms.load_model("models/nope/model.toml")),
-        ("tone where the body cannot stand", 'simulate(model, {"glutes": 1.0})',
-         lambda: ms.simulate(model, {"glutes": 1.0})),
-        ("same, in a batch (row 0)", 'simulate_many(model, [{"glutes": 1.0}]).messages[0]',
-         lambda: ms.simulate_many(model, [{"glutes": 1.0}]).messages[0]),
-        ("same, its status", 'simulate_many(model, [{"glutes": 1.0}])[0].status',
-         lambda: str(ms.simulate_many(model, [{"glutes": 1.0}])[0].status)),
+        ("tone where the body cannot stand", 'simulate(model, {"calves": 0.5})',
+         lambda: ms.simulate(model, {"calves": 0.5})),
+        ("same, in a batch (row 0)", 'simulate_many(model, [{"calves": 0.5}]).messages[0]',
+         lambda: ms.simulate_many(model, [{"calves": 0.5}]).messages[0]),
+        ("same, its status", 'simulate_many(model, [{"calves": 0.5}])[0].status',
+         lambda: str(ms.simulate_many(model, [{"calves": 0.5}])[0].status)),
         ("batch row out of range", "simulate_many(model, [{}, {}])[2]",
          lambda: ms.simulate_many(model, [{}, {}])[2]),
         ("batch indexed by a name", 'simulate_many(model, [{}])["psoas_major"]',
@@ -206,7 +206,7 @@ def cli_rows() -> list[tuple[str, str, str, str]]:
         ("missing model", ["run", "--model", "nope"]),
         ("broken model file", ["run", "--model", str(INVALID / "negative_force.toml")]),
         ("unknown measure to explain", ["run", "--explain", "tilt"]),
-        ("explain where the body cannot stand", ["run", "--set", "glutes=1", "--explain", "pelvic_tilt_deg"]),
+        ("explain where the body cannot stand", ["run", "--set", "calves=0.5", "--explain", "pelvic_tilt_deg"]),
         ("unknown option", ["run", "--tone", "glutes=0.3"]),
         ("port not a number", ["serve", "--port", "http"]),
     ]

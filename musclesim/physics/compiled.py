@@ -74,6 +74,8 @@ class CompiledModel(NamedTuple):
     ext_idx: np.ndarray  # (E,) int64, muscles carrying a positive trunk effort
     flx_idx: np.ndarray  # (F,) int64, muscles carrying a negative trunk effort
     trunk_blend: float  # N, width of the smooth hand-over between them
+    knee_dof: int  # joint held near its reference angle by the knees' postural spring (-1: none)
+    knee_k: float  # N·m/rad, that spring's stiffness (both sides); only with k > 0 (standing)
     # --- intra-abdominal pressure strut (strut_i0 < 0: none)
     strut_i0: int  # point index of the pelvic floor
     strut_i1: int  # point index of the diaphragm
@@ -170,6 +172,7 @@ def compile_model(mech) -> CompiledModel:
         upright_ref=float(mech.upright_effort_ref_N),
         com_target=float(mech.com_target_x_m), ext_idx=i64(mech.extensor_idx),
         flx_idx=i64(mech.flexor_idx), trunk_blend=float(C.TRUNK_BLEND_N),
+        knee_dof=int(mech.knee_dof), knee_k=float(mech.knee_stiffness_Nm_per_rad),
         strut_i0=int(strut[0]), strut_i1=int(strut[1]), iap_rest=float(c.iap_rest_N), iap_gain=float(c.iap_gain),
         iap_weight=f64(c.iap_weight if c.has_pressure else np.zeros(len(c.F0_N))),
     )

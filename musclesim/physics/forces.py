@@ -10,6 +10,7 @@ Terms, in the order the residual adds them:
 * :func:`add_muscles` -- each muscle's static Hill force along its path, ``Q = -F dl/dq``;
 * :func:`add_gravity` -- segment weights, ``Q = -m g dy_com/dq``;
 * :func:`add_passive_joints` -- ligaments, capsules and discs, ``c0 + kl deg + sum s exp(a + b deg)``;
+* :func:`add_knee_regulation` -- the knees' postural spring in standing (quadriceps), ``-k q_knee``;
 * :func:`add_regulation` -- the postural actuators (ankle torque, neck torque, trunk muscles' extra
   force along their own paths) and the goals they hold (centre of mass, gaze, rib cage);
 * :func:`add_pressure` -- the intra-abdominal pressure's strut between pelvic floor and diaphragm.
@@ -28,7 +29,8 @@ from .._backend import njit
 #: Labels of the contributors to a joint's moment (muscles are labelled by their ids), in the order
 #: of :func:`musclesim.physics.residual.contributions`' rows after the muscles; they are the keys of
 #: ``Result.moments[joint]`` (public names).
-TERMS = ("gravity", "passive", "regulation:ankle", "regulation:neck", "regulation:trunk", "abdominal_pressure")
+TERMS = ("gravity", "passive", "regulation:ankle", "regulation:neck", "regulation:trunk", "abdominal_pressure",
+         "regulation:knee")
 
 
 @njit
@@ -146,6 +148,22 @@ def passive_joint_moment(cm, j, q):
 
 
 @njit
+def passive_cross_slope(cm, j, k, q):
+    """dM_j/dq_k (N·m/rad, both sides) of joint ``j``'s passive law with respect to another joint
+    ``k``'s angle (0 unless the law is coupled to it)."""
+    deg = q[j] * 180.0 / math.pi
+    out = 0.0
+    for t in range(cm.ps.shape[1]):
+        c = cm.pcpl[j, t, k]
+        if c != 0.0:
+            e = cm.pa[j, t] + cm.pb[j, t] * deg
+            for l in range(cm.anc.shape[1]):
+                e += cm.pcpl[j, t, l] * q[l] * 180.0 / math.pi
+            out += cm.dof_bil[j] * (cm.ps[j, t] * math.exp(e)) * c * 180.0 / math.pi
+    return out
+
+
+@njit
 def add_passive_joints(cm, q, R, J, want_jac):
     """Each joint's passive law at its angle (diagonal Jacobian) and, for a law coupled to
     neighbouring joints (two-joint muscles), the cross terms ``dM_j / dq_k``."""
@@ -156,15 +174,9 @@ def add_passive_joints(cm, q, R, J, want_jac):
         if want_jac:
             J[j, j] += slope
             if cm.p_coupled:
-                deg = q[j] * 180.0 / math.pi
-                for t in range(cm.ps.shape[1]):
-                    e = cm.pa[j, t] + cm.pb[j, t] * deg
-                    for k in range(n):
-                        e += cm.pcpl[j, t, k] * q[k] * 180.0 / math.pi
-                    ex = cm.ps[j, t] * math.exp(e) * cm.dof_bil[j] * 180.0 / math.pi
-                    for k in range(n):
-                        if k != j and cm.pcpl[j, t, k] != 0.0:
-                            J[j, k] += ex * cm.pcpl[j, t, k]
+                for k in range(n):
+                    if k != j:
+                        J[j, k] += passive_cross_slope(cm, j, k, q)
 
 
 @njit
@@ -174,6 +186,18 @@ def trunk_efforts(cm, lam_trunk):
     x = lam_trunk / cm.trunk_blend
     f_ext = cm.trunk_blend * logaddexp0(x)
     return f_ext, f_ext - lam_trunk, 0.5 * (1.0 + math.tanh(x / 2.0))
+
+
+@njit
+def add_knee_regulation(cm, q, R, J, want_jac):
+    """The knees' postural spring in standing: ``-knee_k q_knee`` (N·m) about the reference angle,
+    the quadriceps keeping the knees near extension (``Regulation.knee_*``). Nothing for an
+    unregulated model or lying (the floor carries the body; contact terms replace the regulation)."""
+    if cm.k == 0 or cm.knee_dof < 0:
+        return
+    R[cm.knee_dof] -= cm.knee_k * q[cm.knee_dof]
+    if want_jac:
+        J[cm.knee_dof, cm.knee_dof] -= cm.knee_k
 
 
 @njit

@@ -56,6 +56,7 @@ def residual_jacobian(cm, st, ws, z, act, ltendon, want_jac):
     forces.add_muscles(cm, st, ws, R, J, want_jac)
     forces.add_gravity(cm, st, ws, R, J, want_jac)
     forces.add_passive_joints(cm, q, R, J, want_jac)
+    forces.add_knee_regulation(cm, q, R, J, want_jac)
     forces.add_regulation(cm, ws, lam, R, J, want_jac)
     forces.add_pressure(cm, ws, lam, R, J, want_jac)
     return R, J
@@ -65,7 +66,8 @@ def residual_jacobian(cm, st, ws, z, act, ltendon, want_jac):
 def contributions(cm, st, z, act, ltendon):
     """Each contributor's moment at every joint (N·m): rows are the muscles (M, their Hill force
     alone), then :data:`musclesim.physics.forces.TERMS` (gravity, passive, the three regulating
-    actuators, pressure); the rows sum to the moment residual. Returns the table (M + 6, n)."""
+    actuators, pressure, the knees' spring); the rows sum to the moment residual. Returns the table
+    (M + len(TERMS), n)."""
     n = cm.anc.shape[1]
     M = cm.F0.shape[0]
     N = n + cm.k
@@ -95,5 +97,8 @@ def contributions(cm, st, z, act, ltendon):
     R[:] = 0.0
     forces.add_pressure(cm, ws, lam, R, J, False)
     out[M + 5, :] = R[:n]
+    R[:] = 0.0
+    forces.add_knee_regulation(cm, q, R, J, False)
+    out[M + 6, :] = R[:n]
     return out
 

@@ -1,9 +1,9 @@
 """The dense residual and Jacobian of the sagittal equations: an oracle for the compiled core.
 
 This is the first compiled version's formula, every term written out in one function, with the
-arrays passed positionally (``ints``: ankle, neck, gaze, upright, k, strut points; ``floats``:
+arrays passed positionally (``ints``: ankle, neck, gaze, upright, k, strut points, knee; ``floats``:
 gamma, fl width, pe strain, pe shape, gravity, COM target, smooth force, passive onset, trunk
-blend, then [9:13] unused here, iap rest, iap gain, then the wall weights). :func:`dense_args`
+blend, knee spring (N·m/rad), then [10:13] unused here, iap rest, iap gain, then the wall weights). :func:`dense_args`
 builds them from a :class:`musclesim.physics.compiled.CompiledModel`, so the test compares two
 independent codings of the same equations. The numpy mechanics (:mod:`musclesim.mechanics`) is the
 second oracle.
@@ -19,10 +19,10 @@ from numba import njit
 
 def dense_args(cm) -> tuple:
     """The positional arrays of :func:`residual_jacobian_dense` from a CompiledModel ``cm``."""
-    ints = np.array([cm.ankle_dof, cm.neck_dof, cm.gaze_seg, cm.upright_seg, cm.k, cm.strut_i0, cm.strut_i1],
-                    dtype=np.int64)
+    ints = np.array([cm.ankle_dof, cm.neck_dof, cm.gaze_seg, cm.upright_seg, cm.k, cm.strut_i0, cm.strut_i1,
+                     cm.knee_dof], dtype=np.int64)
     floats = np.concatenate((np.array([cm.gamma, cm.fl_width, cm.pe_strain, cm.pe_shape, cm.gravity, cm.com_target,
-                                       cm.smooth_force, cm.passive_onset, cm.trunk_blend, 0.0, 0.0, 0.0, 0.0,
+                                       cm.smooth_force, cm.passive_onset, cm.trunk_blend, cm.knee_k, 0.0, 0.0, 0.0,
                                        cm.iap_rest, cm.iap_gain]), cm.iap_weight))
     return (cm.anc, cm.seg_parent, cm.seg_c0, cm.dof_seg, cm.pt_seg, cm.pt_r0, cm.pair_i0, cm.pair_i1, cm.pair_m,
             cm.F0, cm.lopt, cm.lref, cm.slack, cm.seg_mass, cm.dof_bil, cm.pc0, cm.pkl, cm.ps, cm.pa, cm.pb, cm.pcpl,
@@ -212,6 +212,7 @@ def residual_jacobian_dense(q, lam, act, ltendon, want_jac, anc, seg_parent, seg
     N = n + k
     R = np.zeros(N)
     J = np.zeros((N, N))
+    cross = np.zeros((n, n))  # coupled passive laws: dM_j/dq_k, added after the other terms
     for j in range(n):
         acc = 0.0
         for m in range(M):
@@ -231,7 +232,7 @@ def residual_jacobian_dense(q, lam, act, ltendon, want_jac, anc, seg_parent, seg
             if want_jac:
                 for kk in range(n):
                     if kk != j:
-                        J[j, kk] += dof_bil[j] * ex * pcpl[j, t, kk] * 180.0 / math.pi
+                        cross[j, kk] += dof_bil[j] * ex * pcpl[j, t, kk] * 180.0 / math.pi
         R[j] = acc + pm * dof_bil[j]
         if want_jac:
             J[j, j] += dof_bil[j] * slope * 180.0 / math.pi
@@ -245,8 +246,15 @@ def residual_jacobian_dense(q, lam, act, ltendon, want_jac, anc, seg_parent, seg
                 for s in range(S):
                     acc += seg_mass[s] * grav * anc[s, j] * anc[s, l] * (p[s, 1] - P[js, 1])
                 J[j, l] += acc
+                if l != j:
+                    J[j, l] += cross[j, l]
     if k > 0:
         ankle, neck, gaze, upright = ints[0], ints[1], ints[2], ints[3]
+        knee = ints[7]
+        if knee >= 0:  # the knees' postural spring (standing only)
+            R[knee] -= floats[9] * q[knee]
+            if want_jac:
+                J[knee, knee] -= floats[9]
         x = lam[2] / blend
         f_ext = blend * _logaddexp0(x)
         f_flx = f_ext - lam[2]

@@ -81,7 +81,7 @@ class Loads:
     moment_arm_m: np.ndarray  # (B, M, n), -dl/dq
     gravity: np.ndarray  # (B, S, n) per segment
     passive: np.ndarray  # (B, n)
-    regulation: np.ndarray  # (B, 3, n)
+    regulation: np.ndarray  # (B, 4, n): ankle, neck, trunk, knee
     dgoals: np.ndarray  # (B, 3, n)
     trunk_dir: np.ndarray  # (B, n) generalised-force direction of the trunk actuator
     joints: np.ndarray  # (B, S, 2) each segment's proximal joint position
@@ -117,10 +117,12 @@ def evaluate(mech: Mechanics, q: np.ndarray, act: np.ndarray, lam: np.ndarray) -
     ext = r[:, mech.extensor_idx].mean(axis=1)
     flx = r[:, mech.flexor_idx].mean(axis=1)
     f_ext, f_flx = trunk_forces_N(lam[:, 2])
-    reg = np.zeros((B, 3, n))
+    reg = np.zeros((B, 4, n))
     reg[:, 0, mech.ankle_dof] = lam[:, 0]
     reg[:, 1, mech.neck_dof] = lam[:, 1]
     reg[:, 2] = f_ext[:, None] * ext + f_flx[:, None] * flx
+    if mech.knee_dof >= 0:  # the knees' postural spring (standing only)
+        reg[:, 3, mech.knee_dof] = -mech.knee_stiffness_Nm_per_rad * q[:, mech.knee_dof]
     trunk_dir = ext - flx  # d(moment)/d(lam) far from zero effort, for reporting
     Q = Q + reg.sum(axis=1)
     mass = c.seg_mass_kg / c.seg_mass_kg.sum()
@@ -199,6 +201,8 @@ def _jacobian_analytic(mech: Mechanics, q: np.ndarray, act: np.ndarray, lam: np.
         J[n + 2, n + 2] = -mech.upright_compliance_rad_per_N
         J[mech.ankle_dof, n] = 1.0
         J[mech.neck_dof, n + 1] = 1.0
+        if mech.knee_dof >= 0:
+            K[mech.knee_dof, mech.knee_dof] -= mech.knee_stiffness_Nm_per_rad
         s_ext = 0.5 * (1.0 + np.tanh(lam[2] / TRUNK_BLEND_N / 2))
         ext = -g[mech.extensor_idx].mean(axis=0)
         flx = -g[mech.flexor_idx].mean(axis=0)
