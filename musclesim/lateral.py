@@ -43,6 +43,7 @@ multiplier is that actuator's effort, reported as ``lateral_balance_torque_Nm``)
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -243,13 +244,16 @@ class Frame3D:
     leg_vec0: np.ndarray  # (2, 3) each leg's ankle-to-hip vector in the reference pose
 
 
-def frame3d(mech: Mechanics, lay: Layout, q: np.ndarray, lift_m: float = 0.0) -> Frame3D:
+def frame3d(mech: Mechanics, lay: Layout, q: np.ndarray, lift_m: float = 0.0, P: np.ndarray | None = None) -> Frame3D:
     """Place the model's 3-D points at the sagittal pose ``q`` (rad).
 
     ``lift_m`` raises the left foot (a lift under it, or the left leg that much longer than the
-    right): the pelvis then tilts so both hips stay on their legs (the closure)."""
+    right): the pelvis then tilts so both hips stay on their legs (the closure). ``P``: the pose's
+    joint centres (S, 2) if already computed (:func:`musclesim.mechanics.pose_geometry`)."""
     c = mech.chain
-    P, alpha = pose_geometry(mech, q[None])[1][0], c.anc @ q  # joint centres (compiled) and segment angles
+    if P is None:
+        P = pose_geometry(mech, q[None])[1][0]  # joint centres (compiled)
+    alpha = c.anc @ q  # segment angles
     s = lay.pt_seg
     xy = P[s] + rot(alpha[s], lay.pt_r0[:, :2] - c.seg_c0[s])
     p0 = np.column_stack((xy, lay.pt_r0[:, 2]))
@@ -607,12 +611,13 @@ def lateral_problem(mech: Mechanics, q: np.ndarray, act: np.ndarray, lam: np.nda
     from .physics import compiled_model
 
     lay = layout(mech)
-    f = frame3d(mech, lay, q, lift_m)
+    _, joints, lengths, _, _ = pose_geometry(mech, q[None])
+    f = frame3d(mech, lay, q, lift_m, joints[0])
     pre = preload(mech, lay, q, lam)
     stat = _static(mech, lay)
     cm, _ = compiled_model(mech)
     M = lay.pair_onehot.shape[1]
-    l2d = pose_geometry(mech, q[None])[2][0]  # the sagittal pose's musculotendon lengths
+    l2d = lengths[0]  # the sagittal pose's musculotendon lengths
     p_start = f.p0[None] if not lift_m else poses(lay, f, np.zeros((1, 2 + 2 * len(lay.spine_seg)))).p  # x = 0
     l0 = lengths_kernel(p_start, stat["pair_i0"], stat["pair_i1"], stat["pair_muscle"], M)[0]
     f64 = lambda a: np.ascontiguousarray(a, dtype=float)  # noqa: E731
@@ -661,6 +666,28 @@ def _measure_gradients(lay: Layout, f: Frame3D, P: np.ndarray, JP: np.ndarray, H
     }
 
 
+def _measure_values(f: Frame3D, P: np.ndarray, HR: np.ndarray) -> dict:
+    """The measures of :func:`measures` (same names, units and signs) from the points of
+    :func:`_measure_points` and each thigh's pelvis rotation vector ``HR`` (2, 3) at one pose."""
+    cl, cr, al, ar, hl, hr, ml, mr, umb, c7, s1 = P.tolist()
+    deg = 180.0 / math.pi
+    axis = f.hip - f.knee
+    axis /= np.linalg.norm(axis, axis=1, keepdims=True)
+    rot = (HR * axis).sum(axis=1).tolist()
+    hip_rel = HR.tolist()
+    return {
+        "pelvic_obliquity_deg": deg * math.atan2(cl[1] - cr[1], cl[2] - cr[2]),
+        "trunk_lateral_bend_deg": deg * math.atan2(c7[2] - s1[2], c7[1] - s1[1]),
+        "hip_height_difference_mm": 1000.0 * (hl[1] - hr[1]),
+        "apparent_leg_length_difference_mm": 1000.0 * (math.dist(umb, ml) - math.dist(umb, mr)),
+        "pelvic_rotation_deg": deg * math.atan2(al[0] - ar[0], al[2] - ar[2]),
+        "hip_rotation_left_deg": deg * rot[0],
+        "hip_rotation_right_deg": deg * -rot[1],
+        "hip_flexion_change_left_deg": deg * -hip_rel[0][2],
+        "hip_flexion_change_right_deg": deg * -hip_rel[1][2],
+    }
+
+
 #: The left-right solve on the Newton driver: tolerances (N·m and N on the force rows, m and rad
 #: on the goals), iterations and the largest coordinate change of a step (rad, m).
 LATERAL_TOL_GOAL = 1e-11
@@ -684,32 +711,26 @@ def solve_lateral(mech: Mechanics, q: np.ndarray, act: np.ndarray, lam: np.ndarr
     solved by the shared Newton driver (:func:`musclesim.physics.newton.newton_on`) from ``x = 0``
     with the Jacobian there; stability and the linear shares from that Jacobian.
     """
-    from .lateral_kernels import lateral_evaluate, point_gradients
-    from .physics import newton
+    from .lateral_kernels import lateral_solve
 
     pr, lay, f = lateral_problem(mech, q, act, lam, lift_m)
     n = 2 + 2 * len(lay.spine_seg)
-    z0 = np.zeros(n + 2)
-    R0, J0, G, F, D, C, H = lateral_evaluate(pr, z0, True)
-    pr.goal0[:] = R0[n:]  # the goals: the centre of mass and the rib cage's roll stay as they are
-    z, R, it, _, _ = newton.newton_on(pr, n, z0, J0, True, TOL_RESIDUAL_NM, LATERAL_TOL_GOAL, False, _settings())
+    z, R, it, min_eig, G, F, D, P0, JP0, HRJ0, P1, HR1, dx = lateral_solve(pr, _settings(), _static(mech, lay)["measure_points"])
     x, mu = z[:n], z[n:]
     residual = float(np.max(np.abs(R[:n])))
     converged = residual < TOL_CONVERGED_NM
-    # stability: the energy's Hessian at x = 0 on the motions that keep the regulated goals
-    min_eig = float(newton.min_reduced_eig(J0, n, 2))
-    final = poses(lay, f, x[None])
-    metrics = {k: float(v[0]) for k, v in measures(lay, f, final).items()}
+    metrics = _measure_values(f, P1, HR1)
     # linear shares: each muscle's unequal pull, through the same regulated stiffness, to each measure
-    P, JP, _, HRJ = point_gradients(pr, z0[:n], _static(mech, lay)["measure_points"])
-    Jm = _measure_gradients(lay, f, P, JP, HRJ)
+    Jm = _measure_gradients(lay, f, P0, JP0, HRJ0)
     pull = G.T * F  # (n, M): each muscle's generalised pull (dE/dx)
-    dx = np.linalg.solve(J0, np.vstack((pull, np.zeros((2, pull.shape[1])))))[:n]
-    names = mech.chain.muscle_names
+    names = np.array(mech.chain.muscle_names, dtype=object)
+    shares = np.array([Jm[key] for key in LATERAL_MEASURES]) @ dx
     contributions = {}
-    for key in LATERAL_MEASURES:
-        share = Jm[key] @ dx
-        contributions[key] = {names[m]: float(share[m]) for m in np.argsort(-np.abs(share)) if abs(share[m]) > 1e-6}
+    for key, share in zip(LATERAL_MEASURES, shares):
+        keep = np.flatnonzero(np.abs(share) > 1e-6)
+        keep = keep[np.argsort(-np.abs(share[keep]), kind="stable")]
+        contributions[key] = dict(zip(names[keep].tolist(), share[keep].tolist()))
+    min_eig = float(min_eig)
     return Lateral(coordinates=coordinate_names(mech), x=x, metrics=metrics, balance_torque_Nm=float(mu[0]),
                    trunk_side_force_N=float(mu[1]), converged=converged, stable=min_eig > 0.0, moment=-pull,
                    regulation_moment=D * mu, measure_gradient=Jm,

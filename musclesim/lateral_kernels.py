@@ -13,7 +13,7 @@ from numba import types
 from numba.extending import overload
 
 from ._backend import njit
-from .physics.newton import problem_equations
+from .physics.newton import min_reduced_eig, newton_on, problem_equations
 
 
 @njit
@@ -893,3 +893,30 @@ def _lateral_problem_equations(problem, z, want_jac):
             return lateral_equations(problem, z, want_jac)
         return impl
     return None
+
+
+@njit
+def lateral_solve(pr, s, idx):
+    """The whole left-right solve in one call: the equations and their exact Jacobian at ``x = 0``
+    (which set ``pr.goal0``), the Newton driver from there (:func:`newton_on`, settings ``s``), the
+    stability at ``x = 0`` (:func:`min_reduced_eig`), the points ``idx`` the measures read (at
+    ``x = 0`` with their gradients, and at the answer) and each muscle's linear response.
+
+    Returns (z, R, iterations, min_eig, G, F, D, P0, JP0, HRJ0, P1, HR1, dx)."""
+    J = pr.spine_c.shape[0]
+    n = 2 + 2 * J
+    z0 = np.zeros(n + 2)
+    R0, J0, G, F, D, C, H = lateral_evaluate(pr, z0, True)
+    pr.goal0[0] = R0[n]
+    pr.goal0[1] = R0[n + 1]
+    z, R, it, B, exact = newton_on(pr, n, z0, J0, True, s.tol_moment, s.tol_goal, False, s)
+    min_eig = min_reduced_eig(J0, n, 2)
+    P0, JP0, HR0, HRJ0 = point_gradients(pr, z0[:n], idx)
+    P1, _, HR1, _ = point_gradients(pr, z[:n], idx)
+    M = G.shape[0]
+    rhs = np.zeros((n + 2, M))
+    for m in range(M):
+        for q in range(n):
+            rhs[q, m] = G[m, q] * F[m]  # each muscle's generalised pull dE/dx
+    dx = np.linalg.solve(J0, rhs)[:n].copy()
+    return z, R, it, min_eig, G, F, D, P0, JP0, HRJ0, P1, HR1, dx
