@@ -11,8 +11,8 @@ its Hessian has **no cross terms** between the two parts. Hence, to first order 
 difference of tone, the antisymmetric displacement solves its own problem at the sagittal
 equilibrium, driven by the antisymmetric generalised force of the unequal muscle forces, and the
 sagittal answer is unchanged (its feedback is of second order in the asymmetry). Within the
-antisymmetric subspace this module solves the nonlinear equilibrium (Newton chord iterations on
-exact 3-D kinematics), and reports the remaining residual.
+antisymmetric subspace this module solves the nonlinear equilibrium (Newton's method on exact 3-D
+kinematics), and reports the remaining residual.
 
 Kinematics (3-D, at the solved sagittal pose)
 ---------------------------------------------
@@ -33,8 +33,11 @@ so moment arms out of the plane are exact derivatives of the model's 3-D attachm
 gravity, passive joints (the sagittal laws at the hips and ankles per side, and the model file's
 ``[joints.out_of_plane]`` stiffness for side-bend, twist, hip ab/adduction and rotation, ankle
 inversion), and the sagittal preloads (passive moments and the ankle regulation torque).
-Gradient and Hessian come from central finite differences of the exact kinematics over one
-vectorised batch of poses.
+Gradient and Hessian are analytic (:mod:`musclesim.lateral_kernels`: second-order jets through the
+pelvic closure, the legs and the spine's chain of rigid bodies), compiled, and the equilibrium is
+solved by the shared Newton driver (:func:`musclesim.physics.newton.newton_on`). The solver they
+replaced (finite differences over 211 poses per Hessian) is the test oracle
+``tests/reference/lateral_fd.py``.
 
 Frontal balance is regulated like the sagittal one: the whole-body centre of mass stays over the
 middle of the base of support, held by an inversion-eversion torque at both ankles (the
@@ -52,20 +55,15 @@ from . import _backend
 from .chain import rot
 from .mechanics import Mechanics, muscle_force_N, muscle_force_slope_N_per_m, pose_geometry, total_force
 
-#: Finite-difference step (m for the pelvic shift, rad for the angles).
-FD_STEP = 1e-4
 #: Newton iterations of the pelvic closure (quadratic convergence from the reference pose).
 CLOSURE_ITER = 4
-#: Quasi-Newton (Broyden) iterations on the antisymmetric equilibrium; the residual target (N·m).
+#: Iterations of the Newton driver on the antisymmetric equilibrium; the residual target (N·m, N).
 MAX_ITER = 20
 TOL_RESIDUAL_NM = 1e-7
 #: A lateral equilibrium counts as found below this residual (the sagittal solver's tolerance).
 TOL_CONVERGED_NM = 1e-6
-#: Broyden steps before the exact Jacobian is evaluated again; the trust region of one step.
-BROYDEN_RUN = 6
+#: The trust region of one step (rad; metres for the pelvic shift).
 MAX_STEP_RAD = 0.05
-SLOW_FIRST_STEP = 0.01
-MAX_STEP_M = 0.01
 
 #: The measures this module computes (names and signs: DESIGN section 6).
 LATERAL_MEASURES = (
@@ -447,34 +445,6 @@ def _scalars(lay: Layout, pose: Pose3D, X: np.ndarray, pre: Preload, gravity: fl
     return np.stack((Ug, Up, zc, reg, zc, roll), axis=1)
 
 
-def _stencil(x: np.ndarray, h: float, hessian: bool) -> np.ndarray:
-    """Poses for central differences around ``x``: centre, +h e_i, -h e_i [, +h(e_i+e_j), -h(e_i+e_j)]."""
-    n = len(x)
-    E = np.eye(n) * h
-    rows = [x[None], x + E, x - E]
-    if hessian:
-        i, j = np.triu_indices(n, 1)
-        rows += [x + E[i] + E[j], x - E[i] - E[j]]
-    return np.concatenate(rows)
-
-
-def _differentiate(v: np.ndarray, n: int, h: float, hessian: bool):
-    """(value, gradient (n, K), Hessian (n, n, K) or None) from values (B, K) on :func:`_stencil`."""
-    v0, vp, vm = v[0], v[1:1 + n], v[1 + n:1 + 2 * n]
-    grad = (vp - vm) / (2 * h)
-    if not hessian:
-        return v0, grad, None
-    H = np.empty((n, n) + v0.shape)
-    H[np.arange(n), np.arange(n)] = (vp - 2 * v0 + vm) / h**2
-    i, j = np.triu_indices(n, 1)
-    m = len(i)
-    vpp, vmm = v[1 + 2 * n:1 + 2 * n + m], v[1 + 2 * n + m:]
-    off = (vpp - vp[i] - vp[j] + 2 * v0 - vm[i] - vm[j] + vmm) / (2 * h**2)
-    H[i, j] = off
-    H[j, i] = off
-    return v0, grad, H
-
-
 # ----------------------------------------------------------------------------- measures
 def measures(lay: Layout, f: Frame3D, pose: Pose3D) -> dict[str, np.ndarray]:
     """The frontal and transverse measures (DESIGN section 6 signs) of a batch of poses, arrays (B,)."""
@@ -688,16 +658,24 @@ def _measure_values(f: Frame3D, P: np.ndarray, HR: np.ndarray) -> dict:
     }
 
 
-#: The left-right solve on the Newton driver: tolerances (N·m and N on the force rows, m and rad
-#: on the goals), iterations and the largest coordinate change of a step (rad, m).
+#: The goals' tolerance of the left-right solve (m for the centre of mass, rad for the rib cage's roll).
 LATERAL_TOL_GOAL = 1e-11
 
 
 def _settings():
+    """The Newton driver's :class:`~musclesim.physics.compiled.Settings` for the left-right solve
+    (cached: the same tuple every call)."""
+    global _SETTINGS
+    if _SETTINGS is not None:
+        return _SETTINGS
     from .physics.compiled import settings
 
-    return settings()._replace(tol_moment=TOL_RESIDUAL_NM, tol_goal=LATERAL_TOL_GOAL, max_iter=MAX_ITER,
-                               max_step=MAX_STEP_RAD)
+    _SETTINGS = settings()._replace(tol_moment=TOL_RESIDUAL_NM, tol_goal=LATERAL_TOL_GOAL, max_iter=MAX_ITER,
+                                    max_step=MAX_STEP_RAD)
+    return _SETTINGS
+
+
+_SETTINGS = None
 
 
 def solve_lateral(mech: Mechanics, q: np.ndarray, act: np.ndarray, lam: np.ndarray, lift_m: float = 0.0) -> Lateral:
