@@ -2,6 +2,7 @@
 
     python benchmarks/bench_core.py            # full run (>= 200 repetitions), writes benchmarks/results_core.json
     python benchmarks/bench_core.py --quick    # a few seconds
+    python benchmarks/bench_core.py --lateral  # only the one-sided (left-right) benchmark, printed
 
 Reports the median and p90 of wall-clock times over many runs and the machine it ran on.
 Timings are for reading, not for asserting: machines are noisy.
@@ -178,6 +179,36 @@ def old_vs_new(model, count: int, ref: str = OLD_CORE_REF) -> dict | None:
             "new_median_ms": 1e3 * statistics.median(t_new), "max_angle_difference_rad": diff}
 
 
+#: One-sided tones of the left-right benchmark (the first is the README's row).
+ONE_SIDED_TONES = ({"psoas_major_left": 0.3}, {"gluteus_medius_right": 0.5},
+                   {"external_oblique_left": 0.4, "internal_oblique_left": 0.4}, {"quadratus_lumborum_left": 0.6})
+
+
+def bench_one_sided(model, repeat: int) -> dict:
+    """The whole-body model's one-sided solve: ``simulate`` with a one-sided tone and the left-right
+    solve (:func:`musclesim.lateral.solve_lateral`) alone at its sagittal answer, called in turn
+    (:func:`timed_pair`), per tone of :data:`ONE_SIDED_TONES`; median and p90 of ``repeat`` runs."""
+    import musclesim as ms
+    from musclesim import lateral
+
+    out = {}
+    for tone in ONE_SIDED_TONES:
+        st = ms.simulate(model, tone)._state  # warm
+        args = (st["mech"], st["eq"].q, st["act"], st["eq"].lam)
+        lateral.solve_lateral(*args)
+        full, alone = timed_pair(lambda: ms.simulate(model, tone), lambda: lateral.solve_lateral(*args), repeat)
+        out[",".join(f"{k}={v}" for k, v in tone.items())] = {"simulate": full, "solve_lateral": alone}
+    return out
+
+
+def print_one_sided(res: dict) -> None:
+    print("| one-sided tone | simulate median (ms) | p90 | solve_lateral median (ms) | p90 | runs |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for k, v in res.items():
+        a, b = v["simulate"], v["solve_lateral"]
+        print(f"| {k} | {a['median_ms']:.3f} | {a['p90_ms']:.3f} | {b['median_ms']:.3f} | {b['p90_ms']:.3f} | {a['runs']} |")
+
+
 def read_everything(result) -> None:
     """Read every part of a Result (the tables and frames are built on first read)."""
     for joint in result.moments.values():
@@ -195,6 +226,7 @@ def machine() -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--lateral", action="store_true", help="only the one-sided benchmark (printed, not written)")
     ap.add_argument("-o", "--output", default=str(HERE / "results_core.json"))
     args = ap.parse_args()
     n = 20 if args.quick else 200
@@ -203,6 +235,10 @@ def main() -> None:
     import musclesim as ms
 
     model = ms.load_model()
+    if args.lateral:
+        print(f"machine: {machine()}")
+        print_one_sided(bench_one_sided(model, n if args.quick else 1000))
+        return
     base = ms.simulate(model)  # warm: compile the chain, build the graph once
     changed = ms.simulate(model, {"psoas_major": 0.3})
     from musclesim import lateral
@@ -224,6 +260,7 @@ def main() -> None:
     }
     res["simulate_left_psoas_0.3_full_model"], res["left_right_solve_alone"] = timed_pair(
         lambda: ms.simulate(model, {"psoas_major_left": 0.3}), lambda: lateral.solve_lateral(*one_sided), n)
+    res["one_sided"] = bench_one_sided(model, n)
     res.update({
         "explain_all_measures": timed(lambda: ms.explain(changed, base), max(10, n // 4)),
         "explain_one_measure": timed(lambda: ms.explain(changed, base, measures=["pelvic_tilt_deg"]), max(10, n // 4)),
@@ -237,11 +274,13 @@ def main() -> None:
     print("| benchmark | median (ms) | p90 (ms) | runs |")
     print("|---|---:|---:|---:|")
     for k, v in res.items():
-        if k not in ("machine", "side_by_side", "full_over_sagittal", "old_vs_new_core"):
+        if k not in ("machine", "side_by_side", "full_over_sagittal", "old_vs_new_core", "one_sided"):
             print(f"| {k} | {v['median_ms']:.2f} | {v['p90_ms']:.2f} | {v['runs']} |")
     full, side = res["simulate_left_psoas_0.3_full_model"]["median_ms"], res["left_right_solve_alone"]["median_ms"]
     print(f"\nleft psoas 0.3: full model {full:.2f} ms = sagittal {full - side:.2f} ms + left-right {side:.2f} ms "
           f"({res['full_over_sagittal']:.2f}x the sagittal-only time)")
+    print()
+    print_one_sided(res["one_sided"])
     sbs = res["side_by_side"]
     print(f"\nside by side ({sbs['scenarios']} scenarios, {sbs['both_ok']} solved by both, {sbs['went_straight']} "
           f"straight to the answer): compiled {sbs['compiled_median_ms']:.3f} ms, numpy {sbs['numpy_median_ms']:.2f} ms "

@@ -11,8 +11,8 @@ its Hessian has **no cross terms** between the two parts. Hence, to first order 
 difference of tone, the antisymmetric displacement solves its own problem at the sagittal
 equilibrium, driven by the antisymmetric generalised force of the unequal muscle forces, and the
 sagittal answer is unchanged (its feedback is of second order in the asymmetry). Within the
-antisymmetric subspace this module solves the nonlinear equilibrium (Newton chord iterations on
-exact 3-D kinematics), and reports the remaining residual.
+antisymmetric subspace this module solves the nonlinear equilibrium (Newton's method on exact 3-D
+kinematics), and reports the remaining residual.
 
 Kinematics (3-D, at the solved sagittal pose)
 ---------------------------------------------
@@ -33,8 +33,11 @@ so moment arms out of the plane are exact derivatives of the model's 3-D attachm
 gravity, passive joints (the sagittal laws at the hips and ankles per side, and the model file's
 ``[joints.out_of_plane]`` stiffness for side-bend, twist, hip ab/adduction and rotation, ankle
 inversion), and the sagittal preloads (passive moments and the ankle regulation torque).
-Gradient and Hessian come from central finite differences of the exact kinematics over one
-vectorised batch of poses.
+Gradient and Hessian are analytic (:mod:`musclesim.lateral_kernels`: second-order jets through the
+pelvic closure, the legs and the spine's chain of rigid bodies), compiled, and the equilibrium is
+solved by the shared Newton driver (:func:`musclesim.physics.newton.newton_on`). The solver they
+replaced (finite differences over 211 poses per Hessian) is the test oracle
+``tests/reference/lateral_fd.py``.
 
 Frontal balance is regulated like the sagittal one: the whole-body centre of mass stays over the
 middle of the base of support, held by an inversion-eversion torque at both ankles (the
@@ -43,6 +46,7 @@ multiplier is that actuator's effort, reported as ``lateral_balance_torque_Nm``)
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -51,20 +55,15 @@ from . import _backend
 from .chain import rot
 from .mechanics import Mechanics, muscle_force_N, muscle_force_slope_N_per_m, pose_geometry, total_force
 
-#: Finite-difference step (m for the pelvic shift, rad for the angles).
-FD_STEP = 1e-4
 #: Newton iterations of the pelvic closure (quadratic convergence from the reference pose).
 CLOSURE_ITER = 4
-#: Quasi-Newton (Broyden) iterations on the antisymmetric equilibrium; the residual target (N·m).
+#: Iterations of the Newton driver on the antisymmetric equilibrium; the residual target (N·m, N).
 MAX_ITER = 20
 TOL_RESIDUAL_NM = 1e-7
 #: A lateral equilibrium counts as found below this residual (the sagittal solver's tolerance).
 TOL_CONVERGED_NM = 1e-6
-#: Broyden steps before the exact Jacobian is evaluated again; the trust region of one step.
-BROYDEN_RUN = 6
+#: The trust region of one step (rad; metres for the pelvic shift).
 MAX_STEP_RAD = 0.05
-SLOW_FIRST_STEP = 0.01
-MAX_STEP_M = 0.01
 
 #: The measures this module computes (names and signs: DESIGN section 6).
 LATERAL_MEASURES = (
@@ -243,13 +242,16 @@ class Frame3D:
     leg_vec0: np.ndarray  # (2, 3) each leg's ankle-to-hip vector in the reference pose
 
 
-def frame3d(mech: Mechanics, lay: Layout, q: np.ndarray, lift_m: float = 0.0) -> Frame3D:
+def frame3d(mech: Mechanics, lay: Layout, q: np.ndarray, lift_m: float = 0.0, P: np.ndarray | None = None) -> Frame3D:
     """Place the model's 3-D points at the sagittal pose ``q`` (rad).
 
     ``lift_m`` raises the left foot (a lift under it, or the left leg that much longer than the
-    right): the pelvis then tilts so both hips stay on their legs (the closure)."""
+    right): the pelvis then tilts so both hips stay on their legs (the closure). ``P``: the pose's
+    joint centres (S, 2) if already computed (:func:`musclesim.mechanics.pose_geometry`)."""
     c = mech.chain
-    P, alpha = pose_geometry(mech, q[None])[1][0], c.anc @ q  # joint centres (compiled) and segment angles
+    if P is None:
+        P = pose_geometry(mech, q[None])[1][0]  # joint centres (compiled)
+    alpha = c.anc @ q  # segment angles
     s = lay.pt_seg
     xy = P[s] + rot(alpha[s], lay.pt_r0[:, :2] - c.seg_c0[s])
     p0 = np.column_stack((xy, lay.pt_r0[:, 2]))
@@ -443,34 +445,6 @@ def _scalars(lay: Layout, pose: Pose3D, X: np.ndarray, pre: Preload, gravity: fl
     return np.stack((Ug, Up, zc, reg, zc, roll), axis=1)
 
 
-def _stencil(x: np.ndarray, h: float, hessian: bool) -> np.ndarray:
-    """Poses for central differences around ``x``: centre, +h e_i, -h e_i [, +h(e_i+e_j), -h(e_i+e_j)]."""
-    n = len(x)
-    E = np.eye(n) * h
-    rows = [x[None], x + E, x - E]
-    if hessian:
-        i, j = np.triu_indices(n, 1)
-        rows += [x + E[i] + E[j], x - E[i] - E[j]]
-    return np.concatenate(rows)
-
-
-def _differentiate(v: np.ndarray, n: int, h: float, hessian: bool):
-    """(value, gradient (n, K), Hessian (n, n, K) or None) from values (B, K) on :func:`_stencil`."""
-    v0, vp, vm = v[0], v[1:1 + n], v[1 + n:1 + 2 * n]
-    grad = (vp - vm) / (2 * h)
-    if not hessian:
-        return v0, grad, None
-    H = np.empty((n, n) + v0.shape)
-    H[np.arange(n), np.arange(n)] = (vp - 2 * v0 + vm) / h**2
-    i, j = np.triu_indices(n, 1)
-    m = len(i)
-    vpp, vmm = v[1 + 2 * n:1 + 2 * n + m], v[1 + 2 * n + m:]
-    off = (vpp - vp[i] - vp[j] + 2 * v0 - vm[i] - vm[j] + vmm) / (2 * h**2)
-    H[i, j] = off
-    H[j, i] = off
-    return v0, grad, H
-
-
 # ----------------------------------------------------------------------------- measures
 def measures(lay: Layout, f: Frame3D, pose: Pose3D) -> dict[str, np.ndarray]:
     """The frontal and transverse measures (DESIGN section 6 signs) of a batch of poses, arrays (B,)."""
@@ -556,110 +530,189 @@ def coordinate_names(mech: Mechanics) -> tuple[str, ...]:
     return ("pelvic_shift_m", "pelvic_rotation") + tuple(f"{j}_bend" for j in names) + tuple(f"{j}_twist" for j in names)
 
 
+def _static(mech: Mechanics, lay: Layout) -> dict:
+    """The parts of :class:`~musclesim.lateral_kernels.LateralProblem` that depend on the model only
+    (cached on the prepared model)."""
+    cached = mech._local.get("lateral_static")
+    if cached is not None:
+        return cached
+    J = len(lay.spine_seg)
+    ext_l, ext_r = lay.extensor_sides
+    M = lay.pair_onehot.shape[1]
+    s_tr = np.zeros(M)
+    s_tr[ext_l] += 1.0 / len(ext_l)
+    s_tr[ext_r] -= 1.0 / len(ext_r)
+    perm = [0, 1]
+    for j in range(J):
+        perm += [2 + j, 2 + J + j]
+    i64 = lambda a: np.ascontiguousarray(a, dtype=np.int64)  # noqa: E731
+    st = lay.stiff
+    out = dict(
+        pt_body=i64(lay.pt_body), nd_body=i64([0, 0, 2, 2, 2] + [4 + 2 * j for j in range(J)]),
+        pair_i0=i64(lay.pair_i0), pair_i1=i64(lay.pair_i1), pair_muscle=i64(lay.pair_muscle),
+        mass=np.ascontiguousarray(lay.pt_mass, dtype=float), gravity=float(mech.chain.gravity),
+        k_sub=float(st["subtalar"]), k_add=float(st["hip_add"]), k_rot=float(st["hip_rot"]),
+        k_bend=np.ascontiguousarray(st["bend"], dtype=float), k_twist=np.ascontiguousarray(st["twist"], dtype=float),
+        roll_l=int(lay.roll_pair[0]), roll_r=int(lay.roll_pair[1]), s_tr=s_tr, perm=i64(perm),
+        measure_points=i64(_measure_points(lay)),
+    )
+    mech._local["lateral_static"] = out
+    return out
+
+
+def _measure_points(lay: Layout) -> list[int]:
+    """Point indices the measures read, in the order :func:`_measure_gradients` expects."""
+    lm = lay.landmark
+    thigh = next(s[0] for s in lm if s[1] == "hip_centre")
+    foot = next(s[0] for s in lm if s[1] == "medial_malleolus")
+    umb = next(i for k, i in lm.items() if k[1] == "umbilicus")
+    return [lm[("pelvis", "iliac_crest", "left")], lm[("pelvis", "iliac_crest", "right")],
+            lm[("pelvis", "asis", "left")], lm[("pelvis", "asis", "right")],
+            lm[(thigh, "hip_centre", "left")], lm[(thigh, "hip_centre", "right")],
+            lm[(foot, "medial_malleolus", "left")], lm[(foot, "medial_malleolus", "right")], umb,
+            lm[("thorax_upper", "c7", "")], lm[("pelvis", "s1_endplate_mid", "")]]
+
+
+def lateral_problem(mech: Mechanics, q: np.ndarray, act: np.ndarray, lam: np.ndarray, lift_m: float = 0.0):
+    """The compiled :class:`~musclesim.lateral_kernels.LateralProblem` at the sagittal pose ``q``
+    (activations ``act``, regulation efforts ``lam``), its layout and frame; ``goal0`` is zero
+    until :func:`solve_lateral` sets it."""
+    from .lateral_kernels import LateralProblem, lengths_kernel
+    from .physics import compiled_model
+
+    lay = layout(mech)
+    _, joints, lengths, _, _ = pose_geometry(mech, q[None])
+    f = frame3d(mech, lay, q, lift_m, joints[0])
+    pre = preload(mech, lay, q, lam)
+    stat = _static(mech, lay)
+    cm, _ = compiled_model(mech)
+    M = lay.pair_onehot.shape[1]
+    l2d = lengths[0]  # the sagittal pose's musculotendon lengths
+    p_start = f.p0[None] if not lift_m else poses(lay, f, np.zeros((1, 2 + 2 * len(lay.spine_seg)))).p  # x = 0
+    l0 = lengths_kernel(p_start, stat["pair_i0"], stat["pair_i1"], stat["pair_muscle"], M)[0]
+    f64 = lambda a: np.ascontiguousarray(a, dtype=float)  # noqa: E731
+    pr = LateralProblem(
+        F0=cm.F0, lopt=cm.lopt, lref=cm.lref, slack=cm.slack,
+        hill=np.array([cm.gamma, cm.fl_width, cm.pe_strain, cm.pe_shape, cm.smooth_force, cm.passive_onset]), p0=f64(f.p0), pt_body=stat["pt_body"], nd_body=stat["nd_body"], hip=f64(f.hip), ankle=f64(f.ankle),
+        spine_c=f64(f.spine_c), spine_long=f64(f.spine_long), spine_bend=f64(f.spine_bend), leg_len2=f64(f.leg_len2),
+        leg_vec0=f64(f.leg_vec0), n_iter=CLOSURE_ITER, pair_i0=stat["pair_i0"], pair_i1=stat["pair_i1"],
+        pair_muscle=stat["pair_muscle"], act=f64(act), ltendon=f64(mech.chain.l_tendon_m), lbase=l2d - l0,
+        extra=f64(total_force(mech, np.zeros(M), lam)), mass=stat["mass"], gravity=stat["gravity"],
+        k_sub=stat["k_sub"], k_add=stat["k_add"], k_rot=stat["k_rot"], k_hip=float(pre.hip_stiffness_Nm_per_rad),
+        m_hip=float(pre.hip_moment_Nm), k_ank=float(pre.ankle_stiffness_Nm_per_rad), m_ank=float(pre.ankle_moment_Nm),
+        k_bend=stat["k_bend"], k_twist=stat["k_twist"], roll_l=stat["roll_l"], roll_r=stat["roll_r"],
+        s_tr=stat["s_tr"], goal0=np.zeros(2), perm=stat["perm"])
+    return pr, lay, f
+
+
+def _atan2_grad(a, b, ga, gb):
+    """Gradient of atan2(a, b) from the gradients of a and b."""
+    return (b * ga - a * gb) / (a * a + b * b)
+
+
+def _measure_gradients(lay: Layout, f: Frame3D, P: np.ndarray, JP: np.ndarray, HRJ: np.ndarray) -> dict:
+    """Derivatives (n,) of the measures (:func:`measures`, same units) at a pose with points ``P``
+    (:func:`_measure_points`) and point gradients ``JP``; ``HRJ`` the gradient of each thigh's
+    pelvis rotation vector."""
+    cl, cr, al, ar, hl, hr, ml, mr, umb, c7, s1 = range(11)
+    d = lambda i, j: (P[i] - P[j], JP[i] - JP[j])  # noqa: E731
+    deg = np.degrees(1.0)
+    (o, go) = d(cl, cr)
+    (b, gb) = d(c7, s1)
+    (r, gr) = d(al, ar)
+    ul, gl = d(umb, ml)
+    ur, gr_ = d(umb, mr)
+    axis = f.hip - f.knee
+    axis /= np.linalg.norm(axis, axis=1, keepdims=True)
+    rot = np.einsum("sin,si->sn", HRJ, axis)
+    return {
+        "pelvic_obliquity_deg": deg * _atan2_grad(o[1], o[2], go[1], go[2]),
+        "trunk_lateral_bend_deg": deg * _atan2_grad(b[2], b[1], gb[2], gb[1]),
+        "hip_height_difference_mm": 1000.0 * (JP[hl, 1] - JP[hr, 1]),
+        "apparent_leg_length_difference_mm": 1000.0 * (ul @ gl / np.linalg.norm(ul) - ur @ gr_ / np.linalg.norm(ur)),
+        "pelvic_rotation_deg": deg * _atan2_grad(r[0], r[2], gr[0], gr[2]),
+        "hip_rotation_left_deg": deg * rot[0],
+        "hip_rotation_right_deg": -deg * rot[1],
+    }
+
+
+def _measure_values(f: Frame3D, P: np.ndarray, HR: np.ndarray) -> dict:
+    """The measures of :func:`measures` (same names, units and signs) from the points of
+    :func:`_measure_points` and each thigh's pelvis rotation vector ``HR`` (2, 3) at one pose."""
+    cl, cr, al, ar, hl, hr, ml, mr, umb, c7, s1 = P.tolist()
+    deg = 180.0 / math.pi
+    axis = f.hip - f.knee
+    axis /= np.linalg.norm(axis, axis=1, keepdims=True)
+    rot = (HR * axis).sum(axis=1).tolist()
+    hip_rel = HR.tolist()
+    return {
+        "pelvic_obliquity_deg": deg * math.atan2(cl[1] - cr[1], cl[2] - cr[2]),
+        "trunk_lateral_bend_deg": deg * math.atan2(c7[2] - s1[2], c7[1] - s1[1]),
+        "hip_height_difference_mm": 1000.0 * (hl[1] - hr[1]),
+        "apparent_leg_length_difference_mm": 1000.0 * (math.dist(umb, ml) - math.dist(umb, mr)),
+        "pelvic_rotation_deg": deg * math.atan2(al[0] - ar[0], al[2] - ar[2]),
+        "hip_rotation_left_deg": deg * rot[0],
+        "hip_rotation_right_deg": deg * -rot[1],
+        "hip_flexion_change_left_deg": deg * -hip_rel[0][2],
+        "hip_flexion_change_right_deg": deg * -hip_rel[1][2],
+    }
+
+
+#: The goals' tolerance of the left-right solve (m for the centre of mass, rad for the rib cage's roll).
+LATERAL_TOL_GOAL = 1e-11
+
+
+def _settings():
+    """The Newton driver's :class:`~musclesim.physics.compiled.Settings` for the left-right solve
+    (cached: the same tuple every call)."""
+    global _SETTINGS
+    if _SETTINGS is not None:
+        return _SETTINGS
+    from .physics.compiled import settings
+
+    _SETTINGS = settings()._replace(tol_moment=TOL_RESIDUAL_NM, tol_goal=LATERAL_TOL_GOAL, max_iter=MAX_ITER,
+                                    max_step=MAX_STEP_RAD)
+    return _SETTINGS
+
+
+_SETTINGS = None
+
+
 def solve_lateral(mech: Mechanics, q: np.ndarray, act: np.ndarray, lam: np.ndarray, lift_m: float = 0.0) -> Lateral:
     """Frontal/transverse equilibrium at the solved sagittal pose ``q`` with activations ``act``.
 
     ``mech`` carries the tendon lengths of the solve (tightness) and ``lam`` its regulation
     efforts. Muscle forces are the sagittal solve's at ``x = 0`` and follow the 3-D length change.
     ``lift_m`` puts a lift of that height under the left foot (a leg-length difference).
+
+    Compiled: the residual and its exact Jacobian (:func:`musclesim.lateral_kernels.lateral_evaluate`),
+    solved by the shared Newton driver (:func:`musclesim.physics.newton.newton_on`) from ``x = 0``
+    with the Jacobian there; stability and the linear shares from that Jacobian.
     """
+    from .lateral_kernels import lateral_solve
 
-    lay = layout(mech)
-    f = frame3d(mech, lay, q, lift_m)
-    pre = preload(mech, lay, q, lam)
-    g_acc = mech.chain.gravity
-    J = len(lay.spine_seg)
-    n = 2 + 2 * J
-    h = FD_STEP
-    l2d = pose_geometry(mech, q[None])[2][0]  # the sagittal pose's musculotendon lengths
-    M = len(l2d)
-    extra = total_force(mech, np.zeros(M), lam)  # the regulating trunk muscle's extra (constant) force
-
-    def evaluate(x: np.ndarray, hessian: bool):
-        X = _stencil(x, h, hessian)
-        pose = poses(lay, f, X)
-        lv = _differentiate(_lengths(lay, pose.p), n, h, hessian)
-        sv = _differentiate(_scalars(lay, pose, X, pre, g_acc), n, h, hessian)
-        return pose, lv, sv
-
-    ext_l, ext_r = lay.extensor_sides
-
-    def actuators(glx, gsx):  # (n, 2): generalised force per unit effort of the two regulators
-        # an inversion torque at both ankles; one unit of force more on the left trunk extensor, one less right
-        return np.column_stack((gsx[:, 3], -(glx[:, ext_l].mean(axis=1) - glx[:, ext_r].mean(axis=1))))
-
-    def forces(lx):
-        lm = l2d + (lx - l0)
-        return muscle_force_N(mech, act, lm) + extra, muscle_force_slope_N_per_m(mech, act, lm)
-
-    def curvature(Hlx, Hsx):  # (2, n, n): how each regulator's direction turns with the posture
-        return np.stack((Hsx[:, :, 3], -(Hlx[:, :, ext_l].mean(axis=2) - Hlx[:, :, ext_r].mean(axis=2))))
-
-    def kkt(lv, sv, mu):
-        """Jacobian of the regulated lateral equilibrium from one Hessian stencil (efforts ``mu``)."""
-        (lx, glx, Hlx), (_, gsx, Hsx) = lv, sv
-        Fx, kx = forces(lx)
-        H = np.einsum("m,im,jm->ij", kx, glx, glx) + Hlx @ Fx + Hsx[:, :, 0] + Hsx[:, :, 1]
-        H = 0.5 * (H + H.T)
-        D, C = actuators(glx, gsx), gsx[:, 4:6].T  # goals: centre of mass lateral (m), rib-cage roll (rad)
-        K = np.zeros((n + 2, n + 2))
-        K[:n, :n], K[:n, n:], K[n:, :n] = H - np.tensordot(mu, curvature(Hlx, Hsx), 1), -D, C
-        return K, H, D, C, Fx
-
-    pose0, lv0, sv0 = evaluate(np.zeros(n), True)
-    (l0, gl, Hl0), (s0, gs, Hs0) = lv0, sv0
-    K, H, D, C, F = kkt(lv0, sv0, np.zeros(2))
-    curv0 = curvature(Hl0, Hs0)
-    goal0 = s0[4:6]
-    x, mu = np.zeros(n), np.zeros(2)
-    r = np.concatenate((gl @ F + gs[:, 0] + gs[:, 1], [0.0, 0.0]))  # force balance, goal violations
-    residual, it, since_fresh = float(np.max(np.abs(r[:n]))), 0, 0
-    first = residual
-    A = K.copy()
-    for it in range(1, MAX_ITER + 1):
-        if residual < TOL_RESIDUAL_NM:
-            it -= 1
-            break
-        step = np.linalg.solve(A, -r)
-        big = max(np.max(np.abs(step[1:n])) / MAX_STEP_RAD, abs(step[0]) / MAX_STEP_M, 1.0)
-        step /= big  # a trust region: large steps (strong asymmetry) are taken in parts
-        x, mu = x + step[:n], mu + step[n:]
-        A[:n, :n] -= np.tensordot(step[n:], curv0, 1)  # the regulators' share of the curvature, known exactly
-        # the exact Jacobian again after a long quasi-Newton run, a trust-region step, or a first step that
-        # left more than SLOW_FIRST_STEP of the residual (strong nonlinearity: Newton converges faster)
-        fresh = since_fresh >= BROYDEN_RUN or big > 1.0 or (it == 2 and residual > SLOW_FIRST_STEP * first)
-        _, lv, sv = evaluate(x, fresh)
-        Fx = muscle_force_N(mech, act, l2d + (lv[0] - l0)) + extra
-        r_new = np.concatenate((lv[1] @ Fx + sv[1][:, 0] + sv[1][:, 1] - actuators(lv[1], sv[1]) @ mu,
-                                sv[0][4:6] - goal0))
-        if fresh:  # Newton: the exact Jacobian at the new point
-            A, since_fresh = kkt(lv, sv, mu)[0], 0
-        else:  # Broyden's update of the rest of the Jacobian
-            A += np.outer(r_new - r - A @ step, step) / (step @ step)
-            since_fresh += 1
-        r = r_new
-        residual = float(np.max(np.abs(r[:n])))
+    pr, lay, f = lateral_problem(mech, q, act, lam, lift_m)
+    n = 2 + 2 * len(lay.spine_seg)
+    z, R, it, min_eig, G, F, D, P0, JP0, HRJ0, P1, HR1, dx = lateral_solve(pr, _settings(), _static(mech, lay)["measure_points"])
+    x, mu = z[:n], z[n:]
+    residual = float(np.max(np.abs(R[:n])))
     converged = residual < TOL_CONVERGED_NM
-    # stability: the reduced Hessian on the motions that keep the regulated goals
-    _, _, Vt = np.linalg.svd(C)
-    N = Vt[2:].T
-    min_eig = float(np.linalg.eigvalsh(N.T @ H @ N).min())
-    final = poses(lay, f, x[None])
-    metrics = {k: float(v[0]) for k, v in measures(lay, f, final).items()}
+    metrics = _measure_values(f, P1, HR1)
     # linear shares: each muscle's unequal pull, through the same regulated stiffness, to each measure
-    meas0 = measures(lay, f, pose0)
-    Jm = {k: (v[1:1 + n] - v[1 + n:1 + 2 * n]) / (2 * h) for k, v in meas0.items()}
-    Kinv = np.linalg.inv(K)[:n, :n]
-    dx = -(Kinv @ (gl * F))  # (n, M): each muscle's own response
-    names = mech.chain.muscle_names
+    Jm = _measure_gradients(lay, f, P0, JP0, HRJ0)
+    pull = G.T * F  # (n, M): each muscle's generalised pull (dE/dx)
+    names = np.array(mech.chain.muscle_names, dtype=object)
+    shares = np.array([Jm[key] for key in LATERAL_MEASURES]) @ dx
     contributions = {}
-    for key in LATERAL_MEASURES:
-        share = Jm[key] @ dx
-        contributions[key] = {names[m]: float(share[m]) for m in np.argsort(-np.abs(share)) if abs(share[m]) > 1e-6}
+    for key, share in zip(LATERAL_MEASURES, shares):
+        keep = np.flatnonzero(np.abs(share) > 1e-6)
+        keep = keep[np.argsort(-np.abs(share[keep]), kind="stable")]
+        contributions[key] = dict(zip(names[keep].tolist(), share[keep].tolist()))
+    min_eig = float(min_eig)
     return Lateral(coordinates=coordinate_names(mech), x=x, metrics=metrics, balance_torque_Nm=float(mu[0]),
-                   trunk_side_force_N=float(mu[1]), converged=converged, stable=min_eig > 0.0, moment=-(gl * F),
-                   regulation_moment=D * mu, measure_gradient={k: Jm[k] for k in LATERAL_MEASURES},
-                   response=dx, min_stiffness=min_eig, residual_Nm=residual, iterations=it,
+                   trunk_side_force_N=float(mu[1]), converged=converged, stable=min_eig > 0.0, moment=-pull,
+                   regulation_moment=D * mu, measure_gradient=Jm,
+                   response=dx, min_stiffness=min_eig, residual_Nm=residual, iterations=int(it),
                    contributions=contributions)
 
 

@@ -29,6 +29,9 @@ import math
 
 import numpy as np
 
+from numba import types
+from numba.extending import overload
+
 from .._backend import njit, njit_parallel, prange
 from .contact import lying_residual_jacobian
 from .kinematics import workspace
@@ -79,20 +82,46 @@ def _max_abs(x, n):
     return big
 
 
+def problem_equations(problem, z, want_jac):
+    """The residual and Jacobian ``(R, J)`` of a problem at ``z`` (``J`` (0, 0) unless ``want_jac``):
+    the one interface :func:`newton_on` drives. Compiled code only; each kind of problem registers
+    its own implementation with ``numba.extending.overload``: here the sagittal one, the tuple
+    ``(cm, st, ws, fl, act, lt)`` of :func:`equations`; :mod:`musclesim.lateral_kernels` the
+    left-right equilibrium (its ``LateralProblem``)."""
+    raise NotImplementedError("compiled code only")
+
+
+@overload(problem_equations)
+def _sagittal_problem_equations(problem, z, want_jac):
+    if isinstance(problem, types.BaseTuple) and not isinstance(problem, types.BaseNamedTuple) and len(problem) == 6:
+        def impl(problem, z, want_jac):
+            cm, st, ws, fl, act, lt = problem
+            return equations(cm, st, ws, fl, z, act, lt, want_jac)
+        return impl
+    return None
+
+
 @njit
 def newton(cm, st, fl, ws, z0, act, lt, B0, use_B0, tol_m, tol_g, want_final_jac, s):
-    """Globalised quasi-Newton solve from ``z0``. Returns (z, R, iterations, B, exact): ``B`` is the
-    exact Jacobian at ``z`` when ``exact``. ``B0`` (used if ``use_B0``) is a nearby solution's
-    Jacobian; otherwise the first step is exact."""
-    n = cm.anc.shape[1]
+    """Globalised quasi-Newton solve of the sagittal problem from ``z0`` (:func:`newton_on`).
+    Returns (z, R, iterations, B, exact): ``B`` is the exact Jacobian at ``z`` when ``exact``.
+    ``B0`` (used if ``use_B0``) is a nearby solution's Jacobian; otherwise the first step is exact."""
+    return newton_on((cm, st, ws, fl, act, lt), cm.anc.shape[1], z0, B0, use_B0, tol_m, tol_g, want_final_jac, s)
+
+
+@njit
+def newton_on(problem, n, z0, B0, use_B0, tol_m, tol_g, want_final_jac, s):
+    """Globalised quasi-Newton solve of any ``problem`` (:func:`problem_equations`) from ``z0``:
+    the first ``n`` unknowns are the coordinates (their rows the forces, capped steps), the rest the
+    efforts (their rows the goals). Returns (z, R, iterations, B, exact)."""
     z = z0.copy()
     it = 0
     exact = False
     if use_B0:
-        R, _ = equations(cm, st, ws, fl, z, act, lt, False)
+        R, _ = problem_equations(problem, z, False)
         B = B0.copy()
     else:
-        R, B = equations(cm, st, ws, fl, z, act, lt, True)
+        R, B = problem_equations(problem, z, True)
         exact = True
     steps = np.array(LINE_SEARCH_STEPS)
     f0 = residual_norm(R, n, s.goal_weight)
@@ -109,7 +138,7 @@ def newton(cm, st, fl, ws, z0, act, lt, B0, use_B0, tol_m, tol_g, want_final_jac
         for t in steps:
             for i in range(z.shape[0]):
                 z1[i] = z[i] + t * dz[i]
-            R1, _ = equations(cm, st, ws, fl, z1, act, lt, False)
+            R1, _ = problem_equations(problem, z1, False)
             f1 = residual_norm(R1, n, s.goal_weight)
             if np.isfinite(f1) and f1 < best_f:
                 best_f, best_t, R_best = f1, t, R1
@@ -124,14 +153,14 @@ def newton(cm, st, fl, ws, z0, act, lt, B0, use_B0, tol_m, tol_g, want_final_jac
             continue
         if best_f < f0 or exact:
             z, R, f0 = z + best_t * dz, R_best, best_f
-        R, B = equations(cm, st, ws, fl, z, act, lt, True)
+        R, B = problem_equations(problem, z, True)
         f0 = residual_norm(R, n, s.goal_weight)
         exact = True
         big = _max_abs(z, n)
         if not np.isfinite(big) or big > math.pi:
             break
     if want_final_jac and not exact:
-        R, B = equations(cm, st, ws, fl, z, act, lt, True)
+        R, B = problem_equations(problem, z, True)
         exact = True
     return z, R, it, B, exact
 
