@@ -8,7 +8,8 @@ wires them to the app.
 
 Flow, in ONE server round trip per control change (:func:`apply`): any control or the URL ->
 :func:`next_state` (no physics: the new state, the URL, the control values, messages) ->
-:func:`update_views` (one simulate and one explain, memoised; every view at once). The state
+:func:`update_views` (one simulate, and one explain while the *Why?* panel is open, memoised;
+every view at once). The state
 travels with the request (the state store as a callback ``State``) and back in the answer, and
 the URL mirrors it; the server keeps nothing per visitor.
 """
@@ -205,6 +206,8 @@ def next_state(trigger: Any, *, search: str | None, values: Sequence[Any], slide
         st["reveal"] = False
     elif trigger == ids.REVEAL:
         st["reveal"] = True
+    elif trigger == ids.WHY_TOGGLE:
+        st["why"] = not st.get("why", False)
     out_values = [_tone_of(model, st, sid["muscle"]) for sid in slider_ids]
     le = lesson_by_id(st.get("lesson"))
     shown = set(le.controls) if le else set()
@@ -273,10 +276,32 @@ def highlight_notes(state: Mapping) -> dict[str, str]:
     return out
 
 
+def explanation_shown(state: Mapping) -> bool:
+    """Whether the page shows the *Why?* explanation: its panel is open (``state["why"]``), or
+    projector mode (which always shows the sentence). Only then is it computed."""
+    return bool(state.get("why") or state.get("present"))
+
+
+def why_views(expl: Any, measure: str, *, shown: bool, hidden: bool, failed: str, declined: str,
+              split: Any) -> dict:
+    """The *Why?* panel's outputs: its text and its two figures. Closed (``shown`` False): a
+    short placeholder, and the figures left as they are (``no_update``: they are out of sight)."""
+    if not shown:
+        return {f"{ids.WHY_TEXT}.children": components.why_closed(measure),
+                f"{ids.WATERFALL}.figure": no_update, f"{ids.DRIVERS}.figure": no_update}
+    if hidden:
+        wf = figures.hidden_figure("Hidden until the reveal.")
+        drv = figures.hidden_figure("Hidden until the reveal.", height=260)
+    else:
+        wf, drv = figures.why_figures(expl)
+    text = components.why_text(expl, measure, hidden=hidden, failed=failed, declined=declined, split=split)
+    return {f"{ids.WHY_TEXT}.children": text, f"{ids.WATERFALL}.figure": wf, f"{ids.DRIVERS}.figure": drv}
+
+
 def update_views(state: Mapping, prediction: str | None = None) -> dict:
-    """Everything the page shows for ``state``: one simulate and one explain (both memoised;
-    plus one simulate for scenario A when A/B is on). ``prediction`` is the class's choice in
-    predict-then-reveal.
+    """Everything the page shows for ``state``: one simulate and, when the *Why?* panel shows it
+    (:func:`explanation_shown`), one explain (both memoised; plus one simulate for scenario A
+    when A/B is on). ``prediction`` is the class's choice in predict-then-reveal.
 
     Returns ``{"id.prop": value}`` for every output of :data:`UPDATE_OUTPUTS`.
     """
@@ -293,7 +318,9 @@ def update_views(state: Mapping, prediction: str | None = None) -> dict:
     split = compute.split(tone, position, tight, coupling)  # memoised: one coupling-off solve per scenario
     hidden = bool(st.get("predict")) and not st.get("reveal")
     failed = "" if res.ok else res.message
-    expl, declined = (None, "") if hidden or failed else compute.explain(tone, position, measure, tight, coupling)
+    shown = explanation_shown(st)
+    expl, declined = (None, "") if hidden or failed or not shown else \
+        compute.explain(tone, position, measure, tight, coupling)
     info = compute.measure_info()
     units = {k: v.unit for k, v in info.items()}
     present = bool(st.get("present"))
@@ -322,11 +349,6 @@ def update_views(state: Mapping, prediction: str | None = None) -> dict:
     top = figures.top_figure(res, base, hidden=hidden) if st.get("top") else figures.off_figure("Top view: off")
     rows = plot.measure_rows(res.metrics, res.baseline_metrics, info) if not hidden else \
         plot.measure_rows(base.metrics, base.metrics, info)
-    if hidden:
-        wf = figures.hidden_figure("Hidden until the reveal.")
-        drv = figures.hidden_figure("Hidden until the reveal.", height=260)
-    else:
-        wf, drv = figures.why_figures(expl)
     from .layout import graph_static
 
     patch, n_frames, frame_names = figures.graph_patch(compute.graph(), graph_static(), res, base,
@@ -347,7 +369,8 @@ def update_views(state: Mapping, prediction: str | None = None) -> dict:
     classes = ["app"] + (["present"] if present else []) + (["predict"] if st.get("predict") else []) + \
         (["hidden-result"] if hidden else []) + (["revealed"] if st.get("predict") and st.get("reveal") else []) + \
         (["no-explanation"] if expl is None else []) + (["front-on"] if st.get("front") else []) + \
-        (["top-on"] if st.get("top") else []) + (["ab-on"] if pair else []) + (["has-a"] if a else [])
+        (["top-on"] if st.get("top") else []) + (["ab-on"] if pair else []) + (["has-a"] if a else []) + \
+        (["why-open"] if shown else [])
     ms_server = (time.perf_counter() - t0) * 1000
     status = (f"Baseline (resting tone), {position}." if not (tone or tight) else
               f"{'Solved' if res.ok else 'Failed'}: {res.message} ({ms_server:.0f} ms).")
@@ -367,10 +390,9 @@ def update_views(state: Mapping, prediction: str | None = None) -> dict:
         f"{ids.SPLIT}.children": components.split_summary(split, measure, unit, hidden=hidden),
         f"{ids.PI_LL}.children": components.pi_ll_flag(res.metrics, hidden=hidden),
         f"{ids.KEY_MEASURES}.children": components.key_measures(rows, hidden=hidden, focus=measure if le else None),
-        f"{ids.WHY_TEXT}.children": components.why_text(expl, measure, hidden=hidden, failed=failed,
-                                                        declined=declined, split=split),
-        f"{ids.WATERFALL}.figure": wf,
-        f"{ids.DRIVERS}.figure": drv,
+        **why_views(expl, measure, shown=shown, hidden=hidden, failed=failed, declined=declined, split=split),
+        f"{ids.WHY_TOGGLE}.children": "Hide the explanation" if st.get("why") else "Show the explanation",
+        f"{ids.WHY_TOGGLE}.aria-expanded": "true" if shown else "false",
         f"{ids.GRAPH}.figure": patch,
         f"{ids.GRAPH_STEP}.max": max(n_frames - 1, 0),
         f"{ids.GRAPH_STEP}.value": max(n_frames - 1, 0),
@@ -398,6 +420,7 @@ UPDATE_OUTPUTS = (
     (ids.ACTIVE_PRESET, "children"), (ids.ROOT, "className"), (ids.STATUS, "children"), (ids.PREDICT, "children"),
     (ids.PRESENT, "children"), (ids.RESET, "children"), (ids.TIGHT_LIST, "children"),
     (ids.PREDICTION_FEEDBACK, "children"), (ids.COMPARE, "children"), (ids.LESSON_QUESTION, "children"),
+    (ids.WHY_TOGGLE, "children"), (ids.WHY_TOGGLE, "aria-expanded"),
 )
 #: Outputs that a change of the prediction choice alone leaves as they are.
 _PREDICTION_ONLY = {f"{ids.PREDICTION_FEEDBACK}.children"}
@@ -512,13 +535,13 @@ def register(app) -> None:
         Input(ids.PRESENT, "n_clicks"), Input(ids.PREDICT, "n_clicks"), Input(ids.REVEAL, "n_clicks"),
         Input(ids.STORE_A, "n_clicks"), Input(ids.CLEAR_A, "n_clicks"), Input(ids.PREDICTION, "value"),
         Input(ids.TIGHT_MUSCLE, "value"), Input(ids.TIGHT_DEG, "value"), Input(ids.TIGHT_CLEAR, "n_clicks"),
-        Input(ids.COUPLING, "value"), State(ids.LINK, "value"), State({"type": ids.TONE, "muscle": ALL}, "id"),
+        Input(ids.COUPLING, "value"), Input(ids.WHY_TOGGLE, "n_clicks"), State(ids.LINK, "value"), State({"type": ids.TONE, "muscle": ALL}, "id"),
         State({"type": ids.LESSON_TONE, "name": ALL}, "id"), State(ids.STATE, "data"),
         prevent_initial_call="initial_duplicate",
     )
     def _apply(search, values, lesson_values, _reset, preset_clicks, position, measure, view, draw, lesson,
                _present, _predict, _reveal, _store, _clear, prediction, tight_muscle, tight_deg, _tclear,
-               coupling, link, slider_ids, lesson_ids, state):
+               coupling, _why, link, slider_ids, lesson_ids, state):
         trigger = ctx.triggered_id
         if isinstance(trigger, Mapping) and trigger.get("type") == ids.PRESET_LOAD and not any(preset_clicks or []):
             trigger = "ignored"  # buttons re-rendered, not clicked

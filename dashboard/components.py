@@ -267,6 +267,12 @@ def key_measures(rows: Sequence[Mapping], *, hidden: bool = False, focus: str | 
     return tiles
 
 
+def why_closed(measure: str) -> list:
+    """What the *Why?* panel holds while closed (out of sight; nothing is explained then)."""
+    return [html.P(f"Press “Show the explanation” to see why {plot.measure_label(measure)} changed.",
+                   className="note")]
+
+
 def why_text(expl: Any, measure: str, *, hidden: bool = False, failed: str = "", declined: str = "",
              split: Any = None) -> list:
     """The *Why?* panel's text: the API's sentence, the graph path, and the change split into

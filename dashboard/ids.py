@@ -59,6 +59,8 @@ SPLIT = "split-summary"
 
 # why panel
 MEASURE = "why-measure-select"
+WHY_TOGGLE = "why-toggle"
+WHY_BODY = "why-body"
 WHY_TEXT = "why-text"
 WATERFALL = "why-waterfall"
 DRIVERS = "why-drivers"

@@ -234,6 +234,13 @@ def measures_panel() -> html.Section:
     ], className="panel measures-panel", **{"aria-label": "Measures"})
 
 
+def why_toggle() -> html.Button:
+    """Shows or hides the explanation (closed by default: the server explains only while it is
+    open, or in projector mode, which always shows the sentence)."""
+    return html.Button("Show the explanation", id=ids.WHY_TOGGLE, className="btn btn-why",
+                       **{"aria-controls": ids.WHY_BODY, "aria-expanded": "false"})
+
+
 def why_panel(measure_names) -> html.Section:
     return html.Section([
         html.Div([html.H2("Why?"),
@@ -242,14 +249,18 @@ def why_panel(measure_names) -> html.Section:
                                                                   for m in measure_names],
                                          value="pelvic_tilt_deg", clearable=False, className="measure-select",
                                          searchable=True)],
-                           className="labelled", **{"data-labelledby": "why-measure-label"})],
+                           className="labelled", **{"data-labelledby": "why-measure-label"}),
+                  why_toggle()],
                  className="panel-head"),
-        html.Div(id=ids.WHY_TEXT, className="why-text", **{"aria-live": "polite"}),
-        html.Div([html.Div(dcc.Graph(id=ids.DRIVERS, className="fig", config=_graph_config("musclesim_drivers")),
-                           className="drivers"),
-                  html.Div(dcc.Graph(id=ids.WATERFALL, className="fig", config=_graph_config("musclesim_waterfall")),
-                           className="waterfall")],
-                 className="why-figs"),
+        html.Div([
+            html.Div(id=ids.WHY_TEXT, className="why-text", **{"aria-live": "polite"}),
+            html.Div([html.Div(dcc.Graph(id=ids.DRIVERS, className="fig", config=_graph_config("musclesim_drivers")),
+                               className="drivers"),
+                      html.Div(dcc.Graph(id=ids.WATERFALL, className="fig",
+                                         config=_graph_config("musclesim_waterfall")),
+                               className="waterfall")],
+                     className="why-figs"),
+        ], id=ids.WHY_BODY, className="why-body"),
     ], className="panel why", **{"aria-label": "Why panel"})
 
 

@@ -689,3 +689,74 @@ def test_one_round_trip_gives_state_and_views(model):
     st = {**out["next"]["state"], "predict": True}
     guess = callbacks.apply(ids.PREDICTION, prediction="up", **_controls(model, st))
     assert guess["views"] is None and "Prediction noted: up" in guess["feedback"]
+
+
+# --------------------------------------------------------------------------- the why panel, explained only when open
+
+
+@pytest.fixture
+def explain_calls(monkeypatch):
+    """Every call of the dashboard's explain (a spy around the real one)."""
+    from dashboard import compute
+
+    calls = []
+    real = compute.explain
+
+    def spy(*args, **kwargs):
+        calls.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(compute, "explain", spy)
+    return calls
+
+
+def test_closed_why_panel_explains_nothing(model, explain_calls):
+    """The why panel is closed by default: a slider change solves but does not call explain, the
+    panel holds a placeholder and its figures are left as they are."""
+    from dash import no_update
+
+    from dashboard import callbacks, ids
+
+    values = [model.default_tone[m] for m in model.muscle_ids]
+    values[model.muscle_ids.index("psoas_major_left")] = 0.37
+    out = callbacks.apply(ids.tone("psoas_major_left"), **_controls(model, {"tone": {}}, values=values, link=[]))
+    views = out["views"]
+    assert not out["next"]["state"]["why"] and "why=1" not in out["next"]["search"]
+    assert explain_calls == []
+    assert "Show the explanation" in str(views[f"{ids.WHY_TEXT}.children"])
+    assert views[f"{ids.WATERFALL}.figure"] is no_update and views[f"{ids.DRIVERS}.figure"] is no_update
+    assert views[f"{ids.WHY_TOGGLE}.children"] == "Show the explanation"
+    assert views[f"{ids.WHY_TOGGLE}.aria-expanded"] == "false" and "why-open" not in views[f"{ids.ROOT}.className"]
+    assert views[f"{ids.RESULT}.data"]["metrics"]["pelvic_tilt_deg"] is not None  # the solve still shows
+
+
+def test_opening_the_why_panel_explains_and_lives_in_the_url(model, explain_calls):
+    """Pressing the toggle opens the panel (``why=1`` in the URL): the same update now calls
+    explain once and shows the API's sentence and figures; a link with ``why=1`` opens it, and
+    pressing again closes it."""
+    from dashboard import callbacks, ids
+
+    tone = {"psoas_major_left": 0.5}
+    opened = callbacks.apply(ids.WHY_TOGGLE, **_controls(model, {"tone": tone}))
+    st, views = opened["next"]["state"], opened["views"]
+    assert st["why"] and "why=1" in opened["next"]["search"]
+    assert len(explain_calls) == 1 and explain_calls[0][2] == "pelvic_tilt_deg"
+    want = ms.explain(ms.simulate(model, tone=tone), ms.simulate(model), measures=["pelvic_tilt_deg"])
+    assert want["pelvic_tilt_deg"].text in str(views[f"{ids.WHY_TEXT}.children"])
+    assert views[f"{ids.WATERFALL}.figure"]["data"] and views[f"{ids.DRIVERS}.figure"]["data"]
+    assert views[f"{ids.WHY_TOGGLE}.children"] == "Hide the explanation"
+    assert views[f"{ids.WHY_TOGGLE}.aria-expanded"] == "true" and "why-open" in views[f"{ids.ROOT}.className"]
+    from_link = callbacks.next_state(None, **_controls(model, None, search=opened["next"]["search"]))["state"]
+    assert from_link["why"]
+    closed = callbacks.next_state(ids.WHY_TOGGLE, **_controls(model, st))
+    assert not closed["state"]["why"] and "why" not in closed["search"]
+
+
+def test_projector_mode_always_explains(model, explain_calls):
+    """Projector mode shows the why sentence with the panel's head hidden: it explains even when
+    the panel was never opened."""
+    from dashboard import callbacks, ids
+
+    views = callbacks.update_views({"tone": {"psoas_major_left": 0.41}, "present": True})
+    assert len(explain_calls) == 1
+    assert "why-sentence" in str(views[f"{ids.WHY_TEXT}.children"]) and "why-open" in views[f"{ids.ROOT}.className"]

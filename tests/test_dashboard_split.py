@@ -214,7 +214,7 @@ def test_compute_split_is_memoised_and_read_only(model):
 def test_views_show_the_split_and_the_toggle_switches_the_coupling_off(model):
     from dashboard import callbacks, ids
 
-    on = callbacks.update_views({"tone": PSOAS})
+    on = callbacks.update_views({"tone": PSOAS, "why": True})  # the why panel open
     want = ms.simulate(model, tone=PSOAS).split["pelvic_tilt_deg"]
     headline = re.search(r"Pelvic tilt [^']*assumed coupling", str(on[f"{ids.SPLIT}.children"])).group(0)
     total, mech, coup = _parts(headline)
