@@ -163,64 +163,80 @@ MEASURE_GROUPS = (("Side view (sagittal)", ("sagittal",)),
                   ("Left-right (frontal and transverse; standing only)", ("frontal", "transverse")))
 
 
+#: Dash's namespace of the html components (their wire form names it).
+HTML_NAMESPACE = "dash_html_components"
+
+
+def el(tag: str, children: Any = None, **props) -> dict:
+    """An html element in Dash's wire form, ``{"type", "namespace", "props"}``: exactly what
+    ``html.<tag>(children, **props)`` serialises to, built without the component classes'
+    argument checks (the measures table is about 270 elements: 3 ms as components per update,
+    a tenth of that as plain data). The page renders both the same."""
+    if children is not None:
+        props["children"] = children
+    return {"type": tag, "namespace": HTML_NAMESPACE, "props": props}
+
+
+def _measures_head(evidence_grade: str) -> dict:
+    """The measures table's header row (the coupling column's hover names the evidence grade)."""
+    return el("Thead", el("Tr", [
+        el("Th", "measure", scope="col"), el("Th", "value", scope="col"), el("Th", "change", scope="col"),
+        el("Th", "mechanics", scope="col", className="split-col", title=MECHANICS_WORDS + " (in the change's unit)"),
+        el("Th", "assumed coupling", scope="col", className="split-col",
+           title=f"{COUPLING_WORDS}; evidence: {evidence_grade} (in the change's unit)"),
+        el("Th", "normal band", scope="col"), el("Th", "flag", scope="col")]))
+
+
+def _measure_cells(r: Mapping, part: Mapping | None, *, hidden: bool, failed: bool, split_failed: bool) -> dict:
+    """One measure's row: ``{"value", "change", "mech", "coup", "flag", "cls"}`` as printed."""
+    if hidden:
+        return {"value": "?", "change": "?", "mech": "?", "coup": "?", "flag": "", "cls": ""}
+    changed = _changed(r["change"], r["unit"])
+    lateral = r.get("plane") in ("frontal", "transverse")
+    flag = {"high": "▲ above normal", "low": "▼ below normal",
+            "n/a": "no posture" if failed else ("standing only" if lateral else "not defined here")}.get(r["flag"], "")
+    cls = ("out-of-band " if r["flag"] in ("high", "low") else "") + ("changed" if changed else "")
+    if r["flag"] == "n/a" and lateral and not failed:
+        cls += " not-modelled"
+    mech = coup = ""
+    if changed and part is not None:
+        shown = None if split_failed else split_parts(part, r["unit"], short=True)
+        mech, coup = shown[1:] if shown else ("—", "—")
+    return {"value": _num(r["value"], r["unit"]), "change": _num(r["change"], r["unit"], signed=True) if changed
+            else "=", "mech": mech, "coup": coup, "flag": flag, "cls": cls.strip()}
+
+
+def _measure_row(r: Mapping, c: Mapping) -> dict:
+    band = r["normal"]
+    return el("Tr", [
+        el("Th", r["label"], scope="row", title=r["meaning"]),
+        el("Td", c["value"], className="num"), el("Td", c["change"], className="num"),
+        el("Td", c["mech"], className="num split-mech"), el("Td", c["coup"], className="num split-coup"),
+        el("Td", f"{band[0]:g} – {band[1]:g}" if band else "—", title=r["normal_source"] or "no normal band",
+           className="num band"),
+        el("Td", c["flag"], className="flag"),
+    ], className=c["cls"], **{"data-measure": r["name"]})
+
+
 def measures_table(rows: Sequence[Mapping], *, hidden: bool = False, failed: bool = False,
-                   split: Any = None) -> html.Table:
+                   split: Any = None) -> dict:
     """Every measure: value, change from baseline, the change's mechanics and assumed-coupling
     parts (``split``: :func:`dashboard.compute.split`), normal band (source on hover), flag;
-    grouped into the side-view measures and the left-right ones (:data:`MEASURE_GROUPS`)."""
+    grouped into the side-view measures and the left-right ones (:data:`MEASURE_GROUPS`).
+    Returned as one ``<table>`` in Dash's wire form (:func:`el`)."""
     sp = _split_data(split) or {}
     parts_of = sp.get("measures") or {}
-    head = html.Thead(html.Tr([html.Th("measure", scope="col"), html.Th("value", scope="col"),
-                               html.Th("change", scope="col"),
-                               html.Th("mechanics", scope="col", className="split-col",
-                                       title=MECHANICS_WORDS + " (in the change's unit)"),
-                               html.Th("assumed coupling", scope="col", className="split-col",
-                                       title=COUPLING_WORDS + "; evidence: " + str((sp.get("evidence") or {})
-                                                                                    .get("grade", "not graded"))
-                                       + " (in the change's unit)"),
-                               html.Th("normal band", scope="col"), html.Th("flag", scope="col")]))
+    split_failed = sp.get("state") == "failed"
     groups: dict[str, list] = {title: [] for title, _ in MEASURE_GROUPS}
-    other: list = []
+    groups["Other"] = []
     for r in rows:
-        title = next((t for t, planes in MEASURE_GROUPS if r.get("plane", "sagittal") in planes), None)
-        band = r["normal"]
-        band_txt = f"{band[0]:g} – {band[1]:g}" if band else "—"
-        if hidden:
-            value, change, flag, cls = "?", "?", "", ""
-            mech_txt = coup_txt = "?"
-        else:
-            value = _num(r["value"], r["unit"])
-            changed = _changed(r["change"], r["unit"])
-            change = _num(r["change"], r["unit"], signed=True) if changed else "="
-            lateral = r.get("plane") in ("frontal", "transverse")
-            flag = {"high": "▲ above normal", "low": "▼ below normal",
-                    "n/a": "no posture" if failed else ("standing only" if lateral else "not defined here")
-                    }.get(r["flag"], "")
-            cls = ("out-of-band " if r["flag"] in ("high", "low") else "") + ("changed" if changed else "")
-            if r["flag"] == "n/a" and lateral and not failed:
-                cls += " not-modelled"
-            mech_txt = coup_txt = ""
-            part = parts_of.get(r["name"])
-            if changed and part is not None:
-                shown = split_parts(part, r["unit"], short=True) if sp.get("state") != "failed" else None
-                mech_txt, coup_txt = shown[1:] if shown else ("—", "—")
-        tr = html.Tr([
-            html.Th(r["label"], scope="row", title=r["meaning"]),
-            html.Td(value, className="num"), html.Td(change, className="num"),
-            html.Td(mech_txt, className="num split-mech"), html.Td(coup_txt, className="num split-coup"),
-            html.Td(band_txt, title=r["normal_source"] or "no normal band", className="num band"),
-            html.Td(flag, className="flag"),
-        ], className=cls.strip(), **{"data-measure": r["name"]})
-        (groups[title] if title else other).append(tr)
-    bodies = []
-    for title, _ in MEASURE_GROUPS:
-        if groups[title]:
-            bodies.append(html.Tbody([html.Tr(html.Th(title, colSpan=7, scope="colgroup"), className="group")]
-                                     + groups[title], className="measure-group"))
-    if other:
-        bodies.append(html.Tbody([html.Tr(html.Th("Other", colSpan=7, scope="colgroup"), className="group")] + other,
-                                 className="measure-group"))
-    return html.Table([head, *bodies], className="measures")
+        title = next((t for t, planes in MEASURE_GROUPS if r.get("plane", "sagittal") in planes), "Other")
+        cells = _measure_cells(r, parts_of.get(r["name"]), hidden=hidden, failed=failed, split_failed=split_failed)
+        groups[title].append(_measure_row(r, cells))
+    bodies = [el("Tbody", [el("Tr", el("Th", title, colSpan=7, scope="colgroup"), className="group"), *trs],
+                 className="measure-group") for title, trs in groups.items() if trs]
+    head = _measures_head(str((sp.get("evidence") or {}).get("grade", "not graded")))
+    return el("Table", [head, *bodies], className="measures")
 
 
 def pi_ll_flag(metrics: Mapping[str, float], *, hidden: bool = False) -> list:

@@ -322,9 +322,10 @@ def test_measures_table_groups_side_view_and_left_right_measures(res, model):
     from dashboard import components
 
     table = components.measures_table(plot.measure_rows(res.metrics, res.baseline_metrics))
-    bodies = [c for c in table.children if type(c).__name__ == "Tbody"]
+    assert table["type"] == "Table" and table["namespace"] == "dash_html_components"
+    bodies = [c for c in table["props"]["children"] if c["type"] == "Tbody"]
     assert len(bodies) == 2
-    names = [[tr.to_plotly_json()["props"].get("data-measure") for tr in b.children[1:]] for b in bodies]
+    names = [[tr["props"].get("data-measure") for tr in b["props"]["children"][1:]] for b in bodies]
     assert names[0] == [k for k, v in ms.MEASURES.items() if v.plane == "sagittal"]
     assert names[1] == [k for k, v in ms.MEASURES.items() if v.plane in ("frontal", "transverse")]
     lying = ms.simulate(model, position="supine")
@@ -760,3 +761,18 @@ def test_projector_mode_always_explains(model, explain_calls):
     views = callbacks.update_views({"tone": {"psoas_major_left": 0.41}, "present": True})
     assert len(explain_calls) == 1
     assert "why-sentence" in str(views[f"{ids.WHY_TEXT}.children"]) and "why-open" in views[f"{ids.ROOT}.className"]
+
+
+def test_wire_form_elements_serialise_like_html_components():
+    """The measures table is built as plain data (:func:`dashboard.components.el`): it must reach
+    the page exactly as the html components would."""
+    import plotly.io.json
+    from dash import html
+
+    from dashboard.components import el
+
+    cls = html.Tr([html.Th("tilt", scope="row", title="t"), html.Td("+1.0°", className="num")],
+                  className="changed", **{"data-measure": "pelvic_tilt_deg"})
+    wire = el("Tr", [el("Th", "tilt", scope="row", title="t"), el("Td", "+1.0°", className="num")],
+              className="changed", **{"data-measure": "pelvic_tilt_deg"})
+    assert json.loads(plotly.io.json.to_json_plotly(wire)) == json.loads(plotly.io.json.to_json_plotly(cls))
