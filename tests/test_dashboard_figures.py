@@ -776,3 +776,16 @@ def test_wire_form_elements_serialise_like_html_components():
     wire = el("Tr", [el("Th", "tilt", scope="row", title="t"), el("Td", "+1.0°", className="num")],
               className="changed", **{"data-measure": "pelvic_tilt_deg"})
     assert json.loads(plotly.io.json.to_json_plotly(wire)) == json.loads(plotly.io.json.to_json_plotly(cls))
+
+
+def test_graph_frames_structure_cache_follows_the_layout(G, res, base):
+    """graph_frames keeps each graph's node kinds per layout: a copy of the layout gives the same
+    frames, a layout without the measures colours no measure, and the first layout again is as
+    before (the cache never serves another layout's nodes)."""
+    pos = plot.graph_layout(G)
+    first = plot.graph_frames(G, res, base, pos=pos)
+    assert first and any(first[-1]["data"][3]["marker"]["color"])
+    assert plot.graph_frames(G, res, base, pos=dict(pos)) == first
+    fewer = {n: p for n, p in pos.items() if G.nodes[n].get("kind") != "measure"}
+    assert all(f["data"][3]["marker"]["color"] == [] for f in plot.graph_frames(G, res, base, pos=fewer))
+    assert plot.graph_frames(G, res, base, pos=pos) == first
