@@ -385,7 +385,7 @@ def update_views(state: Mapping, prediction: str | None = None) -> dict:
         f"{ids.SAGITTAL_A}.figure": sag_a,
         f"{ids.FRONTAL}.figure": front,
         f"{ids.TOP}.figure": top,
-        f"{ids.MEASURES_TABLE}.children": components.measures_table(rows, hidden=hidden, failed=bool(failed),
+        f"{ids.MEASURES_DATA}.data": components.measures_table_data(rows, hidden=hidden, failed=bool(failed),
                                                                     split=split),
         f"{ids.SPLIT}.children": components.split_summary(split, measure, unit, hidden=hidden),
         f"{ids.PI_LL}.children": components.pi_ll_flag(res.metrics, hidden=hidden),
@@ -414,7 +414,7 @@ def update_views(state: Mapping, prediction: str | None = None) -> dict:
 #: Outputs of :func:`update_views`, in callback order.
 UPDATE_OUTPUTS = (
     (ids.SAGITTAL, "figure"), (ids.SAGITTAL_A, "figure"), (ids.FRONTAL, "figure"), (ids.TOP, "figure"),
-    (ids.MEASURES_TABLE, "children"), (ids.SPLIT, "children"), (ids.PI_LL, "children"), (ids.KEY_MEASURES, "children"),
+    (ids.MEASURES_DATA, "data"), (ids.SPLIT, "children"), (ids.PI_LL, "children"), (ids.KEY_MEASURES, "children"),
     (ids.WHY_TEXT, "children"), (ids.WATERFALL, "figure"), (ids.DRIVERS, "figure"), (ids.GRAPH, "figure"),
     (ids.GRAPH_STEP, "max"), (ids.GRAPH_STEP, "value"), (ids.GRAPH_FRAME, "children"), (ids.RESULT, "data"),
     (ids.ACTIVE_PRESET, "children"), (ids.ROOT, "className"), (ids.STATUS, "children"), (ids.PREDICT, "children"),
@@ -587,6 +587,10 @@ def register(app) -> None:
             return {"content": export_csv(result), "filename": "musclesim_scenario.csv", "type": "text/csv"}
         return {"content": export_json(result), "filename": "musclesim_scenario.json", "type": "application/json"}
 
+    # the measures table is drawn in the browser from each update's cells and the page's fixed parts
+    app.clientside_callback(ClientsideFunction("musclesim", "measuresTable"), Output(ids.MEASURES_TABLE, "children"),
+                            Input(ids.MEASURES_DATA, "data"), State(ids.MEASURES_STATIC, "data"),
+                            prevent_initial_call=True)
     # the graph's propagation frames are stepped in the browser (no server round trip)
     app.clientside_callback(ClientsideFunction("musclesim", "showFrame"),
                             Output(ids.GRAPH, "figure", allow_duplicate=True), Output(ids.GRAPH_FRAME, "children",

@@ -163,34 +163,28 @@ MEASURE_GROUPS = (("Side view (sagittal)", ("sagittal",)),
                   ("Left-right (frontal and transverse; standing only)", ("frontal", "transverse")))
 
 
-#: Dash's namespace of the html components (their wire form names it).
-HTML_NAMESPACE = "dash_html_components"
+def _group_of(plane: str | None) -> str:
+    return next((t for t, planes in MEASURE_GROUPS if (plane or "sagittal") in planes), "Other")
 
 
-def el(tag: str, children: Any = None, **props) -> dict:
-    """An html element in Dash's wire form, ``{"type", "namespace", "props"}``: exactly what
-    ``html.<tag>(children, **props)`` serialises to, built without the component classes'
-    argument checks (the measures table is about 270 elements: 3 ms as components per update,
-    a tenth of that as plain data). The page renders both the same."""
-    if children is not None:
-        props["children"] = children
-    return {"type": tag, "namespace": HTML_NAMESPACE, "props": props}
+def measures_static(measures: Mapping[str, Any]) -> dict:
+    """What the measures table shows that never changes, sent once with the page (the browser
+    draws the table from it and :func:`measures_table_data`, ``dashboard.js`` ``measuresTable``):
+    ``{"groups": [group titles in order], "head": {"mechanics", "coupling"} (the hovers of the
+    split columns), "measures": {name: [label, meaning, normal band, its source, group]}}``."""
+    fixed = {}
+    for name, info in measures.items():
+        band = tuple(info.normal) if info.normal else None
+        fixed[name] = [plot.measure_label(name), info.meaning or "", f"{band[0]:g} – {band[1]:g}" if band else "—",
+                       info.normal_source or "no normal band", _group_of(getattr(info, "plane", "sagittal"))]
+    return {"groups": [t for t, _ in MEASURE_GROUPS] + ["Other"], "measures": fixed,
+            "head": {"mechanics": MECHANICS_WORDS + " (in the change's unit)", "coupling": COUPLING_WORDS}}
 
 
-def _measures_head(evidence_grade: str) -> dict:
-    """The measures table's header row (the coupling column's hover names the evidence grade)."""
-    return el("Thead", el("Tr", [
-        el("Th", "measure", scope="col"), el("Th", "value", scope="col"), el("Th", "change", scope="col"),
-        el("Th", "mechanics", scope="col", className="split-col", title=MECHANICS_WORDS + " (in the change's unit)"),
-        el("Th", "assumed coupling", scope="col", className="split-col",
-           title=f"{COUPLING_WORDS}; evidence: {evidence_grade} (in the change's unit)"),
-        el("Th", "normal band", scope="col"), el("Th", "flag", scope="col")]))
-
-
-def _measure_cells(r: Mapping, part: Mapping | None, *, hidden: bool, failed: bool, split_failed: bool) -> dict:
-    """One measure's row: ``{"value", "change", "mech", "coup", "flag", "cls"}`` as printed."""
+def _measure_cells(r: Mapping, part: Mapping | None, *, hidden: bool, failed: bool, split_failed: bool) -> list:
+    """One measure's row as printed: ``[name, value, change, mechanics, coupling, flag, class]``."""
     if hidden:
-        return {"value": "?", "change": "?", "mech": "?", "coup": "?", "flag": "", "cls": ""}
+        return [r["name"], "?", "?", "?", "?", "", ""]
     changed = _changed(r["change"], r["unit"])
     lateral = r.get("plane") in ("frontal", "transverse")
     flag = {"high": "▲ above normal", "low": "▼ below normal",
@@ -202,41 +196,24 @@ def _measure_cells(r: Mapping, part: Mapping | None, *, hidden: bool, failed: bo
     if changed and part is not None:
         shown = None if split_failed else split_parts(part, r["unit"], short=True)
         mech, coup = shown[1:] if shown else ("—", "—")
-    return {"value": _num(r["value"], r["unit"]), "change": _num(r["change"], r["unit"], signed=True) if changed
-            else "=", "mech": mech, "coup": coup, "flag": flag, "cls": cls.strip()}
+    change = _num(r["change"], r["unit"], signed=True) if changed else "="
+    return [r["name"], _num(r["value"], r["unit"]), change, mech, coup, flag, cls.strip()]
 
 
-def _measure_row(r: Mapping, c: Mapping) -> dict:
-    band = r["normal"]
-    return el("Tr", [
-        el("Th", r["label"], scope="row", title=r["meaning"]),
-        el("Td", c["value"], className="num"), el("Td", c["change"], className="num"),
-        el("Td", c["mech"], className="num split-mech"), el("Td", c["coup"], className="num split-coup"),
-        el("Td", f"{band[0]:g} – {band[1]:g}" if band else "—", title=r["normal_source"] or "no normal band",
-           className="num band"),
-        el("Td", c["flag"], className="flag"),
-    ], className=c["cls"], **{"data-measure": r["name"]})
-
-
-def measures_table(rows: Sequence[Mapping], *, hidden: bool = False, failed: bool = False,
-                   split: Any = None) -> dict:
-    """Every measure: value, change from baseline, the change's mechanics and assumed-coupling
-    parts (``split``: :func:`dashboard.compute.split`), normal band (source on hover), flag;
-    grouped into the side-view measures and the left-right ones (:data:`MEASURE_GROUPS`).
-    Returned as one ``<table>`` in Dash's wire form (:func:`el`)."""
+def measures_table_data(rows: Sequence[Mapping], *, hidden: bool = False, failed: bool = False,
+                        split: Any = None) -> dict:
+    """The measures table of one update, as data (the browser draws it with the page's
+    :func:`measures_static`): every measure's value, change from baseline, the change's mechanics
+    and assumed-coupling parts (``split``: :func:`dashboard.compute.split`), flag and row class,
+    as printed. ``{"grade": the coupling's evidence grade, "rows": [[name, value, change,
+    mechanics, coupling, flag, class]]}`` in ``rows`` order (the browser groups them into the
+    side-view measures and the left-right ones, :data:`MEASURE_GROUPS`)."""
     sp = _split_data(split) or {}
     parts_of = sp.get("measures") or {}
     split_failed = sp.get("state") == "failed"
-    groups: dict[str, list] = {title: [] for title, _ in MEASURE_GROUPS}
-    groups["Other"] = []
-    for r in rows:
-        title = next((t for t, planes in MEASURE_GROUPS if r.get("plane", "sagittal") in planes), "Other")
-        cells = _measure_cells(r, parts_of.get(r["name"]), hidden=hidden, failed=failed, split_failed=split_failed)
-        groups[title].append(_measure_row(r, cells))
-    bodies = [el("Tbody", [el("Tr", el("Th", title, colSpan=7, scope="colgroup"), className="group"), *trs],
-                 className="measure-group") for title, trs in groups.items() if trs]
-    head = _measures_head(str((sp.get("evidence") or {}).get("grade", "not graded")))
-    return el("Table", [head, *bodies], className="measures")
+    return {"grade": str((sp.get("evidence") or {}).get("grade", "not graded")),
+            "rows": [_measure_cells(r, parts_of.get(r["name"]), hidden=hidden, failed=failed,
+                                    split_failed=split_failed) for r in rows]}
 
 
 def pi_ll_flag(metrics: Mapping[str, float], *, hidden: bool = False) -> list:

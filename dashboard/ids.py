@@ -53,6 +53,8 @@ LESSON_QUESTION = "lesson-question"
 
 # measures
 MEASURES_TABLE = "measures-table"
+MEASURES_DATA = "measures-data"
+MEASURES_STATIC = "measures-static"
 PI_LL = "pi-ll-flag"
 KEY_MEASURES = "key-measures"
 SPLIT = "split-summary"

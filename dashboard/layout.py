@@ -225,6 +225,8 @@ def measures_panel() -> html.Section:
         html.Div(id=ids.SPLIT, className="split", title="total change = mechanics + assumed coupling",
                  **{"aria-live": "polite"}),
         html.Div(id=ids.MEASURES_TABLE, className="table-wrap"),
+        dcc.Store(id=ids.MEASURES_DATA, storage_type="memory"),  # each update's cells (the browser draws them)
+        dcc.Store(id=ids.MEASURES_STATIC, storage_type="memory", data=components.measures_static(compute.measure_info())),
         html.Div([html.H3("Your prediction"),
                   dcc.RadioItems(id=ids.PREDICTION, options=[{"label": "goes up", "value": "up"},
                                                              {"label": "goes down", "value": "down"},

@@ -319,18 +319,30 @@ def test_lateral_phrases_put_the_sign_in_words():
 
 
 def test_measures_table_groups_side_view_and_left_right_measures(res, model):
+    """The table travels as data: the page's fixed part puts every measure in its group (side
+    view, then left-right) with its label and normal band; each update sends the cells, one row
+    per measure in the API's order."""
     from dashboard import components
 
-    table = components.measures_table(plot.measure_rows(res.metrics, res.baseline_metrics))
-    assert table["type"] == "Table" and table["namespace"] == "dash_html_components"
-    bodies = [c for c in table["props"]["children"] if c["type"] == "Tbody"]
-    assert len(bodies) == 2
-    names = [[tr["props"].get("data-measure") for tr in b["props"]["children"][1:]] for b in bodies]
-    assert names[0] == [k for k, v in ms.MEASURES.items() if v.plane == "sagittal"]
-    assert names[1] == [k for k, v in ms.MEASURES.items() if v.plane in ("frontal", "transverse")]
+    fixed = components.measures_static(ms.MEASURES)
+    sagittal, lateral = fixed["groups"][:2]
+    assert [k for k, v in fixed["measures"].items() if v[4] == sagittal] == \
+        [k for k, v in ms.MEASURES.items() if v.plane == "sagittal"]
+    assert [k for k, v in fixed["measures"].items() if v[4] == lateral] == \
+        [k for k, v in ms.MEASURES.items() if v.plane in ("frontal", "transverse")]
+    tilt = ms.MEASURES["pelvic_tilt_deg"]
+    assert fixed["measures"]["pelvic_tilt_deg"][:3] == ["pelvic tilt", tilt.meaning,
+                                                        f"{tilt.normal[0]:g} – {tilt.normal[1]:g}"]
+    data = components.measures_table_data(plot.measure_rows(res.metrics, res.baseline_metrics))
+    assert [r[0] for r in data["rows"]] == list(ms.MEASURES)
+    row = next(r for r in data["rows"] if r[0] == "pelvic_tilt_deg")
+    change = res.metrics["pelvic_tilt_deg"] - res.baseline_metrics["pelvic_tilt_deg"]
+    assert row[1] == f"{res.metrics['pelvic_tilt_deg']:.1f}°" and row[2] == f"{change:+.1f}°" and "changed" in row[6]
     lying = ms.simulate(model, position="supine")
     rows = plot.measure_rows(lying.metrics, lying.baseline_metrics)
-    assert "standing only" in str(components.measures_table(rows))
+    assert "standing only" in [r[5] for r in components.measures_table_data(rows)["rows"]]
+    hidden = components.measures_table_data(rows, hidden=True)
+    assert all(r[1:5] == ["?"] * 4 for r in hidden["rows"])
 
 
 # --------------------------------------------------------------------------- measures
@@ -761,21 +773,6 @@ def test_projector_mode_always_explains(model, explain_calls):
     views = callbacks.update_views({"tone": {"psoas_major_left": 0.41}, "present": True})
     assert len(explain_calls) == 1
     assert "why-sentence" in str(views[f"{ids.WHY_TEXT}.children"]) and "why-open" in views[f"{ids.ROOT}.className"]
-
-
-def test_wire_form_elements_serialise_like_html_components():
-    """The measures table is built as plain data (:func:`dashboard.components.el`): it must reach
-    the page exactly as the html components would."""
-    import plotly.io.json
-    from dash import html
-
-    from dashboard.components import el
-
-    cls = html.Tr([html.Th("tilt", scope="row", title="t"), html.Td("+1.0°", className="num")],
-                  className="changed", **{"data-measure": "pelvic_tilt_deg"})
-    wire = el("Tr", [el("Th", "tilt", scope="row", title="t"), el("Td", "+1.0°", className="num")],
-              className="changed", **{"data-measure": "pelvic_tilt_deg"})
-    assert json.loads(plotly.io.json.to_json_plotly(wire)) == json.loads(plotly.io.json.to_json_plotly(cls))
 
 
 def test_graph_frames_structure_cache_follows_the_layout(G, res, base):
