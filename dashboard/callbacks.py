@@ -514,6 +514,17 @@ def export_json(summary: Mapping) -> str:
 # --------------------------------------------------------------------------- wiring
 
 
+def changed_only(new: Sequence, shown: Sequence | None) -> list:
+    """What to send to a list of controls (a pattern-matching output) that shows ``shown``:
+    ``new`` with the entries the browser already shows as ``no_update`` (Dash wants a list for
+    such an output, even when nothing in it changes). Dash then handles, and the browser
+    redraws, only the controls that move: a slider change moves one or two of the 39 sliders."""
+    if shown is None or len(shown) != len(new):
+        return list(new)
+    return [v if v != s else no_update for v, s in zip(new, shown)]
+
+
+
 def register(app) -> None:
     """Attach the callbacks to ``app``."""
 
@@ -535,13 +546,16 @@ def register(app) -> None:
         Input(ids.PRESENT, "n_clicks"), Input(ids.PREDICT, "n_clicks"), Input(ids.REVEAL, "n_clicks"),
         Input(ids.STORE_A, "n_clicks"), Input(ids.CLEAR_A, "n_clicks"), Input(ids.PREDICTION, "value"),
         Input(ids.TIGHT_MUSCLE, "value"), Input(ids.TIGHT_DEG, "value"), Input(ids.TIGHT_CLEAR, "n_clicks"),
-        Input(ids.COUPLING, "value"), Input(ids.WHY_TOGGLE, "n_clicks"), State(ids.LINK, "value"), State({"type": ids.TONE, "muscle": ALL}, "id"),
-        State({"type": ids.LESSON_TONE, "name": ALL}, "id"), State(ids.STATE, "data"),
+        Input(ids.COUPLING, "value"), Input(ids.WHY_TOGGLE, "n_clicks"), State(ids.LINK, "value"),
+        State(ids.STATE, "data"),
         prevent_initial_call="initial_duplicate",
     )
     def _apply(search, values, lesson_values, _reset, preset_clicks, position, measure, view, draw, lesson,
                _present, _predict, _reveal, _store, _clear, prediction, tight_muscle, tight_deg, _tclear,
-               coupling, _why, link, slider_ids, lesson_ids, state):
+               coupling, _why, link, state):
+        # the sliders' ids come with their values (no State lists of them: Dash's handling of each
+        # pattern-matched entry costs server time on every change)
+        slider_ids, lesson_ids = ([e["id"] for e in entries] for entries in ctx.inputs_list[1:3])
         trigger = ctx.triggered_id
         if isinstance(trigger, Mapping) and trigger.get("type") == ids.PRESET_LOAD and not any(preset_clicks or []):
             trigger = "ignored"  # buttons re-rendered, not clicked
@@ -550,8 +564,11 @@ def register(app) -> None:
                     tight_muscle=tight_muscle, tight_deg=tight_deg, lesson_values=lesson_values,
                     lesson_ids=lesson_ids, lesson=lesson, draw=draw, coupling=coupling)
         n = out["next"]
-        sync = (n["search"] if n["search"] != (search or "") else no_update, n["values"], n["lesson_values"],
-                n["lesson_rows"], n["position"], n["measure"], n["view"], n["draw"], n["lesson"], n["state"],
+        same_lesson = bool(state) and n["state"].get("lesson") == state.get("lesson")  # rows follow the lesson
+        rows = [no_update] * len(n["lesson_rows"]) if same_lesson else n["lesson_rows"]
+        sync = (n["search"] if n["search"] != (search or "") else no_update, changed_only(n["values"], values),
+                changed_only(n["lesson_values"], lesson_values), rows,
+                n["position"], n["measure"], n["view"], n["draw"], n["lesson"], n["state"],
                 components.banner(n["messages"]), n["tight_deg"], n["coupling"])
         if out["views"] is None:
             return sync + tuple(out["feedback"] if f"{i}.{p}" in _PREDICTION_ONLY else no_update

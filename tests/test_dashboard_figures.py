@@ -786,3 +786,16 @@ def test_graph_frames_structure_cache_follows_the_layout(G, res, base):
     fewer = {n: p for n, p in pos.items() if G.nodes[n].get("kind") != "measure"}
     assert all(f["data"][3]["marker"]["color"] == [] for f in plot.graph_frames(G, res, base, pos=fewer))
     assert plot.graph_frames(G, res, base, pos=pos) == first
+
+
+def test_only_the_controls_that_move_are_sent():
+    """A slider change answers with the sliders that move (the partner of a linked one, a value
+    put back after bad input) and no_update for the others."""
+    from dash import no_update
+
+    from dashboard.callbacks import changed_only
+
+    assert changed_only([0.3, 0.05, 0.3], [0.3, 0.05, 0.05]) == [no_update, no_update, 0.3]
+    assert changed_only([0.3, 0.05], [0.3, 0.05]) == [no_update, no_update]
+    assert changed_only([0.35, 0.05], [1.5, None]) == [0.35, 0.05]  # bad input: the kept values go back
+    assert changed_only([0.1, 0.2], None) == [0.1, 0.2] and changed_only([0.1], [0.1, 0.2]) == [0.1]
