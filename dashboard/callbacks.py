@@ -8,7 +8,8 @@ wires them to the app.
 
 Flow, in ONE server round trip per control change (:func:`apply`): any control or the URL ->
 :func:`next_state` (no physics: the new state, the URL, the control values, messages) ->
-:func:`update_views` (one simulate and one explain, memoised; every view at once). The state
+:func:`update_views` (one simulate, and one explain while the *Why?* panel is open, memoised;
+every view at once). The state
 travels with the request (the state store as a callback ``State``) and back in the answer, and
 the URL mirrors it; the server keeps nothing per visitor.
 """
@@ -205,6 +206,8 @@ def next_state(trigger: Any, *, search: str | None, values: Sequence[Any], slide
         st["reveal"] = False
     elif trigger == ids.REVEAL:
         st["reveal"] = True
+    elif trigger == ids.WHY_TOGGLE:
+        st["why"] = not st.get("why", False)
     out_values = [_tone_of(model, st, sid["muscle"]) for sid in slider_ids]
     le = lesson_by_id(st.get("lesson"))
     shown = set(le.controls) if le else set()
@@ -273,10 +276,32 @@ def highlight_notes(state: Mapping) -> dict[str, str]:
     return out
 
 
+def explanation_shown(state: Mapping) -> bool:
+    """Whether the page shows the *Why?* explanation: its panel is open (``state["why"]``), or
+    projector mode (which always shows the sentence). Only then is it computed."""
+    return bool(state.get("why") or state.get("present"))
+
+
+def why_views(expl: Any, measure: str, *, shown: bool, hidden: bool, failed: str, declined: str,
+              split: Any) -> dict:
+    """The *Why?* panel's outputs: its text and its two figures. Closed (``shown`` False): a
+    short placeholder, and the figures left as they are (``no_update``: they are out of sight)."""
+    if not shown:
+        return {f"{ids.WHY_TEXT}.children": components.why_closed(measure),
+                f"{ids.WATERFALL}.figure": no_update, f"{ids.DRIVERS}.figure": no_update}
+    if hidden:
+        wf = figures.hidden_figure("Hidden until the reveal.")
+        drv = figures.hidden_figure("Hidden until the reveal.", height=260)
+    else:
+        wf, drv = figures.why_figures(expl)
+    text = components.why_text(expl, measure, hidden=hidden, failed=failed, declined=declined, split=split)
+    return {f"{ids.WHY_TEXT}.children": text, f"{ids.WATERFALL}.figure": wf, f"{ids.DRIVERS}.figure": drv}
+
+
 def update_views(state: Mapping, prediction: str | None = None) -> dict:
-    """Everything the page shows for ``state``: one simulate and one explain (both memoised;
-    plus one simulate for scenario A when A/B is on). ``prediction`` is the class's choice in
-    predict-then-reveal.
+    """Everything the page shows for ``state``: one simulate and, when the *Why?* panel shows it
+    (:func:`explanation_shown`), one explain (both memoised; plus one simulate for scenario A
+    when A/B is on). ``prediction`` is the class's choice in predict-then-reveal.
 
     Returns ``{"id.prop": value}`` for every output of :data:`UPDATE_OUTPUTS`.
     """
@@ -293,7 +318,9 @@ def update_views(state: Mapping, prediction: str | None = None) -> dict:
     split = compute.split(tone, position, tight, coupling)  # memoised: one coupling-off solve per scenario
     hidden = bool(st.get("predict")) and not st.get("reveal")
     failed = "" if res.ok else res.message
-    expl, declined = (None, "") if hidden or failed else compute.explain(tone, position, measure, tight, coupling)
+    shown = explanation_shown(st)
+    expl, declined = (None, "") if hidden or failed or not shown else \
+        compute.explain(tone, position, measure, tight, coupling)
     info = compute.measure_info()
     units = {k: v.unit for k, v in info.items()}
     present = bool(st.get("present"))
@@ -322,11 +349,6 @@ def update_views(state: Mapping, prediction: str | None = None) -> dict:
     top = figures.top_figure(res, base, hidden=hidden) if st.get("top") else figures.off_figure("Top view: off")
     rows = plot.measure_rows(res.metrics, res.baseline_metrics, info) if not hidden else \
         plot.measure_rows(base.metrics, base.metrics, info)
-    if hidden:
-        wf = figures.hidden_figure("Hidden until the reveal.")
-        drv = figures.hidden_figure("Hidden until the reveal.", height=260)
-    else:
-        wf, drv = figures.why_figures(expl)
     from .layout import graph_static
 
     patch, n_frames, frame_names = figures.graph_patch(compute.graph(), graph_static(), res, base,
@@ -347,7 +369,8 @@ def update_views(state: Mapping, prediction: str | None = None) -> dict:
     classes = ["app"] + (["present"] if present else []) + (["predict"] if st.get("predict") else []) + \
         (["hidden-result"] if hidden else []) + (["revealed"] if st.get("predict") and st.get("reveal") else []) + \
         (["no-explanation"] if expl is None else []) + (["front-on"] if st.get("front") else []) + \
-        (["top-on"] if st.get("top") else []) + (["ab-on"] if pair else []) + (["has-a"] if a else [])
+        (["top-on"] if st.get("top") else []) + (["ab-on"] if pair else []) + (["has-a"] if a else []) + \
+        (["why-open"] if shown else [])
     ms_server = (time.perf_counter() - t0) * 1000
     status = (f"Baseline (resting tone), {position}." if not (tone or tight) else
               f"{'Solved' if res.ok else 'Failed'}: {res.message} ({ms_server:.0f} ms).")
@@ -362,15 +385,14 @@ def update_views(state: Mapping, prediction: str | None = None) -> dict:
         f"{ids.SAGITTAL_A}.figure": sag_a,
         f"{ids.FRONTAL}.figure": front,
         f"{ids.TOP}.figure": top,
-        f"{ids.MEASURES_TABLE}.children": components.measures_table(rows, hidden=hidden, failed=bool(failed),
+        f"{ids.MEASURES_DATA}.data": components.measures_table_data(rows, hidden=hidden, failed=bool(failed),
                                                                     split=split),
         f"{ids.SPLIT}.children": components.split_summary(split, measure, unit, hidden=hidden),
         f"{ids.PI_LL}.children": components.pi_ll_flag(res.metrics, hidden=hidden),
         f"{ids.KEY_MEASURES}.children": components.key_measures(rows, hidden=hidden, focus=measure if le else None),
-        f"{ids.WHY_TEXT}.children": components.why_text(expl, measure, hidden=hidden, failed=failed,
-                                                        declined=declined, split=split),
-        f"{ids.WATERFALL}.figure": wf,
-        f"{ids.DRIVERS}.figure": drv,
+        **why_views(expl, measure, shown=shown, hidden=hidden, failed=failed, declined=declined, split=split),
+        f"{ids.WHY_TOGGLE}.children": "Hide the explanation" if st.get("why") else "Show the explanation",
+        f"{ids.WHY_TOGGLE}.aria-expanded": "true" if shown else "false",
         f"{ids.GRAPH}.figure": patch,
         f"{ids.GRAPH_STEP}.max": max(n_frames - 1, 0),
         f"{ids.GRAPH_STEP}.value": max(n_frames - 1, 0),
@@ -392,12 +414,13 @@ def update_views(state: Mapping, prediction: str | None = None) -> dict:
 #: Outputs of :func:`update_views`, in callback order.
 UPDATE_OUTPUTS = (
     (ids.SAGITTAL, "figure"), (ids.SAGITTAL_A, "figure"), (ids.FRONTAL, "figure"), (ids.TOP, "figure"),
-    (ids.MEASURES_TABLE, "children"), (ids.SPLIT, "children"), (ids.PI_LL, "children"), (ids.KEY_MEASURES, "children"),
+    (ids.MEASURES_DATA, "data"), (ids.SPLIT, "children"), (ids.PI_LL, "children"), (ids.KEY_MEASURES, "children"),
     (ids.WHY_TEXT, "children"), (ids.WATERFALL, "figure"), (ids.DRIVERS, "figure"), (ids.GRAPH, "figure"),
     (ids.GRAPH_STEP, "max"), (ids.GRAPH_STEP, "value"), (ids.GRAPH_FRAME, "children"), (ids.RESULT, "data"),
     (ids.ACTIVE_PRESET, "children"), (ids.ROOT, "className"), (ids.STATUS, "children"), (ids.PREDICT, "children"),
     (ids.PRESENT, "children"), (ids.RESET, "children"), (ids.TIGHT_LIST, "children"),
     (ids.PREDICTION_FEEDBACK, "children"), (ids.COMPARE, "children"), (ids.LESSON_QUESTION, "children"),
+    (ids.WHY_TOGGLE, "children"), (ids.WHY_TOGGLE, "aria-expanded"),
 )
 #: Outputs that a change of the prediction choice alone leaves as they are.
 _PREDICTION_ONLY = {f"{ids.PREDICTION_FEEDBACK}.children"}
@@ -491,6 +514,17 @@ def export_json(summary: Mapping) -> str:
 # --------------------------------------------------------------------------- wiring
 
 
+def changed_only(new: Sequence, shown: Sequence | None) -> list:
+    """What to send to a list of controls (a pattern-matching output) that shows ``shown``:
+    ``new`` with the entries the browser already shows as ``no_update`` (Dash wants a list for
+    such an output, even when nothing in it changes). Dash then handles, and the browser
+    redraws, only the controls that move: a slider change moves one or two of the 39 sliders."""
+    if shown is None or len(shown) != len(new):
+        return list(new)
+    return [v if v != s else no_update for v, s in zip(new, shown)]
+
+
+
 def register(app) -> None:
     """Attach the callbacks to ``app``."""
 
@@ -512,13 +546,16 @@ def register(app) -> None:
         Input(ids.PRESENT, "n_clicks"), Input(ids.PREDICT, "n_clicks"), Input(ids.REVEAL, "n_clicks"),
         Input(ids.STORE_A, "n_clicks"), Input(ids.CLEAR_A, "n_clicks"), Input(ids.PREDICTION, "value"),
         Input(ids.TIGHT_MUSCLE, "value"), Input(ids.TIGHT_DEG, "value"), Input(ids.TIGHT_CLEAR, "n_clicks"),
-        Input(ids.COUPLING, "value"), State(ids.LINK, "value"), State({"type": ids.TONE, "muscle": ALL}, "id"),
-        State({"type": ids.LESSON_TONE, "name": ALL}, "id"), State(ids.STATE, "data"),
+        Input(ids.COUPLING, "value"), Input(ids.WHY_TOGGLE, "n_clicks"), State(ids.LINK, "value"),
+        State(ids.STATE, "data"),
         prevent_initial_call="initial_duplicate",
     )
     def _apply(search, values, lesson_values, _reset, preset_clicks, position, measure, view, draw, lesson,
                _present, _predict, _reveal, _store, _clear, prediction, tight_muscle, tight_deg, _tclear,
-               coupling, link, slider_ids, lesson_ids, state):
+               coupling, _why, link, state):
+        # the sliders' ids come with their values (no State lists of them: Dash's handling of each
+        # pattern-matched entry costs server time on every change)
+        slider_ids, lesson_ids = ([e["id"] for e in entries] for entries in ctx.inputs_list[1:3])
         trigger = ctx.triggered_id
         if isinstance(trigger, Mapping) and trigger.get("type") == ids.PRESET_LOAD and not any(preset_clicks or []):
             trigger = "ignored"  # buttons re-rendered, not clicked
@@ -527,8 +564,11 @@ def register(app) -> None:
                     tight_muscle=tight_muscle, tight_deg=tight_deg, lesson_values=lesson_values,
                     lesson_ids=lesson_ids, lesson=lesson, draw=draw, coupling=coupling)
         n = out["next"]
-        sync = (n["search"] if n["search"] != (search or "") else no_update, n["values"], n["lesson_values"],
-                n["lesson_rows"], n["position"], n["measure"], n["view"], n["draw"], n["lesson"], n["state"],
+        same_lesson = bool(state) and n["state"].get("lesson") == state.get("lesson")  # rows follow the lesson
+        rows = [no_update] * len(n["lesson_rows"]) if same_lesson else n["lesson_rows"]
+        sync = (n["search"] if n["search"] != (search or "") else no_update, changed_only(n["values"], values),
+                changed_only(n["lesson_values"], lesson_values), rows,
+                n["position"], n["measure"], n["view"], n["draw"], n["lesson"], n["state"],
                 components.banner(n["messages"]), n["tight_deg"], n["coupling"])
         if out["views"] is None:
             return sync + tuple(out["feedback"] if f"{i}.{p}" in _PREDICTION_ONLY else no_update
@@ -564,6 +604,10 @@ def register(app) -> None:
             return {"content": export_csv(result), "filename": "musclesim_scenario.csv", "type": "text/csv"}
         return {"content": export_json(result), "filename": "musclesim_scenario.json", "type": "application/json"}
 
+    # the measures table is drawn in the browser from each update's cells and the page's fixed parts
+    app.clientside_callback(ClientsideFunction("musclesim", "measuresTable"), Output(ids.MEASURES_TABLE, "children"),
+                            Input(ids.MEASURES_DATA, "data"), State(ids.MEASURES_STATIC, "data"),
+                            prevent_initial_call=True)
     # the graph's propagation frames are stepped in the browser (no server round trip)
     app.clientside_callback(ClientsideFunction("musclesim", "showFrame"),
                             Output(ids.GRAPH, "figure", allow_duplicate=True), Output(ids.GRAPH_FRAME, "children",

@@ -163,64 +163,57 @@ MEASURE_GROUPS = (("Side view (sagittal)", ("sagittal",)),
                   ("Left-right (frontal and transverse; standing only)", ("frontal", "transverse")))
 
 
-def measures_table(rows: Sequence[Mapping], *, hidden: bool = False, failed: bool = False,
-                   split: Any = None) -> html.Table:
-    """Every measure: value, change from baseline, the change's mechanics and assumed-coupling
-    parts (``split``: :func:`dashboard.compute.split`), normal band (source on hover), flag;
-    grouped into the side-view measures and the left-right ones (:data:`MEASURE_GROUPS`)."""
+def _group_of(plane: str | None) -> str:
+    return next((t for t, planes in MEASURE_GROUPS if (plane or "sagittal") in planes), "Other")
+
+
+def measures_static(measures: Mapping[str, Any]) -> dict:
+    """What the measures table shows that never changes, sent once with the page (the browser
+    draws the table from it and :func:`measures_table_data`, ``dashboard.js`` ``measuresTable``):
+    ``{"groups": [group titles in order], "head": {"mechanics", "coupling"} (the hovers of the
+    split columns), "measures": {name: [label, meaning, normal band, its source, group]}}``."""
+    fixed = {}
+    for name, info in measures.items():
+        band = tuple(info.normal) if info.normal else None
+        fixed[name] = [plot.measure_label(name), info.meaning or "", f"{band[0]:g} – {band[1]:g}" if band else "—",
+                       info.normal_source or "no normal band", _group_of(getattr(info, "plane", "sagittal"))]
+    return {"groups": [t for t, _ in MEASURE_GROUPS] + ["Other"], "measures": fixed,
+            "head": {"mechanics": MECHANICS_WORDS + " (in the change's unit)", "coupling": COUPLING_WORDS}}
+
+
+def _measure_cells(r: Mapping, part: Mapping | None, *, hidden: bool, failed: bool, split_failed: bool) -> list:
+    """One measure's row as printed: ``[name, value, change, mechanics, coupling, flag, class]``."""
+    if hidden:
+        return [r["name"], "?", "?", "?", "?", "", ""]
+    changed = _changed(r["change"], r["unit"])
+    lateral = r.get("plane") in ("frontal", "transverse")
+    flag = {"high": "▲ above normal", "low": "▼ below normal",
+            "n/a": "no posture" if failed else ("standing only" if lateral else "not defined here")}.get(r["flag"], "")
+    cls = ("out-of-band " if r["flag"] in ("high", "low") else "") + ("changed" if changed else "")
+    if r["flag"] == "n/a" and lateral and not failed:
+        cls += " not-modelled"
+    mech = coup = ""
+    if changed and part is not None:
+        shown = None if split_failed else split_parts(part, r["unit"], short=True)
+        mech, coup = shown[1:] if shown else ("—", "—")
+    change = _num(r["change"], r["unit"], signed=True) if changed else "="
+    return [r["name"], _num(r["value"], r["unit"]), change, mech, coup, flag, cls.strip()]
+
+
+def measures_table_data(rows: Sequence[Mapping], *, hidden: bool = False, failed: bool = False,
+                        split: Any = None) -> dict:
+    """The measures table of one update, as data (the browser draws it with the page's
+    :func:`measures_static`): every measure's value, change from baseline, the change's mechanics
+    and assumed-coupling parts (``split``: :func:`dashboard.compute.split`), flag and row class,
+    as printed. ``{"grade": the coupling's evidence grade, "rows": [[name, value, change,
+    mechanics, coupling, flag, class]]}`` in ``rows`` order (the browser groups them into the
+    side-view measures and the left-right ones, :data:`MEASURE_GROUPS`)."""
     sp = _split_data(split) or {}
     parts_of = sp.get("measures") or {}
-    head = html.Thead(html.Tr([html.Th("measure", scope="col"), html.Th("value", scope="col"),
-                               html.Th("change", scope="col"),
-                               html.Th("mechanics", scope="col", className="split-col",
-                                       title=MECHANICS_WORDS + " (in the change's unit)"),
-                               html.Th("assumed coupling", scope="col", className="split-col",
-                                       title=COUPLING_WORDS + "; evidence: " + str((sp.get("evidence") or {})
-                                                                                    .get("grade", "not graded"))
-                                       + " (in the change's unit)"),
-                               html.Th("normal band", scope="col"), html.Th("flag", scope="col")]))
-    groups: dict[str, list] = {title: [] for title, _ in MEASURE_GROUPS}
-    other: list = []
-    for r in rows:
-        title = next((t for t, planes in MEASURE_GROUPS if r.get("plane", "sagittal") in planes), None)
-        band = r["normal"]
-        band_txt = f"{band[0]:g} – {band[1]:g}" if band else "—"
-        if hidden:
-            value, change, flag, cls = "?", "?", "", ""
-            mech_txt = coup_txt = "?"
-        else:
-            value = _num(r["value"], r["unit"])
-            changed = _changed(r["change"], r["unit"])
-            change = _num(r["change"], r["unit"], signed=True) if changed else "="
-            lateral = r.get("plane") in ("frontal", "transverse")
-            flag = {"high": "▲ above normal", "low": "▼ below normal",
-                    "n/a": "no posture" if failed else ("standing only" if lateral else "not defined here")
-                    }.get(r["flag"], "")
-            cls = ("out-of-band " if r["flag"] in ("high", "low") else "") + ("changed" if changed else "")
-            if r["flag"] == "n/a" and lateral and not failed:
-                cls += " not-modelled"
-            mech_txt = coup_txt = ""
-            part = parts_of.get(r["name"])
-            if changed and part is not None:
-                shown = split_parts(part, r["unit"], short=True) if sp.get("state") != "failed" else None
-                mech_txt, coup_txt = shown[1:] if shown else ("—", "—")
-        tr = html.Tr([
-            html.Th(r["label"], scope="row", title=r["meaning"]),
-            html.Td(value, className="num"), html.Td(change, className="num"),
-            html.Td(mech_txt, className="num split-mech"), html.Td(coup_txt, className="num split-coup"),
-            html.Td(band_txt, title=r["normal_source"] or "no normal band", className="num band"),
-            html.Td(flag, className="flag"),
-        ], className=cls.strip(), **{"data-measure": r["name"]})
-        (groups[title] if title else other).append(tr)
-    bodies = []
-    for title, _ in MEASURE_GROUPS:
-        if groups[title]:
-            bodies.append(html.Tbody([html.Tr(html.Th(title, colSpan=7, scope="colgroup"), className="group")]
-                                     + groups[title], className="measure-group"))
-    if other:
-        bodies.append(html.Tbody([html.Tr(html.Th("Other", colSpan=7, scope="colgroup"), className="group")] + other,
-                                 className="measure-group"))
-    return html.Table([head, *bodies], className="measures")
+    split_failed = sp.get("state") == "failed"
+    return {"grade": str((sp.get("evidence") or {}).get("grade", "not graded")),
+            "rows": [_measure_cells(r, parts_of.get(r["name"]), hidden=hidden, failed=failed,
+                                    split_failed=split_failed) for r in rows]}
 
 
 def pi_ll_flag(metrics: Mapping[str, float], *, hidden: bool = False) -> list:
@@ -265,6 +258,12 @@ def key_measures(rows: Sequence[Mapping], *, hidden: bool = False, focus: str | 
                               className="tile" + (" out-of-band" if r["flag"] in ("high", "low") and not hidden else ""),
                               **{"data-measure": name}))
     return tiles
+
+
+def why_closed(measure: str) -> list:
+    """What the *Why?* panel holds while closed (out of sight; nothing is explained then)."""
+    return [html.P(f"Press “Show the explanation” to see why {plot.measure_label(measure)} changed.",
+                   className="note")]
 
 
 def why_text(expl: Any, measure: str, *, hidden: bool = False, failed: str = "", declined: str = "",

@@ -53,12 +53,16 @@ LESSON_QUESTION = "lesson-question"
 
 # measures
 MEASURES_TABLE = "measures-table"
+MEASURES_DATA = "measures-data"
+MEASURES_STATIC = "measures-static"
 PI_LL = "pi-ll-flag"
 KEY_MEASURES = "key-measures"
 SPLIT = "split-summary"
 
 # why panel
 MEASURE = "why-measure-select"
+WHY_TOGGLE = "why-toggle"
+WHY_BODY = "why-body"
 WHY_TEXT = "why-text"
 WATERFALL = "why-waterfall"
 DRIVERS = "why-drivers"

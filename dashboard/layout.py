@@ -225,6 +225,8 @@ def measures_panel() -> html.Section:
         html.Div(id=ids.SPLIT, className="split", title="total change = mechanics + assumed coupling",
                  **{"aria-live": "polite"}),
         html.Div(id=ids.MEASURES_TABLE, className="table-wrap"),
+        dcc.Store(id=ids.MEASURES_DATA, storage_type="memory"),  # each update's cells (the browser draws them)
+        dcc.Store(id=ids.MEASURES_STATIC, storage_type="memory", data=components.measures_static(compute.measure_info())),
         html.Div([html.H3("Your prediction"),
                   dcc.RadioItems(id=ids.PREDICTION, options=[{"label": "goes up", "value": "up"},
                                                              {"label": "goes down", "value": "down"},
@@ -232,6 +234,13 @@ def measures_panel() -> html.Section:
                                  value=None, inline=True, className="radio"),
                   html.Div(id=ids.PREDICTION_FEEDBACK, role="status")], className="prediction"),
     ], className="panel measures-panel", **{"aria-label": "Measures"})
+
+
+def why_toggle() -> html.Button:
+    """Shows or hides the explanation (closed by default: the server explains only while it is
+    open, or in projector mode, which always shows the sentence)."""
+    return html.Button("Show the explanation", id=ids.WHY_TOGGLE, className="btn btn-why",
+                       **{"aria-controls": ids.WHY_BODY, "aria-expanded": "false"})
 
 
 def why_panel(measure_names) -> html.Section:
@@ -242,14 +251,18 @@ def why_panel(measure_names) -> html.Section:
                                                                   for m in measure_names],
                                          value="pelvic_tilt_deg", clearable=False, className="measure-select",
                                          searchable=True)],
-                           className="labelled", **{"data-labelledby": "why-measure-label"})],
+                           className="labelled", **{"data-labelledby": "why-measure-label"}),
+                  why_toggle()],
                  className="panel-head"),
-        html.Div(id=ids.WHY_TEXT, className="why-text", **{"aria-live": "polite"}),
-        html.Div([html.Div(dcc.Graph(id=ids.DRIVERS, className="fig", config=_graph_config("musclesim_drivers")),
-                           className="drivers"),
-                  html.Div(dcc.Graph(id=ids.WATERFALL, className="fig", config=_graph_config("musclesim_waterfall")),
-                           className="waterfall")],
-                 className="why-figs"),
+        html.Div([
+            html.Div(id=ids.WHY_TEXT, className="why-text", **{"aria-live": "polite"}),
+            html.Div([html.Div(dcc.Graph(id=ids.DRIVERS, className="fig", config=_graph_config("musclesim_drivers")),
+                               className="drivers"),
+                      html.Div(dcc.Graph(id=ids.WATERFALL, className="fig",
+                                         config=_graph_config("musclesim_waterfall")),
+                               className="waterfall")],
+                     className="why-figs"),
+        ], id=ids.WHY_BODY, className="why-body"),
     ], className="panel why", **{"aria-label": "Why panel"})
 
 

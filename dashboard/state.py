@@ -5,7 +5,7 @@ a copied link reproduces it::
 
     {"tone": {muscle id: value}, "tight": {muscle id: degrees}, "position": str, "measure": str,
      "present": bool, "predict": bool, "reveal": bool, "preset": str | None, "view": "trunk" | "body",
-     "lesson": str | None, "exaggerate": bool, "front": bool, "top": bool, "ab": bool,
+     "lesson": str | None, "exaggerate": bool, "front": bool, "top": bool, "ab": bool, "why": bool,
      "coupling": bool, "a": {"tone": {...}, "tight": {...}, "position": str, "coupling": bool} | None}
 
 ``tone`` holds only the muscles whose tone differs from the model's default, ``tight`` only the
@@ -18,7 +18,7 @@ an A/B comparison is written the same way behind ``a.`` (``a.psoas_major=0.4``,
 ``coupling`` is the neural tone coupling (``simulate(..., coupling=...)``): on by default, so only
 ``coupling=0`` appears in a URL. The other keys are reserved: ``position``, ``measure``,
 ``present``, ``predict``, ``reveal``, ``preset``, ``view``, ``lesson``, ``exaggerate``, ``front``,
-``top``, ``ab``, ``coupling``.
+``top``, ``ab``, ``why`` (the *Why?* panel's explanation shown: ``why=1``), ``coupling``.
 Bad input never raises: :func:`parse_query` returns the state it could read with tone and
 tightness reset to the baseline, and the messages to show.
 """
@@ -30,7 +30,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-FLAGS = ("present", "predict", "reveal", "exaggerate", "front", "top", "ab")
+FLAGS = ("present", "predict", "reveal", "exaggerate", "front", "top", "ab", "why")
 #: Flags that are on unless the URL turns them off (``coupling=0``).
 ON_FLAGS = ("coupling",)
 RESERVED = ("position", "measure", "preset", "view", "lesson", *FLAGS, *ON_FLAGS)
@@ -49,8 +49,8 @@ def default_state(positions: Sequence[str], measures: Sequence[str]) -> dict:
     return {"tone": {}, "tight": {}, "position": positions[0],
             "measure": DEFAULT_MEASURE if DEFAULT_MEASURE in measures else measures[0],
             "present": False, "predict": False, "reveal": False, "preset": None, "view": VIEWS[0],
-            "lesson": None, "exaggerate": False, "front": False, "top": False, "ab": False, "coupling": True,
-            "a": None}
+            "lesson": None, "exaggerate": False, "front": False, "top": False, "ab": False, "why": False,
+            "coupling": True, "a": None}
 
 
 def clean_tone(model, tone: Mapping[str, float]) -> dict[str, float]:

@@ -253,6 +253,13 @@ def test_keyboard_moves_left_psoas_and_updates_tilt(msd_app):
         assert sag_after != sag_before, "the body figure did not change"
         assert any("pelvic tilt" in t and re.search(r"\([+-]\d", t) for t in sag_after), sag_after
         assert any(t.startswith("psoas major (left)") for t in sag_after), sag_after  # the toned muscle, named
+        assert not page.locator("#why-text").is_visible()  # the why panel is closed: nothing explained
+        with CallbackRequests(page) as sent:
+            page.locator("#why-toggle").click()  # opening it asks the server for the explanation
+            page.wait_for_function("() => document.querySelector('#why-text .why-sentence')")
+            settle(page)
+            assert len(sent) == 1
+        assert page.locator("#why-toggle").get_attribute("aria-expanded") == "true" and "why=1" in page.url
         assert "Pelvic tilt" in page.locator("#why-text").inner_text()  # the why panel explains it
         shot(page, "psoas_left_keyboard")
     finally:
@@ -366,7 +373,7 @@ def test_preset_loads_and_claim_shows(msd_app):
 def test_url_state_reproduces_the_view(msd_server, msd_page):
     from dashboard import compute
 
-    open_view(msd_page, msd_server, "?psoas_major_left=0.6&measure=lumbar_lordosis_deg&view=body")
+    open_view(msd_page, msd_server, "?psoas_major_left=0.6&measure=lumbar_lordosis_deg&view=body&why=1")
     res = compute.solve({"psoas_major_left": 0.6}, "standing")
     assert float(slider_thumb(msd_page, "psoas_major_left").get_attribute("aria-valuenow")) == pytest.approx(0.6)
     assert measure_value(msd_page, "pelvic_tilt_deg") == f"{res.metrics['pelvic_tilt_deg']:.1f}°"
@@ -583,7 +590,7 @@ def test_projector_lesson_at_1280x720(msd_app):
 
 def test_predict_then_reveal(msd_app):
     page = msd_app
-    navigate(page, "?psoas_major_left=0.6&predict=1")
+    navigate(page, "?psoas_major_left=0.6&predict=1&why=1")
     assert measure_value(page, "pelvic_tilt_deg") == "?"
     assert "after the reveal" in page.locator("#why-text").inner_text()
     assert page.locator("#reveal-button").is_visible()
@@ -690,8 +697,9 @@ def test_split_of_raised_psoas_and_the_coupling_toggle(msd_app):
 
     page = msd_app
     settle(page)  # an earlier test's last click may still be in flight: let it land first
-    navigate(page, "")
-    page.wait_for_function("() => location.search === '' && !document.querySelector('#split-summary .split-headline')")
+    navigate(page, "?why=1")  # the why panel open
+    page.wait_for_function("() => location.search === '?why=1' && "
+                           "!document.querySelector('#split-summary .split-headline')")
     assert page.locator("#coupling-toggle input").is_checked()
     assert "Neural coupling" in page.locator("#coupling-toggle label").inner_text()
     box = page.locator('[data-muscle="psoas_major_left"] input[type="number"]')

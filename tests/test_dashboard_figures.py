@@ -319,17 +319,30 @@ def test_lateral_phrases_put_the_sign_in_words():
 
 
 def test_measures_table_groups_side_view_and_left_right_measures(res, model):
+    """The table travels as data: the page's fixed part puts every measure in its group (side
+    view, then left-right) with its label and normal band; each update sends the cells, one row
+    per measure in the API's order."""
     from dashboard import components
 
-    table = components.measures_table(plot.measure_rows(res.metrics, res.baseline_metrics))
-    bodies = [c for c in table.children if type(c).__name__ == "Tbody"]
-    assert len(bodies) == 2
-    names = [[tr.to_plotly_json()["props"].get("data-measure") for tr in b.children[1:]] for b in bodies]
-    assert names[0] == [k for k, v in ms.MEASURES.items() if v.plane == "sagittal"]
-    assert names[1] == [k for k, v in ms.MEASURES.items() if v.plane in ("frontal", "transverse")]
+    fixed = components.measures_static(ms.MEASURES)
+    sagittal, lateral = fixed["groups"][:2]
+    assert [k for k, v in fixed["measures"].items() if v[4] == sagittal] == \
+        [k for k, v in ms.MEASURES.items() if v.plane == "sagittal"]
+    assert [k for k, v in fixed["measures"].items() if v[4] == lateral] == \
+        [k for k, v in ms.MEASURES.items() if v.plane in ("frontal", "transverse")]
+    tilt = ms.MEASURES["pelvic_tilt_deg"]
+    assert fixed["measures"]["pelvic_tilt_deg"][:3] == ["pelvic tilt", tilt.meaning,
+                                                        f"{tilt.normal[0]:g} – {tilt.normal[1]:g}"]
+    data = components.measures_table_data(plot.measure_rows(res.metrics, res.baseline_metrics))
+    assert [r[0] for r in data["rows"]] == list(ms.MEASURES)
+    row = next(r for r in data["rows"] if r[0] == "pelvic_tilt_deg")
+    change = res.metrics["pelvic_tilt_deg"] - res.baseline_metrics["pelvic_tilt_deg"]
+    assert row[1] == f"{res.metrics['pelvic_tilt_deg']:.1f}°" and row[2] == f"{change:+.1f}°" and "changed" in row[6]
     lying = ms.simulate(model, position="supine")
     rows = plot.measure_rows(lying.metrics, lying.baseline_metrics)
-    assert "standing only" in str(components.measures_table(rows))
+    assert "standing only" in [r[5] for r in components.measures_table_data(rows)["rows"]]
+    hidden = components.measures_table_data(rows, hidden=True)
+    assert all(r[1:5] == ["?"] * 4 for r in hidden["rows"])
 
 
 # --------------------------------------------------------------------------- measures
@@ -689,3 +702,100 @@ def test_one_round_trip_gives_state_and_views(model):
     st = {**out["next"]["state"], "predict": True}
     guess = callbacks.apply(ids.PREDICTION, prediction="up", **_controls(model, st))
     assert guess["views"] is None and "Prediction noted: up" in guess["feedback"]
+
+
+# --------------------------------------------------------------------------- the why panel, explained only when open
+
+
+@pytest.fixture
+def explain_calls(monkeypatch):
+    """Every call of the dashboard's explain (a spy around the real one)."""
+    from dashboard import compute
+
+    calls = []
+    real = compute.explain
+
+    def spy(*args, **kwargs):
+        calls.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(compute, "explain", spy)
+    return calls
+
+
+def test_closed_why_panel_explains_nothing(model, explain_calls):
+    """The why panel is closed by default: a slider change solves but does not call explain, the
+    panel holds a placeholder and its figures are left as they are."""
+    from dash import no_update
+
+    from dashboard import callbacks, ids
+
+    values = [model.default_tone[m] for m in model.muscle_ids]
+    values[model.muscle_ids.index("psoas_major_left")] = 0.37
+    out = callbacks.apply(ids.tone("psoas_major_left"), **_controls(model, {"tone": {}}, values=values, link=[]))
+    views = out["views"]
+    assert not out["next"]["state"]["why"] and "why=1" not in out["next"]["search"]
+    assert explain_calls == []
+    assert "Show the explanation" in str(views[f"{ids.WHY_TEXT}.children"])
+    assert views[f"{ids.WATERFALL}.figure"] is no_update and views[f"{ids.DRIVERS}.figure"] is no_update
+    assert views[f"{ids.WHY_TOGGLE}.children"] == "Show the explanation"
+    assert views[f"{ids.WHY_TOGGLE}.aria-expanded"] == "false" and "why-open" not in views[f"{ids.ROOT}.className"]
+    assert views[f"{ids.RESULT}.data"]["metrics"]["pelvic_tilt_deg"] is not None  # the solve still shows
+
+
+def test_opening_the_why_panel_explains_and_lives_in_the_url(model, explain_calls):
+    """Pressing the toggle opens the panel (``why=1`` in the URL): the same update now calls
+    explain once and shows the API's sentence and figures; a link with ``why=1`` opens it, and
+    pressing again closes it."""
+    from dashboard import callbacks, ids
+
+    tone = {"psoas_major_left": 0.5}
+    opened = callbacks.apply(ids.WHY_TOGGLE, **_controls(model, {"tone": tone}))
+    st, views = opened["next"]["state"], opened["views"]
+    assert st["why"] and "why=1" in opened["next"]["search"]
+    assert len(explain_calls) == 1 and explain_calls[0][2] == "pelvic_tilt_deg"
+    want = ms.explain(ms.simulate(model, tone=tone), ms.simulate(model), measures=["pelvic_tilt_deg"])
+    assert want["pelvic_tilt_deg"].text in str(views[f"{ids.WHY_TEXT}.children"])
+    assert views[f"{ids.WATERFALL}.figure"]["data"] and views[f"{ids.DRIVERS}.figure"]["data"]
+    assert views[f"{ids.WHY_TOGGLE}.children"] == "Hide the explanation"
+    assert views[f"{ids.WHY_TOGGLE}.aria-expanded"] == "true" and "why-open" in views[f"{ids.ROOT}.className"]
+    from_link = callbacks.next_state(None, **_controls(model, None, search=opened["next"]["search"]))["state"]
+    assert from_link["why"]
+    closed = callbacks.next_state(ids.WHY_TOGGLE, **_controls(model, st))
+    assert not closed["state"]["why"] and "why" not in closed["search"]
+
+
+def test_projector_mode_always_explains(model, explain_calls):
+    """Projector mode shows the why sentence with the panel's head hidden: it explains even when
+    the panel was never opened."""
+    from dashboard import callbacks, ids
+
+    views = callbacks.update_views({"tone": {"psoas_major_left": 0.41}, "present": True})
+    assert len(explain_calls) == 1
+    assert "why-sentence" in str(views[f"{ids.WHY_TEXT}.children"]) and "why-open" in views[f"{ids.ROOT}.className"]
+
+
+def test_graph_frames_structure_cache_follows_the_layout(G, res, base):
+    """graph_frames keeps each graph's node kinds per layout: a copy of the layout gives the same
+    frames, a layout without the measures colours no measure, and the first layout again is as
+    before (the cache never serves another layout's nodes)."""
+    pos = plot.graph_layout(G)
+    first = plot.graph_frames(G, res, base, pos=pos)
+    assert first and any(first[-1]["data"][3]["marker"]["color"])
+    assert plot.graph_frames(G, res, base, pos=dict(pos)) == first
+    fewer = {n: p for n, p in pos.items() if G.nodes[n].get("kind") != "measure"}
+    assert all(f["data"][3]["marker"]["color"] == [] for f in plot.graph_frames(G, res, base, pos=fewer))
+    assert plot.graph_frames(G, res, base, pos=pos) == first
+
+
+def test_only_the_controls_that_move_are_sent():
+    """A slider change answers with the sliders that move (the partner of a linked one, a value
+    put back after bad input) and no_update for the others."""
+    from dash import no_update
+
+    from dashboard.callbacks import changed_only
+
+    assert changed_only([0.3, 0.05, 0.3], [0.3, 0.05, 0.05]) == [no_update, no_update, 0.3]
+    assert changed_only([0.3, 0.05], [0.3, 0.05]) == [no_update, no_update]
+    assert changed_only([0.35, 0.05], [1.5, None]) == [0.35, 0.05]  # bad input: the kept values go back
+    assert changed_only([0.1, 0.2], None) == [0.1, 0.2] and changed_only([0.1], [0.1, 0.2]) == [0.1]

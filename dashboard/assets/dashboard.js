@@ -16,7 +16,47 @@
     return { fig: Object.assign({}, fig, { data: data }), name: frame.name };
   }
 
+  /* an html element in Dash's wire form */
+  function el(type, children, props) {
+    var p = Object.assign({}, props || {});
+    if (children !== undefined) { p.children = children; }
+    return { type: type, namespace: "dash_html_components", props: p };
+  }
+
+  /* the measures table from one update's cells (data.rows: [name, value, change, mechanics,
+     coupling, flag, class]) and the page's fixed parts (labels, hovers, normal bands, groups) */
+  function measuresTable(data, fixed) {
+    var groups = {};
+    fixed.groups.forEach(function (g) { groups[g] = []; });
+    data.rows.forEach(function (r) {
+      var m = fixed.measures[r[0]] || [r[0].replace(/_/g, " "), "", "—", "no normal band", "Other"];
+      groups[m[4]].push(el("Tr", [
+        el("Th", m[0], { scope: "row", title: m[1] }),
+        el("Td", r[1], { className: "num" }), el("Td", r[2], { className: "num" }),
+        el("Td", r[3], { className: "num split-mech" }), el("Td", r[4], { className: "num split-coup" }),
+        el("Td", m[2], { title: m[3], className: "num band" }), el("Td", r[5], { className: "flag" })
+      ], { className: r[6], "data-measure": r[0] }));
+    });
+    var head = el("Thead", el("Tr", [
+      el("Th", "measure", { scope: "col" }), el("Th", "value", { scope: "col" }), el("Th", "change", { scope: "col" }),
+      el("Th", "mechanics", { scope: "col", className: "split-col", title: fixed.head.mechanics }),
+      el("Th", "assumed coupling", { scope: "col", className: "split-col",
+        title: fixed.head.coupling + "; evidence: " + data.grade + " (in the change's unit)" }),
+      el("Th", "normal band", { scope: "col" }), el("Th", "flag", { scope: "col" })
+    ]));
+    var bodies = fixed.groups.filter(function (g) { return groups[g].length; }).map(function (g) {
+      return el("Tbody", [el("Tr", el("Th", g, { colSpan: 7, scope: "colgroup" }), { className: "group" })]
+        .concat(groups[g]), { className: "measure-group" });
+    });
+    return el("Table", [head].concat(bodies), { className: "measures" });
+  }
+
   ns.musclesim = {
+    /* the measures table (drawn here: the server sends only each update's cells) */
+    measuresTable: function (data, fixed) {
+      if (!data || !fixed) { return ns.no_update; }
+      return measuresTable(data, fixed);
+    },
     /* show propagation frame `step` of the graph figure */
     showFrame: function (step, fig) {
       var out = applyFrame(fig, step);

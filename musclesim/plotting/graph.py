@@ -6,6 +6,7 @@ Part of :mod:`musclesim.plot` (its public names are re-exported there).
 from __future__ import annotations
 
 import math
+import weakref
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -147,6 +148,31 @@ def _evidence_text(d: Mapping) -> str:
 #: Names of the graph figure's node traces, in trace order (frames update exactly these).
 GRAPH_NODE_TRACES = ("bones", "joints", "muscles", "measures")
 
+#: Per graph, what :func:`graph_frames` reads from its structure (graphs are built once per model
+#: and not changed after; a graph that goes away takes its entry with it). Holds the last layout
+#: dict seen (a strong reference to a small dict: an identity check saves sorting it per call).
+_STRUCTURE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def _frame_structure(G, pos: Mapping) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """``(nodes of each kind in drawing order, {bone: its joints})`` for ``G`` drawn at ``pos``,
+    computed once per graph and layout (a dashboard update draws the same graph every time)."""
+    try:
+        entry = _STRUCTURE.setdefault(G, {})
+    except TypeError:  # a graph-like object without weak references: no cache
+        entry = {}
+    if entry.get("pos") is not pos:  # a layout dict not seen last time: compare its nodes
+        key = tuple(sorted(pos))
+        if entry.get("key") != key:
+            kinds = {k: [n for n in key if n in G and G.nodes[n].get("kind") == k[:-1]] for k in GRAPH_NODE_TRACES}
+            bone_joints: dict[str, list[str]] = {}
+            for j, b, d in G.edges(data=True):
+                if d.get("type") == "connects":
+                    bone_joints.setdefault(b, []).append(j)
+            entry.update(key=key, kinds=kinds, bone_joints=bone_joints)
+        entry["pos"] = pos
+    return entry["kinds"], entry["bone_joints"]
+
 
 def graph_frames(G, result: Any, baseline: Any, *, max_frames: int = 12,
                  pos: Mapping[str, tuple[float, float]] | None = None) -> list[dict]:
@@ -165,8 +191,7 @@ def graph_frames(G, result: Any, baseline: Any, *, max_frames: int = 12,
     from ..metrics import MEASURES
 
     pos = graph_layout(G) if pos is None else pos
-    kinds = {k: [n for n in sorted(pos) if G.nodes[n].get("kind") == k[:-1] if n in G]
-             for k in ("bones", "joints", "muscles", "measures")}
+    kinds, bone_joints = _frame_structure(G, pos)
     frames = list(_get(result, "frames", ()) or ())
     if not frames:
         return []
@@ -183,10 +208,6 @@ def graph_frames(G, result: Any, baseline: Any, *, max_frames: int = 12,
     b_met = dict(_get(baseline, "metrics", {}) or {})
     raw = []  # per frame: {trace name: [change per node]}
     last_act, last_pose, last_met = dict(b_act), dict(b_pose), dict(b_met)
-    bone_joints: dict[str, list[str]] = {}
-    for j, b, d in G.edges(data=True):
-        if d.get("type") == "connects":
-            bone_joints.setdefault(b, []).append(j)
     for fr in frames:
         act = dict(fr.activation) if fr.activation is not None else last_act
         pose = dict(fr.pose_deg) if fr.pose_deg is not None else last_pose

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 #: Muscle force (N) at the top of the colour and width scales of the body figures.
@@ -86,15 +87,20 @@ def muscle_label(muscle_id: str) -> str:
     return muscle_id.replace("_", " ")
 
 
+@lru_cache(maxsize=256)
+def _rgb(hex_color: str) -> tuple[int, int, int]:
+    """``"#rrggbb"`` as three integers (colour scales have few stops: parsed once each)."""
+    return tuple(int(hex_color[i:i + 2], 16) for i in (1, 3, 5))
+
+
 def _lerp_color(scale: Sequence[Sequence], t: float) -> str:
     """Colour at ``t`` in [0, 1] on a plotly-style colour scale of hex stops."""
     t = min(max(t, 0.0), 1.0)
     for (t0, c0), (t1, c1) in zip(scale[:-1], scale[1:]):
         if t <= t1:
             f = 0.0 if t1 == t0 else (t - t0) / (t1 - t0)
-            a = [int(c0[i:i + 2], 16) for i in (1, 3, 5)]
-            b = [int(c1[i:i + 2], 16) for i in (1, 3, 5)]
-            return "#" + "".join(f"{round(x + f * (y - x)):02x}" for x, y in zip(a, b))
+            (r0, g0, b0), (r1, g1, b1) = _rgb(c0), _rgb(c1)
+            return f"#{round(r0 + f * (r1 - r0)):02x}{round(g0 + f * (g1 - g0)):02x}{round(b0 + f * (b1 - b0)):02x}"
     return scale[-1][1]
 
 
