@@ -22,7 +22,11 @@ Reported: requests, errors (any status other than 200/204, an unreadable answer,
 the server declined or cut short: ``X-Musclesim-Update``), latency per request and per slider
 change (from the change until the figures' answer arrives), posture solves that failed (a
 valid answer: "cannot stand"), percentiles p50/p95/p99, and the server's resident memory (RSS,
-master and workers together) after warm-up, at each quarter of the run and at the end.
+master and workers together) after warm-up, at each quarter of the run and at the end, and the
+server CPU each process used (how evenly the workers shared the changes).
+
+For experiments, ``MUSCLESIM_LOADTEST_GUNICORN='{"keepalive": 30}'`` (JSON) overrides the server's
+gunicorn settings (:func:`dashboard.app.gunicorn_options`) in the child.
 """
 
 from __future__ import annotations
