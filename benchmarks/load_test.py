@@ -22,7 +22,11 @@ Reported: requests, errors (any status other than 200/204, an unreadable answer,
 the server declined or cut short: ``X-Musclesim-Update``), latency per request and per slider
 change (from the change until the figures' answer arrives), posture solves that failed (a
 valid answer: "cannot stand"), percentiles p50/p95/p99, and the server's resident memory (RSS,
-master and workers together) after warm-up, at each quarter of the run and at the end.
+master and workers together) after warm-up, at each quarter of the run and at the end, and the
+server CPU each process used (how evenly the workers shared the changes).
+
+For experiments, ``MUSCLESIM_LOADTEST_GUNICORN='{"keepalive": 30}'`` (JSON) overrides the server's
+gunicorn settings (:func:`dashboard.app.gunicorn_options`) in the child.
 """
 
 from __future__ import annotations
@@ -51,9 +55,13 @@ UPDATE = "/_dash-update-component"
 def _child(threads: int | None, workers: int | None) -> None:
     """Run in the child process: ``musclesim serve`` on 127.0.0.1, port 0 (it prints the URL)."""
     sys.path.insert(0, str(ROOT))
-    from dashboard.app import serve
+    from dashboard import app
 
-    serve(HOST, 0, threads, workers=workers)
+    extra = os.environ.get("MUSCLESIM_LOADTEST_GUNICORN")  # experiments only: JSON merged into the options
+    if extra:
+        base = app.gunicorn_options
+        app.gunicorn_options = lambda *a, **k: {**base(*a, **k), **json.loads(extra)}
+    app.serve(HOST, 0, threads, workers=workers)
 
 
 class Server:
@@ -86,17 +94,21 @@ class Server:
             pass
         return pids
 
-    def cpu_s(self) -> float:
-        """CPU seconds used so far by the server's master and workers (Linux /proc)."""
+    def cpu_by_pid(self) -> dict[int, float]:
+        """CPU seconds used so far by the server's master and each worker (Linux /proc)."""
         tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-        total = 0.0
+        out = {}
         for pid in self._pids():
             try:
                 fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-                total += (int(fields[11]) + int(fields[12])) / tick
+                out[pid] = (int(fields[11]) + int(fields[12])) / tick
             except (OSError, IndexError, ValueError):
                 pass
-        return total
+        return out
+
+    def cpu_s(self) -> float:
+        """CPU seconds used so far by the server's master and workers together."""
+        return sum(self.cpu_by_pid().values())
 
     def rss_mb(self) -> float:
         """The server's resident memory in MiB, master and workers (shared pages counted in each)."""
@@ -369,7 +381,8 @@ def run(clients: int = 30, duration: float = 60.0, think: float = 1.0, seed: int
         started.wait(180)  # every tab has loaded its page
         rss["after_page_loads"] = server.rss_mb()
         before = (stats.requests, len(stats.request_ms))
-        cpu0, own0 = server.cpu_s(), time.process_time()
+        by_pid0, own0 = server.cpu_by_pid(), time.process_time()
+        cpu0 = sum(by_pid0.values())
         t0 = time.perf_counter()
         for q in (1, 2, 3):
             stop.wait(duration / 4)
@@ -379,7 +392,11 @@ def run(clients: int = 30, duration: float = 60.0, think: float = 1.0, seed: int
         for w in workers:
             w.join(60)
         elapsed = time.perf_counter() - t0
-        server_cpu, client_cpu = server.cpu_s() - cpu0, time.process_time() - own0
+        by_pid = server.cpu_by_pid()
+        server_cpu, client_cpu = sum(by_pid.values()) - cpu0, time.process_time() - own0
+        # how the work spread over the processes (master first, then the workers, busiest first)
+        spread = [by_pid.get(server.proc.pid, 0.0) - by_pid0.get(server.proc.pid, 0.0)]
+        spread += sorted((v - by_pid0.get(pid, 0.0) for pid, v in by_pid.items() if pid != server.proc.pid), reverse=True)
         rss["end"] = server.rss_mb()
     req_ms = stats.request_ms[before[1]:]
     def q(values):
@@ -396,6 +413,7 @@ def run(clients: int = 30, duration: float = 60.0, think: float = 1.0, seed: int
         "request_ms": q(req_ms), "change_ms": q(stats.change_ms),
         "requests_per_change": round((stats.requests - before[0]) / max(stats.changes, 1), 2),
         "server_cpu_ms_per_request": round(1e3 * server_cpu / max(stats.requests - before[0], 1), 1),
+        "server_cpu_s_by_process": {"master": round(spread[0], 1), "workers": [round(v, 1) for v in spread[1:]]},
         "cpu_share": {"server": round(server_cpu / elapsed, 2), "load_generator": round(client_cpu / elapsed, 2),
                       "machine_load_avg_1min": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None},
         "rss_mb": {k: round(v, 1) for k, v in rss.items()},
@@ -419,6 +437,8 @@ def _print(r: dict) -> None:
     c = r["cpu_share"]
     print(f"  CPU             server {r['server_cpu_ms_per_request']} ms per request; cores busy: server {c['server']}, "
           f"load generator {c['load_generator']}; machine load average {c['machine_load_avg_1min']}")
+    sp = r["server_cpu_s_by_process"]
+    print(f"  server CPU s    master {sp['master']}, workers {', '.join(map(str, sp['workers']))}")
     print("  server RSS MB   " + ", ".join(f"{k} {v}" for k, v in r["rss_mb"].items()))
 
 

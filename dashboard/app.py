@@ -56,6 +56,14 @@ MAX_WORKERS = 64
 #: Threads per worker process (gunicorn) or of the one process (waitress); callbacks get all but
 #: RESERVED_THREADS of them.
 WORKER_THREADS = 8
+#: gunicorn keep-alive (seconds; 0: close each connection after its answer). Off, so that every
+#: request is accepted anew by whichever worker is free: with keep-alive (30 s) each browser
+#: stayed on the worker that accepted its first connection, and in a 60-client load test the four
+#: workers held 47, 9, 6 and 2 connections and did 42, 6, 2 and 0 s of the work (one process, one
+#: GIL, queueing while the others idled); with it off they did 13, 13, 12 and 12 s. Reconnecting
+#: costs well under a millisecond on a local network. (``reuse_port``, one socket per worker,
+#: spreads connections by a hash of the address, blind to load: 19, 12, 11 and 10 s.)
+KEEPALIVE_S = 0
 #: gzip level of compressed responses (a slider change's answer: about 100 kB to 15 kB).
 GZIP_LEVEL = 5
 UPDATE_ROUTE = "/_dash-update-component"
@@ -390,13 +398,14 @@ def gunicorn_options(host: str = "127.0.0.1", port: int = 8050, workers: int | N
                      threads: int = WORKER_THREADS) -> dict:
     """The gunicorn settings :func:`serve` uses (see SECURITY.md): ``workers`` processes of
     ``threads`` threads (gthread), the app preloaded in the master, no access log, no control
-    socket, limits on request lines and headers, keep-alive for a class's browsers."""
+    socket, limits on request lines and headers, no keep-alive (:data:`KEEPALIVE_S`: each request
+    goes to a free worker)."""
     h = host.strip()
     bind = f"[{h.strip('[]')}]:{port}" if ":" in h.strip("[]") else f"{h}:{port}"
     return {
         "bind": [bind], "workers": check_workers(default_workers() if workers is None else workers),
         "worker_class": "gthread", "threads": max(1, int(threads)), "preload_app": True,
-        "worker_connections": CONNECTION_LIMIT, "keepalive": 30, "timeout": 60, "graceful_timeout": 5,
+        "worker_connections": CONNECTION_LIMIT, "keepalive": KEEPALIVE_S, "timeout": 60, "graceful_timeout": 5,
         "limit_request_line": 8190, "limit_request_fields": 100, "limit_request_field_size": 8190,
         "accesslog": None, "errorlog": "-", "loglevel": "warning", "proc_name": "musclesim",
         "control_socket_disable": True,

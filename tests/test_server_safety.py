@@ -144,6 +144,7 @@ def test_the_gunicorn_setup():
     assert opts["bind"] == ["127.0.0.1:8050"]  # this computer only, unless told otherwise
     assert opts["workers"] == max(2 * (os.cpu_count() or 1), 2) and opts["worker_class"] == "gthread"
     assert opts["preload_app"] is True  # built and warmed once in the master; workers fork warm
+    assert opts["keepalive"] == 0  # every request to a free worker, not the one a browser first reached
     assert opts["control_socket_disable"] is True and opts["accesslog"] is None
     assert opts["worker_connections"] >= 30 * 6 and opts["limit_request_line"] <= 8190
     assert dash_app.gunicorn_options("::1", 8060)["bind"] == ["[::1]:8060"]
